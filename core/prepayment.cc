@@ -1,0 +1,96 @@
+// Prepayment (预付金) arithmetic: utilisation and its alert, a prepay request's checks, what a
+// paid month transfers and what is outstanding against a quota.
+#include "core/prepayment.h"
+
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/check.h"
+
+namespace crossclear::core {
+namespace {
+
+constexpr int64_t kYellowBp = 7000;
+constexpr int64_t kRedBp = 9000;
+
+// GCC's 128-bit integer (an extension, hence the marker that keeps -Wpedantic quiet).
+__extension__ using Int128 = __int128;
+
+}  // namespace
+
+std::string_view AlertName(Alert a) {
+  switch (a) {
+    case Alert::kNone:
+      return "none";
+    case Alert::kYellow:
+      return "yellow";
+    case Alert::kRed:
+      return "red";
+  }
+  return "none";
+}
+
+std::optional<int64_t> UtilisationBp(Money quota, Money outstanding) {
+  if (quota.fen() <= 0) return std::nullopt;
+  const int64_t used = outstanding.fen() > 0 ? outstanding.fen() : 0;
+  // used * 10000 / quota, half up, in 128 bits: used * 10000 cannot overflow.
+  const Int128 scaled = static_cast<Int128>(used) * 10000;
+  const Int128 q = quota.fen();
+  const Int128 bp = (2 * scaled + q) / (2 * q);
+  CROSSCLEAR_CHECK(bp <= INT64_MAX, "utilisation out of range");
+  return static_cast<int64_t>(bp);
+}
+
+std::string UtilisationText(int64_t bp) {
+  CROSSCLEAR_CHECK(bp >= 0, absl::StrCat("negative utilisation ", bp));
+  return absl::StrFormat("%d.%04d", bp / 10000, bp % 10000);
+}
+
+Alert AlertFor(Money quota, Money outstanding) {
+  std::optional<int64_t> bp = UtilisationBp(quota, outstanding);
+  if (!bp) return outstanding.fen() > 0 ? Alert::kRed : Alert::kNone;
+  if (*bp >= kRedBp) return Alert::kRed;
+  if (*bp >= kYellowBp) return Alert::kYellow;
+  return Alert::kNone;
+}
+
+std::variant<Money, FieldError> ParsePrepay(std::string_view insured, std::string_view treatment,
+                                            std::string_view amount) {
+  if (insured == treatment) {
+    return FieldError{Reason::kLocalPrepayment, "treatment",
+                      absl::StrCat("region ", std::string(insured),
+                                   " cannot prepay itself: a prepayment is between two regions")};
+  }
+  absl::StatusOr<Money> parsed = Money::ParseYuan(amount);
+  if (!parsed.ok()) {
+    return FieldError{Reason::kInvalidAmount, "amount",
+                      absl::StrCat("\"", std::string(amount), "\": ", std::string(parsed.status().message()))};
+  }
+  if (*parsed <= Money()) {
+    return FieldError{Reason::kInvalidAmount, "amount",
+                      absl::StrCat("\"", std::string(amount), "\": a prepayment must be more than 0.00")};
+  }
+  return *parsed;
+}
+
+Money Transferred(const Statement& statement) {
+  Money sum;
+  for (const auto& [region, position] : statement.net) {
+    if (position > Money()) sum += position;
+  }
+  return sum;
+}
+
+Money Outstanding(const std::vector<ClearingEntry>& entries, std::string_view insured,
+                  std::string_view treatment, const std::set<Period>& paid) {
+  Money sum;
+  for (const ClearingEntry& e : entries) {
+    if (e.insured_region != insured || e.treatment_region != treatment) continue;
+    if (paid.contains(Period::Of(e.day))) continue;
+    sum += e.amount;
+  }
+  return sum;
+}
+
+}  // namespace crossclear::core

@@ -1,0 +1,41 @@
+// The hub (national platform): routes claims between region nodes, keeps the directory of
+// who is insured where and which institution treats where, records every routed settlement
+// and cancellation in its append-only ledger, and computes a month's clearing from it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace crossclear::hub {
+
+struct HubOptions {
+  std::string listen = "127.0.0.1:0";
+  std::string db_path;
+  std::string pki_dir;                        // ca.pem, hub.pem, hub.key
+  std::map<std::string, std::string> routes;  // region code -> node host:port
+  std::string ready_file;                     // written with the port once serving
+  bool test_clock = false;
+  int forward_deadline_ms = 5000;
+};
+
+class HubServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<HubServer>> Create(const HubOptions& options);
+  ~HubServer();
+  absl::Status Start();
+  int port() const;
+  void Wait();
+  void Shutdown();
+
+  struct Impl;
+
+ private:
+  explicit HubServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crossclear::hub

@@ -1,0 +1,72 @@
+// crossclear-hub: the national platform's router, ledger and clearing over mutual TLS.
+#include <csignal>
+#include <iostream>
+
+#include "absl/synchronization/mutex.h"
+#include "hub/hub_server.h"
+#include "rpc/flags.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: crossclear-hub --db DIR --pki DIR --route REGION=HOST:PORT [--route ...]\n"
+    "                      [--listen HOST:PORT] [--ready-file FILE] [--deadline-ms N]\n"
+    "                      [--test-clock]\n"
+    "Routes claims between region nodes, records every routed settlement and cancellation\n"
+    "in its ledger and computes monthly clearing. --test-clock is for tests only.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  auto flags = crossclear::rpc::Flags::Parse(
+      argc, argv,
+      {{"db", true}, {"pki", true}, {"route", true}, {"listen", true}, {"ready-file", true},
+       {"deadline-ms", true}, {"test-clock", false}, {"help", false}});
+  if (!flags.ok()) {
+    std::cerr << "crossclear-hub: " << flags.status().message() << "\n" << kUsage;
+    return 2;
+  }
+  if (flags->Has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  crossclear::hub::HubOptions o;
+  o.db_path = flags->Get("db");
+  o.pki_dir = flags->Get("pki");
+  o.listen = flags->Get("listen", o.listen);
+  o.ready_file = flags->Get("ready-file");
+  o.test_clock = flags->Has("test-clock");
+  auto deadline = flags->GetInt("deadline-ms", o.forward_deadline_ms);
+  if (!deadline.ok()) {
+    std::cerr << "crossclear-hub: " << deadline.status().message() << "\n";
+    return 2;
+  }
+  o.forward_deadline_ms = *deadline;
+  for (const std::string& route : flags->GetAll("route")) {
+    auto eq = route.find('=');
+    if (eq == std::string::npos || eq != 6) {
+      std::cerr << "crossclear-hub: --route \"" << route << "\" is not REGION=HOST:PORT\n";
+      return 2;
+    }
+    o.routes[route.substr(0, eq)] = route.substr(eq + 1);
+  }
+  if (o.db_path.empty() || o.pki_dir.empty()) {
+    std::cerr << "crossclear-hub: --db and --pki are required\n" << kUsage;
+    return 2;
+  }
+  auto hub = crossclear::hub::HubServer::Create(o);
+  if (!hub.ok()) {
+    std::cerr << "crossclear-hub: " << hub.status().message() << "\n";
+    return 2;
+  }
+  if (auto s = (*hub)->Start(); !s.ok()) {
+    std::cerr << "crossclear-hub: " << s.message() << "\n";
+    return 1;
+  }
+  std::cerr << "crossclear-hub serving on port " << (*hub)->port() << "\n";
+  std::signal(SIGTERM, [](int) { std::_Exit(0); });
+  std::signal(SIGINT, [](int) { std::_Exit(0); });
+  (*hub)->Wait();
+  return 0;
+}

@@ -1,0 +1,995 @@
+// The region node: treatment side (hospital-facing), insured side (decides for the hub),
+// and the office's own operations. Services translate proto <-> core and call the
+// engine; every state change is one synced RocksDB batch written before the reply.
+#include "node/region_node.h"
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "certs/identity.h"
+#include "certs/tls.h"
+#include "core/engine.h"
+#include "core/lifecycle.h"
+#include "crossclear/v1/services.grpc.pb.h"
+#include "node/region_data.h"
+#include "proto/convert.h"
+#include "proto/status.h"
+#include "rpc/call.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+
+namespace crossclear::node {
+namespace {
+
+namespace v1 = ::crossclear::v1;
+using certs::Identity;
+using certs::Role;
+
+// Serializes read-decide-write sections per key. Striped: a bounded number of mutexes.
+class StripedLocks {
+ public:
+  std::mutex& For(std::string_view key) {
+    return locks_[std::hash<std::string_view>{}(key) % locks_.size()];
+  }
+
+ private:
+  std::array<std::mutex, 256> locks_;
+};
+
+template <typename Msg>
+absl::StatusOr<std::optional<Msg>> Load(const storage::Store& store, std::string_view cf,
+                                        std::string_view key) {
+  auto bytes = store.Get(cf, key);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return std::optional<Msg>();
+  Msg msg;
+  if (!msg.ParseFromString(**bytes)) {
+    return absl::DataLossError(absl::StrCat("cannot parse ", std::string(cf), "/", std::string(key)));
+  }
+  return std::optional<Msg>(std::move(msg));
+}
+
+using protoconv::Bytes;
+using protoconv::ClearingFen;
+using protoconv::RejectedResult;
+
+bool SameClaim(const v1::Claim& a, const v1::Claim& b) {
+  return protoconv::CanonicalBytes(a) == protoconv::CanonicalBytes(b);
+}
+
+grpc::Status Unavailable(std::string_view what) {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(what));
+}
+
+}  // namespace
+
+struct RegionNode::Impl {
+  NodeOptions opt;
+  rpc::Clock clock;
+  std::unique_ptr<storage::Store> store;
+  // Reference data (catalog, policy, institutions, persons): replaced whole by LoadData;
+  // a call works on the snapshot it took at its start.
+  mutable std::mutex data_mu;
+  std::shared_ptr<const LoadedRegion> data;
+  std::mutex import_mu;  // one import at a time
+
+  std::shared_ptr<const LoadedRegion> Data() const {
+    std::lock_guard<std::mutex> lock(data_mu);
+    return data;
+  }
+  std::unique_ptr<v1::HubService::Stub> hub;
+  StripedLocks treatment_locks, insured_locks, person_locks;
+
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  std::thread background;
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+
+  class Hospital;
+  class Peer;
+  class Admin;
+  std::unique_ptr<Hospital> hospital;
+  std::unique_ptr<Peer> peer;
+  std::unique_ptr<Admin> admin;
+
+  explicit Impl(const NodeOptions& o) : opt(o), clock(o.test_clock) {}
+
+  std::chrono::milliseconds deadline() const {
+    return std::chrono::milliseconds(opt.forward_deadline_ms);
+  }
+
+  absl::StatusOr<Identity> Caller(const grpc::ServerContext& ctx) const {
+    auto auth = ctx.auth_context();
+    if (!auth) return absl::UnauthenticatedError("no authenticated peer");
+    return certs::PeerIdentity(*auth);
+  }
+
+  // The caller must be exactly `role` (and `code` when given).
+  grpc::Status Require(const grpc::ServerContext& ctx, Role role, std::string_view code,
+                       std::string_view what) const {
+    auto who = Caller(ctx);
+    if (!who.ok()) return protoconv::PermissionDenied("unidentified caller", what);
+    if (who->role != role || (!code.empty() && who->code != code)) {
+      return protoconv::PermissionDenied(who->ToString(), what);
+    }
+    return grpc::Status::OK;
+  }
+
+  absl::Status Commit(storage::Batch batch) { return store->Commit(std::move(batch)).status(); }
+
+  void AppendLedger(storage::Batch& batch, v1::LedgerEntry entry) {
+    batch.AppendLedger(Bytes(entry));
+  }
+
+  // --- insured side state -----------------------------------------------------------
+
+  absl::StatusOr<core::PersonState> LoadPersonState(const std::string& person, int year) {
+    core::PersonState state;
+    auto bal = Load<v1::Balance>(*store, storage::kBalancesCf, person);
+    if (!bal.ok()) return bal.status();
+    if (bal->has_value()) state.account_balance = core::Money::FromFen((*bal)->account_balance_fen());
+    absl::Status scan = store->Scan(
+        storage::kAccumulatorsCf, storage::AccumulatorPrefix(person, static_cast<uint16_t>(year)),
+        [&](std::string_view key, std::string_view value) {
+          auto parts = storage::ParseAccumulatorKey(key);
+          v1::Accumulator acc;
+          if (parts && acc.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            state.year_accumulators[parts->group] = protoconv::FromProto(acc);
+          }
+          return true;
+        });
+    if (!scan.ok()) return scan;
+    return state;
+  }
+
+  // Adds the delta's state change (sign +1 or -1) for `person` to `batch`.
+  absl::Status WriteStateChange(storage::Batch& batch, const std::string& person,
+                                const core::StateDelta& delta, int year) {
+    auto state = LoadPersonState(person, year);
+    if (!state.ok()) return state.status();
+    core::Apply(delta, year, *state);
+    v1::Balance bal;
+    bal.set_account_balance_fen(state->account_balance.fen());
+    batch.Put(storage::kBalancesCf, person, Bytes(bal));
+    for (const auto& d : delta.accumulators) {
+      auto it = state->year_accumulators.find(d.group);
+      core::Accumulator acc = it == state->year_accumulators.end() ? core::Accumulator{} : it->second;
+      if (d.year != year) {  // a delta for another year (never produced today): load it
+        auto other = LoadPersonState(person, d.year);
+        if (!other.ok()) return other.status();
+        core::Apply(core::StateDelta{{d}, core::Money()}, d.year, *other);
+        acc = other->year_accumulators[d.group];
+      }
+      batch.Put(storage::kAccumulatorsCf,
+                storage::AccumulatorKey(person, static_cast<uint16_t>(d.year), d.group),
+                Bytes(protoconv::ToProto(acc)));
+    }
+    return absl::OkStatus();
+  }
+
+  // --- treatment side --------------------------------------------------------------
+
+  // The record and its in-doubt index entry change together.
+  void PutTreatment(storage::Batch& batch, const v1::TreatmentRecord& rec) {
+    batch.Put(storage::kTreatmentClaimsCf, rec.claim().id(), Bytes(rec));
+    if (rec.state() == v1::PENDING || rec.state() == v1::IN_DOUBT) {
+      batch.Put(storage::kInDoubtCf, rec.claim().id(), "");
+    } else {
+      batch.Delete(storage::kInDoubtCf, rec.claim().id());
+    }
+  }
+
+  v1::LedgerEntry TreatmentEntry(v1::LedgerEntry::Kind kind, const v1::TreatmentRecord& rec,
+                                 const std::string& day, int64_t clearing_fen) {
+    v1::LedgerEntry e;
+    e.set_kind(kind);
+    e.set_claim_id(rec.claim().id());
+    e.set_day(day);
+    e.set_insured_region(rec.insured_region());
+    e.set_treatment_region(opt.region);
+    e.set_institution(rec.claim().institution());
+    e.set_person(rec.claim().person());
+    e.set_clearing_fen(clearing_fen);
+    if (kind == v1::LedgerEntry::SETTLE) *e.mutable_result() = rec.result();
+    return e;
+  }
+
+  // Learns the outcome of a PENDING / IN_DOUBT claim from the insured region (through the
+  // hub) and records it; if the insured region never saw it, reverses it (冲正) so a late
+  // original is refused. Caller holds the claim's treatment lock. Returns the record as
+  // it now stands (unchanged when the hub cannot be reached).
+  absl::StatusOr<v1::TreatmentRecord> Resolve(v1::TreatmentRecord rec, const core::Date& today) {
+    v1::RouteStatusRequest sreq;
+    sreq.set_claim_id(rec.claim().id());
+    sreq.set_insured_region(rec.insured_region());
+    sreq.set_person(rec.claim().person());
+    v1::RouteStatusReply sreply;
+    auto ctx = rpc::Outbound(clock, today, deadline());
+    grpc::Status st = hub->RouteStatus(ctx.get(), sreq, &sreply);
+    if (!st.ok()) return rec;  // still in doubt
+    storage::Batch batch;
+    if (sreply.known() && !SameClaim(sreply.claim().claim().claim(), rec.claim())) {
+      // The id belongs to another claim: ours was refused as a duplicate; nothing stood.
+      batch.Delete(storage::kTreatmentClaimsCf, rec.claim().id());
+      batch.Delete(storage::kInDoubtCf, rec.claim().id());
+      if (auto s = Commit(std::move(batch)); !s.ok()) return s;
+      rec.set_state(v1::REJECTED);
+      *rec.mutable_result() = RejectedResult(core::Reason::kDuplicateClaim);
+      return rec;
+    }
+    if (!sreply.known()) {
+      v1::RouteCancelRequest creq;
+      creq.set_claim_id(rec.claim().id());
+      creq.set_insured_region(rec.insured_region());
+      creq.set_person(rec.claim().person());
+      creq.set_reversal(true);
+      v1::RouteCancelReply creply;
+      auto cctx = rpc::Outbound(clock, today, deadline());
+      st = hub->RouteCancel(cctx.get(), creq, &creply);
+      if (!st.ok()) return rec;
+      if (!creply.tombstoned()) {
+        // It arrived in the meantime and the reversal cancelled it: learn both facts.
+        return Resolve(std::move(rec), today);
+      }
+      rec.set_state(v1::TOMBSTONE);
+      rec.set_doubt("");
+      PutTreatment(batch, rec);
+      AppendLedger(batch, TreatmentEntry(v1::LedgerEntry::TOMBSTONE, rec, today.ToString(), 0));
+      if (auto s = Commit(std::move(batch)); !s.ok()) return s;
+      return rec;
+    }
+    const v1::StoredClaim& stored = sreply.claim();
+    rec.set_insured_region(stored.insured_region());
+    *rec.mutable_result() = stored.result();
+    rec.set_settled_on(stored.settled_on());
+    rec.set_doubt("");
+    int64_t clearing = ClearingFen(stored.result());
+    if (stored.state() == v1::TOMBSTONE) {
+      rec.set_state(v1::TOMBSTONE);
+      AppendLedger(batch, TreatmentEntry(v1::LedgerEntry::TOMBSTONE, rec, today.ToString(), 0));
+    } else {
+      AppendLedger(batch, TreatmentEntry(v1::LedgerEntry::SETTLE, rec, stored.settled_on(), clearing));
+      rec.set_state(v1::SETTLED);
+      if (stored.state() == v1::CANCELLED) {
+        rec.set_state(v1::CANCELLED);
+        rec.set_cancelled_on(stored.cancelled_on());
+        AppendLedger(batch,
+                     TreatmentEntry(v1::LedgerEntry::CANCEL, rec, stored.cancelled_on(), -clearing));
+      }
+    }
+    PutTreatment(batch, rec);
+    if (auto s = Commit(std::move(batch)); !s.ok()) return s;
+    return rec;
+  }
+
+  void ResolveAllInDoubt() {
+    std::vector<std::string> ids;
+    (void)store->Scan(storage::kInDoubtCf, "", [&](std::string_view key, std::string_view) {
+      ids.emplace_back(key);
+      return true;
+    });
+    for (const auto& id : ids) {
+      std::lock_guard<std::mutex> lock(treatment_locks.For(id));
+      auto rec = Load<v1::TreatmentRecord>(*store, storage::kTreatmentClaimsCf, id);
+      if (!rec.ok() || !rec->has_value()) continue;
+      if ((*rec)->state() != v1::PENDING && (*rec)->state() != v1::IN_DOUBT) continue;
+      (void)Resolve(**rec, rpc::Clock::SystemToday());
+    }
+  }
+
+  // Publishes the directory until the hub acknowledges it (or the node stops).
+  void PublishDirectory() {
+    while (!PublishDirectoryOnce()) {
+      std::unique_lock<std::mutex> lock(stop_mu);
+      if (stop_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; })) return;
+    }
+  }
+
+  bool PublishDirectoryOnce() {
+    v1::PublishDirectoryRequest req;
+    req.set_region(opt.region);
+    auto snapshot = Data();
+    for (const auto& p : snapshot->region.persons) req.add_persons(p.id);
+    for (const auto& i : snapshot->region.institutions) req.add_institutions(i.code);
+    v1::PublishDirectoryReply reply;
+    auto ctx = rpc::Outbound(clock, rpc::Clock::SystemToday(), deadline());
+    return hub->PublishDirectory(ctx.get(), req, &reply).ok();
+  }
+
+  void BackgroundLoop() {
+    PublishDirectory();
+    if (!opt.ready_file.empty()) {
+      std::ofstream(opt.ready_file + ".tmp") << port << "\n";
+      std::rename((opt.ready_file + ".tmp").c_str(), opt.ready_file.c_str());
+    }
+    for (;;) {
+      ResolveAllInDoubt();
+      std::unique_lock<std::mutex> lock(stop_mu);
+      if (stop_cv.wait_for(lock, std::chrono::milliseconds(opt.resolve_interval_ms),
+                           [&] { return stopping; })) {
+        return;
+      }
+    }
+  }
+};
+
+// ---- HospitalService: the treatment side -------------------------------------------------
+
+class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
+ public:
+  explicit Hospital(Impl& n) : n_(n) {}
+
+  grpc::Status PreSettle(grpc::ServerContext* ctx, const v1::SettleRequest* req,
+                         v1::SettleReply* reply) override {
+    return Submit(*ctx, *req, reply, /*presettle=*/true);
+  }
+  grpc::Status Settle(grpc::ServerContext* ctx, const v1::SettleRequest* req,
+                      v1::SettleReply* reply) override {
+    return Submit(*ctx, *req, reply, /*presettle=*/false);
+  }
+
+  grpc::Status Cancel(grpc::ServerContext* ctx, const v1::CancelRequest* req,
+                      v1::CancelReply* reply) override {
+    if (auto s = n_.Require(*ctx, Role::kInstitution, req->fixmedins_code(),
+                            "cancel claims of institution " + req->fixmedins_code());
+        !s.ok()) {
+      return s;
+    }
+    auto today = n_.clock.Today(*ctx);
+    if (!today.ok()) return protoconv::FromAbsl(today.status());
+    std::lock_guard<std::mutex> lock(n_.treatment_locks.For(req->mdtrt_id()));
+    auto loaded = Load<v1::TreatmentRecord>(*n_.store, storage::kTreatmentClaimsCf, req->mdtrt_id());
+    if (!loaded.ok()) return protoconv::FromAbsl(loaded.status());
+    if (!loaded->has_value()) {
+      reply->set_reason(v1::UNKNOWN_CLAIM);
+      return grpc::Status::OK;
+    }
+    v1::TreatmentRecord rec = **loaded;
+    if (rec.claim().institution() != req->fixmedins_code()) {
+      return protoconv::PermissionDenied("institution/" + req->fixmedins_code(),
+                                         "cancel a claim of institution " + rec.claim().institution());
+    }
+    if (rec.state() == v1::PENDING || rec.state() == v1::IN_DOUBT) {
+      auto resolved = n_.Resolve(rec, *today);
+      if (!resolved.ok()) return protoconv::FromAbsl(resolved.status());
+      rec = *resolved;
+    }
+    switch (rec.state()) {
+      case v1::CANCELLED:
+        reply->set_reason(v1::ALREADY_CANCELLED);
+        reply->set_cancelled_on(rec.cancelled_on());
+        return grpc::Status::OK;
+      case v1::SETTLED:
+        break;
+      case v1::PENDING:
+      case v1::IN_DOUBT:
+        return Unavailable("claim " + rec.claim().id() +
+                           " is in doubt and the insured region cannot be reached; retry later");
+      default:  // TOMBSTONE, REJECTED: never settled
+        reply->set_reason(v1::UNKNOWN_CLAIM);
+        return grpc::Status::OK;
+    }
+    v1::RouteCancelRequest creq;
+    creq.set_claim_id(rec.claim().id());
+    creq.set_insured_region(rec.insured_region());
+    creq.set_person(rec.claim().person());
+    v1::RouteCancelReply creply;
+    auto cctx = rpc::Outbound(n_.clock, *today, n_.deadline());
+    grpc::Status st = n_.hub->RouteCancel(cctx.get(), creq, &creply);
+    if (!st.ok()) {
+      return grpc::Status(st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+                              ? grpc::StatusCode::DEADLINE_EXCEEDED
+                              : grpc::StatusCode::UNAVAILABLE,
+                          "cancel of " + rec.claim().id() +
+                              " not confirmed (retry with the same id): " + st.error_message());
+    }
+    // ALREADY_CANCELLED from the insured region while we hold it settled means an earlier
+    // cancel of ours landed but its answer was lost: it is cancelled.
+    if (!creply.cancelled() && creply.reason() != v1::ALREADY_CANCELLED) {
+      reply->set_reason(creply.reason());
+      return grpc::Status::OK;
+    }
+    rec.set_state(v1::CANCELLED);
+    rec.set_cancelled_on(creply.cancelled_on());
+    storage::Batch batch;
+    n_.PutTreatment(batch, rec);
+    n_.AppendLedger(batch, n_.TreatmentEntry(v1::LedgerEntry::CANCEL, rec, creply.cancelled_on(),
+                                             -ClearingFen(rec.result())));
+    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+    reply->set_cancelled(true);
+    reply->set_cancelled_on(creply.cancelled_on());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status QueryStatus(grpc::ServerContext* ctx, const v1::StatusRequest* req,
+                           v1::StatusReply* reply) override {
+    if (auto s = n_.Require(*ctx, Role::kInstitution, req->fixmedins_code(),
+                            "query claims of institution " + req->fixmedins_code());
+        !s.ok()) {
+      return s;
+    }
+    auto today = n_.clock.Today(*ctx);
+    if (!today.ok()) return protoconv::FromAbsl(today.status());
+    std::lock_guard<std::mutex> lock(n_.treatment_locks.For(req->mdtrt_id()));
+    auto loaded = Load<v1::TreatmentRecord>(*n_.store, storage::kTreatmentClaimsCf, req->mdtrt_id());
+    if (!loaded.ok()) return protoconv::FromAbsl(loaded.status());
+    if (!loaded->has_value() || (*loaded)->claim().institution() != req->fixmedins_code()) {
+      return protoconv::ErrorStatus(core::Reason::kUnknownClaim, "mdtrt_id",
+                                    "no claim " + req->mdtrt_id() + " of this institution");
+    }
+    v1::TreatmentRecord rec = **loaded;
+    if (rec.state() == v1::PENDING || rec.state() == v1::IN_DOUBT) {
+      auto resolved = n_.Resolve(rec, *today);
+      if (!resolved.ok()) return protoconv::FromAbsl(resolved.status());
+      rec = *resolved;
+    }
+    reply->set_mdtrt_id(rec.claim().id());
+    reply->set_state(rec.state() == v1::PENDING ? v1::IN_DOUBT : rec.state());
+    *reply->mutable_result() = rec.result();
+    reply->set_settled_on(rec.settled_on());
+    reply->set_cancelled_on(rec.cancelled_on());
+    return grpc::Status::OK;
+  }
+
+ private:
+  grpc::Status Submit(const grpc::ServerContext& ctx, const v1::SettleRequest& req,
+                      v1::SettleReply* reply, bool presettle) {
+    // Malformed input is answered first (it names the field); then the caller must be the
+    // claim's own institution.
+    auto parsed = core::ParseClaim(protoconv::RawFromHospital(req.claim()));
+    if (auto* err = std::get_if<core::FieldError>(&parsed)) {
+      return protoconv::ErrorStatus(err->reason, "claim." + err->field, err->message);
+    }
+    const std::string& inst_code = req.claim().fixmedins_code();
+    if (auto s = n_.Require(ctx, Role::kInstitution, inst_code,
+                            "submit claims for institution " + inst_code);
+        !s.ok()) {
+      return s;
+    }
+    auto today = n_.clock.Today(ctx);
+    if (!today.ok()) return protoconv::FromAbsl(today.status());
+    const core::Claim& claim = std::get<core::Claim>(parsed);
+    reply->set_mdtrt_id(claim.id);
+
+    auto data = n_.Data();
+    auto inst = data->institutions.find(claim.institution);
+    if (inst == data->institutions.end()) {
+      // §2 order: an unknown person outranks an unknown institution.
+      v1::LocatePersonRequest lreq;
+      lreq.set_person(claim.person);
+      v1::LocatePersonReply lreply;
+      auto lctx = rpc::Outbound(n_.clock, *today, n_.deadline());
+      grpc::Status st = n_.hub->LocatePerson(lctx.get(), lreq, &lreply);
+      if (!st.ok()) return Unavailable("hub unreachable: " + st.error_message());
+      *reply->mutable_result() = RejectedResult(lreply.known() ? core::Reason::kUnknownInstitution
+                                                         : core::Reason::kUnknownPerson);
+      return grpc::Status::OK;
+    }
+    core::ResolvedClaim resolved = core::ResolveLines(claim, *inst->second, data->region.catalog);
+    v1::RouteSettleRequest rreq;
+    *rreq.mutable_claim() = protoconv::ToProto(resolved);
+    rreq.set_mode(presettle ? v1::PRESETTLE : v1::SETTLE);
+    if (presettle) return Forward(rreq, *today, reply);
+
+    std::lock_guard<std::mutex> lock(n_.treatment_locks.For(claim.id));
+    auto loaded = Load<v1::TreatmentRecord>(*n_.store, storage::kTreatmentClaimsCf, claim.id);
+    if (!loaded.ok()) return protoconv::FromAbsl(loaded.status());
+    const v1::Claim& wire_claim = rreq.claim().claim();
+    v1::TreatmentRecord rec;
+    if (loaded->has_value()) {
+      rec = **loaded;
+      bool same = SameClaim(rec.claim(), wire_claim);
+      if (same && rec.state() == v1::SETTLED) {
+        *reply->mutable_result() = rec.result();
+        reply->set_setl_date(rec.settled_on());
+        reply->set_insuplc_admdvs(rec.insured_region());
+        reply->set_replayed(true);
+        return grpc::Status::OK;
+      }
+      bool unresolved = rec.state() == v1::PENDING || rec.state() == v1::IN_DOUBT;
+      if (!same || !unresolved) {
+        *reply->mutable_result() = RejectedResult(core::Reason::kDuplicateClaim);
+        return grpc::Status::OK;
+      }
+      // Same claim, outcome unknown: forwarding again is safe (idempotent at every hop).
+    } else {
+      *rec.mutable_claim() = wire_claim;
+      rec.set_state(v1::PENDING);
+      storage::Batch batch;
+      n_.PutTreatment(batch, rec);
+      if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+    }
+    grpc::Status st = Forward(rreq, *today, reply);
+    storage::Batch batch;
+    if (!st.ok()) {
+      rec.set_state(v1::IN_DOUBT);
+      rec.set_doubt(st.error_message());
+      n_.PutTreatment(batch, rec);
+      n_.AppendLedger(batch, n_.TreatmentEntry(v1::LedgerEntry::IN_DOUBT, rec, today->ToString(), 0));
+      if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "claim " + claim.id + " is in doubt (" + st.error_message() +
+                              "); retry with the same id or query its status");
+    }
+    if (reply->result().settled()) {
+      rec.set_state(v1::SETTLED);
+      *rec.mutable_result() = reply->result();
+      rec.set_insured_region(reply->insuplc_admdvs());
+      rec.set_settled_on(reply->setl_date());
+      rec.set_doubt("");
+      n_.PutTreatment(batch, rec);
+      n_.AppendLedger(batch, n_.TreatmentEntry(v1::LedgerEntry::SETTLE, rec, reply->setl_date(),
+                                               ClearingFen(reply->result())));
+    } else {
+      // Rejected claims are not stored: the hospital may send the id again once fixed.
+      batch.Delete(storage::kTreatmentClaimsCf, claim.id);
+      batch.Delete(storage::kInDoubtCf, claim.id);
+    }
+    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Forward(const v1::RouteSettleRequest& rreq, const core::Date& today,
+                       v1::SettleReply* reply) {
+    v1::RouteSettleReply rreply;
+    auto ctx = rpc::Outbound(n_.clock, today, n_.deadline());
+    grpc::Status st = n_.hub->RouteSettle(ctx.get(), rreq, &rreply);
+    if (!st.ok()) return st;
+    *reply->mutable_result() = rreply.result();
+    reply->set_setl_date(rreply.setl_date());
+    reply->set_insuplc_admdvs(rreply.insuplc_admdvs());
+    reply->set_replayed(rreply.replayed());
+    return grpc::Status::OK;
+  }
+
+  Impl& n_;
+};
+
+// ---- PeerService: what the hub asks of this region -----------------------------------------
+
+class RegionNode::Impl::Peer final : public v1::PeerService::Service {
+ public:
+  explicit Peer(Impl& n) : n_(n) {}
+
+  grpc::Status Decide(grpc::ServerContext* ctx, const v1::DecideRequest* req,
+                      v1::DecideReply* reply) override {
+    if (auto s = n_.Require(*ctx, Role::kHub, "", "ask a region to decide a claim"); !s.ok()) {
+      return s;
+    }
+    auto rc = protoconv::FromProto(req->claim());
+    if (!rc.ok()) return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "claim", std::string(rc.status().message()));
+    auto setl_date = core::Date::Parse(req->setl_date());
+    if (req->mode() == v1::SETTLE && !setl_date.ok()) {
+      return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "setl_date", "not a date");
+    }
+    const core::Claim& claim = rc->claim;
+    auto data = n_.Data();
+    const core::Person* person = data->Person(claim.person);
+    std::lock_guard<std::mutex> claim_lock(n_.insured_locks.For(claim.id));
+    std::lock_guard<std::mutex> person_lock(n_.person_locks.For(claim.person));
+    auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, claim.id);
+    if (!stored.ok()) return protoconv::FromAbsl(stored.status());
+    if (req->mode() == v1::SETTLE && stored->has_value()) {
+      auto core_stored = ToCoreStored(**stored);
+      if (!core_stored.ok()) return protoconv::FromAbsl(core_stored.status());
+      core::SettleAction action = core::OnSettle(&*core_stored, claim);
+      if (auto* replay = std::get_if<core::Replay>(&action)) {
+        *reply->mutable_result() = protoconv::ToProto(replay->result);
+        reply->set_replayed(true);
+        reply->set_setl_date((*stored)->settled_on());
+        return grpc::Status::OK;
+      }
+      if (auto* refuse = std::get_if<core::Refuse>(&action)) {
+        *reply->mutable_result() = RejectedResult(refuse->reason);
+        return grpc::Status::OK;
+      }
+    }
+    core::DecideInput in;
+    in.claim = &*rc;
+    in.person = person;
+    in.policy = &data->region.policy;
+    in.mode = req->mode() == v1::PRESETTLE ? core::Mode::kPresettle : core::Mode::kSettle;
+    if (person) {
+      auto state = n_.LoadPersonState(person->id, claim.date.year);
+      if (!state.ok()) return protoconv::FromAbsl(state.status());
+      in.state = *state;
+    }
+    core::Decision decision = core::Decide(in);
+    *reply->mutable_result() = protoconv::ToProto(decision.result);
+    if (in.mode != core::Mode::kSettle || !decision.result.settled) return grpc::Status::OK;
+
+    v1::StoredClaim rec;
+    *rec.mutable_claim() = req->claim();
+    rec.set_state(v1::SETTLED);
+    *rec.mutable_result() = reply->result();
+    *rec.mutable_delta() = protoconv::ToProto(decision.delta);
+    rec.set_settled_on(req->setl_date());
+    rec.set_treatment_region(rc->institution.region);
+    rec.set_insured_region(n_.opt.region);
+    storage::Batch batch;
+    batch.Put(storage::kInsuredClaimsCf, claim.id, Bytes(rec));
+    if (auto s = n_.WriteStateChange(batch, claim.person, decision.delta, claim.date.year); !s.ok()) {
+      return protoconv::FromAbsl(s);
+    }
+    n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::SETTLE, rec, req->setl_date(),
+                                        ClearingFen(rec.result()), rec.delta()));
+    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+    if (!n_.opt.test_crash_after_decide.empty() && n_.opt.test_crash_after_decide == claim.id) {
+      std::_Exit(137);  // fault injection (tests only): die after the commit, before replying
+    }
+    reply->set_setl_date(req->setl_date());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Cancel(grpc::ServerContext* ctx, const v1::InsuredCancelRequest* req,
+                      v1::RouteCancelReply* reply) override {
+    if (auto s = n_.Require(*ctx, Role::kHub, "", "cancel at the insured region"); !s.ok()) {
+      return s;
+    }
+    auto day = core::Date::Parse(req->day());
+    if (!day.ok()) return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "day", "not a date");
+    std::lock_guard<std::mutex> claim_lock(n_.insured_locks.For(req->claim_id()));
+    auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, req->claim_id());
+    if (!stored.ok()) return protoconv::FromAbsl(stored.status());
+    storage::Batch batch;
+    if (!stored->has_value()) {
+      if (!req->reversal()) {
+        reply->set_reason(v1::UNKNOWN_CLAIM);
+        return grpc::Status::OK;
+      }
+      // 冲正 of an id never seen: burn it so a late original is refused.
+      v1::StoredClaim tomb;
+      tomb.mutable_claim()->mutable_claim()->set_id(req->claim_id());
+      tomb.set_state(v1::TOMBSTONE);
+      tomb.set_treatment_region(req->treatment_region());
+      tomb.set_insured_region(n_.opt.region);
+      tomb.set_cancelled_on(req->day());
+      batch.Put(storage::kInsuredClaimsCf, req->claim_id(), Bytes(tomb));
+      n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::TOMBSTONE, tomb, req->day(), 0, {}));
+      if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+      reply->set_tombstoned(true);
+      reply->set_cancelled_on(req->day());
+      return grpc::Status::OK;
+    }
+    v1::StoredClaim rec = **stored;
+    if (rec.reimbursement() || rec.treatment_region() != req->treatment_region()) {
+      if (rec.reimbursement()) {
+        reply->set_reason(v1::UNKNOWN_CLAIM);
+        return grpc::Status::OK;
+      }
+      return protoconv::PermissionDenied("region/" + req->treatment_region(),
+                                         "cancel a claim settled by region " + rec.treatment_region());
+    }
+    auto core_stored = ToCoreStored(rec);
+    if (!core_stored.ok()) return protoconv::FromAbsl(core_stored.status());
+    core::CancelAction action = core::OnCancel(&*core_stored);
+    if (auto* refuse = std::get_if<core::Refuse>(&action)) {
+      if (req->reversal() && rec.state() == v1::TOMBSTONE) {
+        reply->set_tombstoned(true);
+        reply->set_cancelled_on(rec.cancelled_on());
+        return grpc::Status::OK;
+      }
+      reply->set_reason(protoconv::ToProto(refuse->reason));
+      reply->set_cancelled_on(rec.cancelled_on());
+      return grpc::Status::OK;
+    }
+    std::lock_guard<std::mutex> person_lock(n_.person_locks.For(core_stored->claim.person));
+    core::StateDelta undo = core::Negate(core_stored->delta);
+    if (auto s = n_.WriteStateChange(batch, core_stored->claim.person, undo,
+                                     core_stored->claim.date.year);
+        !s.ok()) {
+      return protoconv::FromAbsl(s);
+    }
+    rec.set_state(v1::CANCELLED);
+    rec.set_cancelled_on(req->day());
+    batch.Put(storage::kInsuredClaimsCf, req->claim_id(), Bytes(rec));
+    n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::CANCEL, rec, req->day(),
+                                        -ClearingFen(rec.result()), protoconv::ToProto(undo)));
+    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+    reply->set_cancelled(true);
+    reply->set_cancelled_on(req->day());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Status(grpc::ServerContext* ctx, const v1::InsuredStatusRequest* req,
+                      v1::RouteStatusReply* reply) override {
+    if (auto s = n_.Require(*ctx, Role::kHub, "", "query the insured region"); !s.ok()) return s;
+    std::lock_guard<std::mutex> claim_lock(n_.insured_locks.For(req->claim_id()));
+    auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, req->claim_id());
+    if (!stored.ok()) return protoconv::FromAbsl(stored.status());
+    if (!stored->has_value() || (*stored)->reimbursement()) {
+      reply->set_known(false);
+      return grpc::Status::OK;
+    }
+    if ((*stored)->treatment_region() != req->treatment_region()) {
+      return protoconv::PermissionDenied("region/" + req->treatment_region(),
+                                         "query a claim of region " + (*stored)->treatment_region());
+    }
+    reply->set_known(true);
+    *reply->mutable_claim() = **stored;
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Resolve(grpc::ServerContext* ctx, const v1::ResolveRequest* req,
+                       v1::RouteResolveReply* reply) override {
+    if (auto s = n_.Require(*ctx, Role::kHub, "", "resolve lines against this catalog"); !s.ok()) {
+      return s;
+    }
+    auto claim = protoconv::FromProto(req->claim());
+    if (!claim.ok()) return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "claim", std::string(claim.status().message()));
+    auto data = n_.Data();
+    auto inst = data->institutions.find(claim->institution);
+    if (inst == data->institutions.end()) {
+      reply->set_institution_known(false);
+      return grpc::Status::OK;
+    }
+    reply->set_institution_known(true);
+    *reply->mutable_claim() =
+        protoconv::ToProto(core::ResolveLines(*claim, *inst->second, data->region.catalog));
+    return grpc::Status::OK;
+  }
+
+  static absl::StatusOr<core::StoredClaim> ToCoreStored(const v1::StoredClaim& s) {
+    core::StoredClaim out;
+    switch (s.state()) {
+      case v1::CANCELLED: out.state = core::ClaimState::kCancelled; break;
+      case v1::TOMBSTONE: out.state = core::ClaimState::kTombstone; break;
+      default: out.state = core::ClaimState::kSettled; break;
+    }
+    if (out.state != core::ClaimState::kTombstone) {
+      auto claim = protoconv::FromProto(s.claim().claim());
+      if (!claim.ok()) return claim.status();
+      out.claim = *claim;
+      auto result = protoconv::FromProto(s.result());
+      if (!result.ok()) return result.status();
+      out.result = *result;
+      out.delta = protoconv::FromProto(s.delta());
+    } else {
+      out.claim.id = s.claim().claim().id();
+    }
+    out.treatment_region = s.treatment_region();
+    out.insured_region = s.insured_region();
+    return out;
+  }
+
+  v1::LedgerEntry InsuredEntry(v1::LedgerEntry::Kind kind, const v1::StoredClaim& rec,
+                               const std::string& day, int64_t clearing_fen,
+                               const v1::StateDelta& delta) {
+    v1::LedgerEntry e;
+    e.set_kind(kind);
+    e.set_claim_id(rec.claim().claim().id());
+    e.set_day(day);
+    e.set_insured_region(n_.opt.region);
+    e.set_treatment_region(rec.treatment_region());
+    e.set_institution(rec.claim().claim().institution());
+    e.set_person(rec.claim().claim().person());
+    e.set_clearing_fen(clearing_fen);
+    if (kind == v1::LedgerEntry::SETTLE || kind == v1::LedgerEntry::REIMBURSE) {
+      *e.mutable_result() = rec.result();
+    }
+    *e.mutable_delta() = delta;
+    return e;
+  }
+
+ private:
+  Impl& n_;
+  friend class RegionNode::Impl::Admin;
+};
+
+// ---- RegionAdminService: the office's own operations ----------------------------------------
+
+class RegionNode::Impl::Admin final : public v1::RegionAdminService::Service {
+ public:
+  Admin(Impl& n, Peer& peer) : n_(n), peer_(peer) {}
+
+  grpc::Status Reimburse(grpc::ServerContext* ctx, const v1::ReimburseRequest* req,
+                         v1::SettleReply* reply) override {
+    if (auto s = n_.Require(*ctx, Role::kRegion, n_.opt.region, "reimburse at region " + n_.opt.region);
+        !s.ok()) {
+      return s;
+    }
+    auto today = n_.clock.Today(*ctx);
+    if (!today.ok()) return protoconv::FromAbsl(today.status());
+    auto parsed = core::ParseClaim(protoconv::RawFromHospital(req->claim()));
+    if (auto* err = std::get_if<core::FieldError>(&parsed)) {
+      return protoconv::ErrorStatus(err->reason, "claim." + err->field, err->message);
+    }
+    const core::Claim& claim = std::get<core::Claim>(parsed);
+    reply->set_mdtrt_id(claim.id);
+    auto data = n_.Data();
+    const core::Person* person = data->Person(claim.person);
+    if (!person) {
+      *reply->mutable_result() = RejectedResult(core::Reason::kUnknownPerson);
+      return grpc::Status::OK;
+    }
+    // The treatment region's catalog decides what is payable: ask it, through the hub.
+    v1::RouteResolveRequest rreq;
+    *rreq.mutable_claim() = protoconv::ToProto(claim);
+    v1::RouteResolveReply rreply;
+    auto rctx = rpc::Outbound(n_.clock, *today, n_.deadline());
+    grpc::Status st = n_.hub->RouteResolve(rctx.get(), rreq, &rreply);
+    if (!st.ok()) return Unavailable("cannot reach the treatment region: " + st.error_message());
+    if (!rreply.institution_known()) {
+      *reply->mutable_result() = RejectedResult(core::Reason::kUnknownInstitution);
+      return grpc::Status::OK;
+    }
+    auto rc = protoconv::FromProto(rreply.claim());
+    if (!rc.ok()) return protoconv::FromAbsl(rc.status());
+    std::lock_guard<std::mutex> claim_lock(n_.insured_locks.For(claim.id));
+    std::lock_guard<std::mutex> person_lock(n_.person_locks.For(claim.person));
+    auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, claim.id);
+    if (!stored.ok()) return protoconv::FromAbsl(stored.status());
+    if (stored->has_value()) {
+      auto core_stored = Peer::ToCoreStored(**stored);
+      if (!core_stored.ok()) return protoconv::FromAbsl(core_stored.status());
+      core::SettleAction action = core::OnSettle(&*core_stored, claim);
+      if (auto* replay = std::get_if<core::Replay>(&action)) {
+        *reply->mutable_result() = protoconv::ToProto(replay->result);
+        reply->set_replayed(true);
+        reply->set_setl_date((*stored)->settled_on());
+        return grpc::Status::OK;
+      }
+      *reply->mutable_result() = RejectedResult(std::get<core::Refuse>(action).reason);
+      return grpc::Status::OK;
+    }
+    core::DecideInput in;
+    in.claim = &*rc;
+    in.person = person;
+    in.policy = &data->region.policy;
+    in.mode = core::Mode::kReimburse;
+    auto state = n_.LoadPersonState(person->id, claim.date.year);
+    if (!state.ok()) return protoconv::FromAbsl(state.status());
+    in.state = *state;
+    core::Decision decision = core::Decide(in);
+    *reply->mutable_result() = protoconv::ToProto(decision.result);
+    if (!decision.result.settled) return grpc::Status::OK;
+    v1::StoredClaim rec;
+    *rec.mutable_claim() = rreply.claim();
+    rec.set_state(v1::SETTLED);
+    *rec.mutable_result() = reply->result();
+    *rec.mutable_delta() = protoconv::ToProto(decision.delta);
+    rec.set_settled_on(today->ToString());
+    rec.set_treatment_region(rc->institution.region);
+    rec.set_insured_region(n_.opt.region);
+    rec.set_reimbursement(true);
+    storage::Batch batch;
+    batch.Put(storage::kInsuredClaimsCf, claim.id, Bytes(rec));
+    if (auto s = n_.WriteStateChange(batch, claim.person, decision.delta, claim.date.year); !s.ok()) {
+      return protoconv::FromAbsl(s);
+    }
+    n_.AppendLedger(batch, peer_.InsuredEntry(v1::LedgerEntry::REIMBURSE, rec, today->ToString(), 0,
+                                              rec.delta()));
+    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+    reply->set_setl_date(today->ToString());
+    reply->set_insuplc_admdvs(n_.opt.region);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status LoadData(grpc::ServerContext* ctx, const v1::LoadDataRequest* req,
+                        v1::LoadDataReply* reply) override {
+    if (auto s = n_.Require(*ctx, Role::kRegion, n_.opt.region, "load data of region " + n_.opt.region);
+        !s.ok()) {
+      return s;
+    }
+    std::lock_guard<std::mutex> lock(n_.import_mu);
+    std::string source = req->source().empty() ? "LoadData" : req->source();
+    auto summary = ImportRegionData(*n_.store, n_.opt.region, source, req->world_json());
+    if (!summary.ok()) {
+      return protoconv::ErrorStatus(v1::INVALID_DATA, "world_json",
+                                    std::string(summary.status().message()));
+    }
+    auto loaded = LoadRegion(*n_.store, n_.opt.region);
+    if (!loaded.ok()) return protoconv::FromAbsl(loaded.status());
+    {
+      std::lock_guard<std::mutex> data_lock(n_.data_mu);
+      n_.data = std::make_shared<const LoadedRegion>(std::move(*loaded));
+    }
+    reply->set_digest(summary->digest);
+    reply->set_catalog_versions(summary->catalog_versions);
+    reply->set_policy_versions(summary->policy_versions);
+    reply->set_institutions(summary->institutions);
+    reply->set_persons(summary->persons);
+    reply->set_published(n_.PublishDirectoryOnce());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetBalance(grpc::ServerContext* ctx, const v1::BalanceRequest* req,
+                          v1::BalanceReply* reply) override {
+    if (auto s = n_.Require(*ctx, Role::kRegion, n_.opt.region, "read balances of region " + n_.opt.region);
+        !s.ok()) {
+      return s;
+    }
+    if (!n_.Data()->Person(req->person())) {
+      return protoconv::ErrorStatus(core::Reason::kUnknownPerson, "person",
+                                    "no person " + req->person() + " insured in " + n_.opt.region);
+    }
+    auto bal = Load<v1::Balance>(*n_.store, storage::kBalancesCf, req->person());
+    if (!bal.ok()) return protoconv::FromAbsl(bal.status());
+    reply->set_account_balance_fen(bal->has_value() ? (*bal)->account_balance_fen() : 0);
+    return grpc::Status::OK;
+  }
+
+ private:
+  Impl& n_;
+  Peer& peer_;
+};
+
+// ---- lifecycle --------------------------------------------------------------------------------
+
+RegionNode::RegionNode(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RegionNode::~RegionNode() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<RegionNode>> RegionNode::Create(const NodeOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  storage::StoreOptions so;
+  so.path = options.db_path;
+  so.column_families = storage::NodeColumnFamilies();
+  auto store = storage::Store::Open(so);
+  if (!store.ok()) return store.status();
+  impl->store = std::move(*store);
+  if (!options.data_file.empty()) {
+    if (auto s = ImportRegionFile(*impl->store, options.region, options.data_file); !s.ok()) {
+      return s;
+    }
+  }
+  auto loaded = LoadRegion(*impl->store, options.region);
+  if (!loaded.ok()) return loaded.status();
+  impl->data = std::make_shared<const LoadedRegion>(std::move(*loaded));
+  auto creds = certs::ChannelCredentials(certs::ForRole(options.pki_dir, "region-" + options.region));
+  if (!creds.ok()) return creds.status();
+  impl->hub = v1::HubService::NewStub(certs::MakeChannel(options.hub_address, *creds));
+  return std::unique_ptr<RegionNode>(new RegionNode(std::move(impl)));
+}
+
+absl::Status RegionNode::Start() {
+  Impl& n = *impl_;
+  auto creds = certs::ServerCredentials(certs::ForRole(n.opt.pki_dir, "region-" + n.opt.region));
+  if (!creds.ok()) return creds.status();
+  n.hospital = std::make_unique<Impl::Hospital>(n);
+  n.peer = std::make_unique<Impl::Peer>(n);
+  n.admin = std::make_unique<Impl::Admin>(n, *n.peer);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(n.opt.listen, *creds, &n.port);
+  builder.RegisterService(n.hospital.get());
+  builder.RegisterService(n.peer.get());
+  builder.RegisterService(n.admin.get());
+  n.server = builder.BuildAndStart();
+  if (!n.server || n.port == 0) {
+    return absl::UnavailableError("cannot listen on " + n.opt.listen);
+  }
+  n.background = std::thread([&n] { n.BackgroundLoop(); });
+  return absl::OkStatus();
+}
+
+int RegionNode::port() const { return impl_->port; }
+
+void RegionNode::Wait() {
+  if (impl_->server) impl_->server->Wait();
+}
+
+void RegionNode::Shutdown() {
+  Impl& n = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(n.stop_mu);
+    if (n.stopping) return;
+    n.stopping = true;
+  }
+  n.stop_cv.notify_all();
+  if (n.server) n.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (n.background.joinable()) n.background.join();
+}
+
+}  // namespace crossclear::node

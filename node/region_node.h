@@ -1,0 +1,50 @@
+// A region node: serves its hospitals as the treatment region (HospitalService), decides
+// claims of its insured persons for the hub (PeerService), and its office's own
+// operations (RegionAdminService). One RocksDB per node; each node uses only its own
+// region's data.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace crossclear::node {
+
+struct NodeOptions {
+  std::string region;         // 6-digit code; must match the node's certificate
+  std::string listen = "127.0.0.1:0";
+  std::string hub_address;    // host:port of the hub
+  std::string db_path;        // RocksDB directory
+  std::string pki_dir;        // ca.pem, region-<code>.pem/.key (certs/make-pki.sh)
+  std::string data_file;      // optional: import this world file's slice at start-up
+  std::string ready_file;     // optional: written with the port once serving and published
+  bool test_clock = false;    // accept x-crossclear-today metadata (tests only)
+  int forward_deadline_ms = 5000;
+  int resolve_interval_ms = 2000;   // how often in-doubt claims are resolved
+  std::string test_crash_after_decide;  // tests only: _exit(137) after committing this claim
+};
+
+class RegionNode {
+ public:
+  // Opens the database, imports `data_file` if given (a bad file is refused with the
+  // file, the field and why; nothing is written), and loads the region's data.
+  static absl::StatusOr<std::unique_ptr<RegionNode>> Create(const NodeOptions& options);
+  ~RegionNode();
+
+  // Starts serving, publishes the directory to the hub (retrying until it answers) and
+  // starts the in-doubt resolver. Returns once serving.
+  absl::Status Start();
+  int port() const;
+  void Wait();
+  void Shutdown();
+
+  struct Impl;
+
+ private:
+  explicit RegionNode(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crossclear::node

@@ -1,0 +1,977 @@
+// proto <-> core conversions: exact field-by-field copies plus the checks that keep a peer's
+// bytes inside what core accepts (enums, dates, ratio and amount ranges, ParseClaim's rules).
+#include "proto/convert.h"
+
+#include "core/clearing.h"
+
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <variant>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+// Propagates the error of a StatusOr expression, else binds its value to `lhs`.
+#define CROSSCLEAR_ASSIGN_OR_RETURN(lhs, expr)                          \
+  auto CROSSCLEAR_CONCAT(status_or_, __LINE__) = (expr);                \
+  if (!CROSSCLEAR_CONCAT(status_or_, __LINE__).ok()) {                  \
+    return std::move(CROSSCLEAR_CONCAT(status_or_, __LINE__)).status(); \
+  }                                                                     \
+  lhs = *std::move(CROSSCLEAR_CONCAT(status_or_, __LINE__))
+#define CROSSCLEAR_CONCAT_INNER(a, b) a##b
+#define CROSSCLEAR_CONCAT(a, b) CROSSCLEAR_CONCAT_INNER(a, b)
+
+namespace crossclear::protoconv {
+namespace {
+
+// The most Money::ParseYuan accepts (1e12 yuan): the bound of every amount in region data.
+constexpr int64_t kMaxAmountFen = 1'000'000'000'000LL * 100;
+constexpr int32_t kMaxRatioBp = 10000;
+
+// This Abseil (Debian's) has its own string_view type, which is not std::string_view.
+absl::string_view Abs(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+std::string_view Std(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+
+absl::Status Invalid(std::string_view field, std::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(Abs(field), ": ", Abs(problem)));
+}
+
+std::string Child(std::string_view parent, std::string_view name) {
+  return parent.empty() ? std::string(name) : absl::StrCat(Abs(parent), ".", Abs(name));
+}
+
+std::string Element(std::string_view repeated, size_t index) {
+  return absl::StrCat(Abs(repeated), "[", index, "]");
+}
+
+// --- enums: one table per enum, read both ways ---------------------------------------------
+
+template <typename Core, typename Proto, size_t N>
+using EnumTable = std::array<std::pair<Core, Proto>, N>;
+
+template <typename Core, typename Proto, size_t N>
+Proto ToProtoEnum(const EnumTable<Core, Proto, N>& table, Core value) {
+  for (const auto& [c, p] : table) {
+    if (c == value) return p;
+  }
+  return Proto{};  // not a named core value: a bug upstream; UNSPECIFIED is refused on read
+}
+
+template <typename Core, typename Proto, size_t N>
+std::optional<Core> FromProtoEnum(const EnumTable<Core, Proto, N>& table, Proto value) {
+  for (const auto& [c, p] : table) {
+    if (p == value) return c;
+  }
+  return std::nullopt;
+}
+
+// "SETTING_UNSPECIFIED is not a setting" / "7 is not a setting".
+absl::Status BadEnum(std::string_view field, const google::protobuf::EnumDescriptor* descriptor,
+                     int value, std::string_view what) {
+  const google::protobuf::EnumValueDescriptor* named = descriptor->FindValueByNumber(value);
+  const std::string shown = named != nullptr ? named->name() : absl::StrCat(value);
+  return Invalid(field, absl::StrCat(shown, " is not ", Abs(what)));
+}
+
+constexpr EnumTable<core::Reason, v1::Reason, 19> kReasons = {{
+    {core::Reason::kNone, v1::REASON_UNSPECIFIED},
+    {core::Reason::kInvalidClaim, v1::INVALID_CLAIM},
+    {core::Reason::kUnknownPerson, v1::UNKNOWN_PERSON},
+    {core::Reason::kUnknownInstitution, v1::UNKNOWN_INSTITUTION},
+    {core::Reason::kLocalClaim, v1::LOCAL_CLAIM},
+    {core::Reason::kNotInsured, v1::NOT_INSURED},
+    {core::Reason::kNotNetworked, v1::NOT_NETWORKED},
+    {core::Reason::kNotRegistered, v1::NOT_REGISTERED},
+    {core::Reason::kDiseaseNotCovered, v1::DISEASE_NOT_COVERED},
+    {core::Reason::kDiseaseNotSupported, v1::DISEASE_NOT_SUPPORTED},
+    {core::Reason::kNotQualified, v1::NOT_QUALIFIED},
+    {core::Reason::kNoPolicy, v1::NO_POLICY},
+    {core::Reason::kNoCatalog, v1::NO_CATALOG},
+    {core::Reason::kDuplicateClaim, v1::DUPLICATE_CLAIM},
+    {core::Reason::kUnknownClaim, v1::UNKNOWN_CLAIM},
+    {core::Reason::kAlreadyCancelled, v1::ALREADY_CANCELLED},
+    {core::Reason::kInvalidAmount, v1::INVALID_AMOUNT},
+    {core::Reason::kLocalPrepayment, v1::LOCAL_PREPAYMENT},
+    {core::Reason::kAlreadyPaid, v1::ALREADY_PAID},
+}};
+
+constexpr EnumTable<core::Setting, v1::Setting, 3> kSettings = {{
+    {core::Setting::kInpatient, v1::INPATIENT},
+    {core::Setting::kOutpatient, v1::OUTPATIENT},
+    {core::Setting::kChronic, v1::CHRONIC},
+}};
+
+constexpr EnumTable<core::Insurance, v1::Insurance, 2> kInsurances = {{
+    {core::Insurance::kEmployee, v1::EMPLOYEE},
+    {core::Insurance::kResident, v1::RESIDENT},
+}};
+
+constexpr EnumTable<core::Sex, v1::Sex, 2> kSexes = {{
+    {core::Sex::kMale, v1::MALE},
+    {core::Sex::kFemale, v1::FEMALE},
+}};
+
+constexpr EnumTable<core::ItemClass, v1::ItemClass, 3> kItemClasses = {{
+    {core::ItemClass::kA, v1::CLASS_A},
+    {core::ItemClass::kB, v1::CLASS_B},
+    {core::ItemClass::kC, v1::CLASS_C},
+}};
+
+constexpr EnumTable<core::RegistrationKind, v1::RegistrationKind, 4> kRegistrationKinds = {{
+    {core::RegistrationKind::kLongTerm, v1::LONG_TERM},
+    {core::RegistrationKind::kReferral, v1::REFERRAL},
+    {core::RegistrationKind::kEmergency, v1::EMERGENCY},
+    {core::RegistrationKind::kTemporary, v1::TEMPORARY},
+}};
+
+// UNSPECIFIED reads as VISIT (documented in types.proto); VISIT is what goes out.
+constexpr EnumTable<core::DeductibleScope, v1::DeductibleScope, 3> kDeductibleScopes = {{
+    {core::DeductibleScope::kVisit, v1::VISIT},
+    {core::DeductibleScope::kYear, v1::YEAR},
+    {core::DeductibleScope::kVisit, v1::DEDUCTIBLE_SCOPE_UNSPECIFIED},
+}};
+
+constexpr EnumTable<core::Category, v1::Category, 6> kCategories = {{
+    {core::Category::kLongTerm, v1::CATEGORY_LONG_TERM},
+    {core::Category::kReferral, v1::CATEGORY_REFERRAL},
+    {core::Category::kEmergency, v1::CATEGORY_EMERGENCY},
+    {core::Category::kTemporary, v1::CATEGORY_TEMPORARY},
+    {core::Category::kNone, v1::CATEGORY_NONE},
+    {core::Category::kManualUnregistered, v1::CATEGORY_MANUAL_UNREGISTERED},
+}};
+
+constexpr EnumTable<core::LineFlag, v1::LineFlag, 6> kLineFlags = {{
+    {core::LineFlag::kPayable, v1::LINE_PAYABLE},
+    {core::LineFlag::kNotInCatalog, v1::LINE_NOT_IN_CATALOG},
+    {core::LineFlag::kClassC, v1::LINE_CLASS_C},
+    {core::LineFlag::kLimitSex, v1::LINE_LIMIT_SEX},
+    {core::LineFlag::kLimitAge, v1::LINE_LIMIT_AGE},
+    {core::LineFlag::kLimitSetting, v1::LINE_LIMIT_SETTING},
+}};
+
+template <typename Core, typename Proto, size_t N>
+absl::StatusOr<Core> RequiredEnum(const EnumTable<Core, Proto, N>& table,
+                                  const google::protobuf::EnumDescriptor* descriptor, Proto value,
+                                  std::string_view field, std::string_view what) {
+  std::optional<Core> c = FromProtoEnum(table, value);
+  if (!c.has_value()) return BadEnum(field, descriptor, value, what);
+  return *c;
+}
+
+template <typename Core, typename Proto, size_t N>
+absl::StatusOr<std::optional<Core>> OptionalEnum(const EnumTable<Core, Proto, N>& table,
+                                                 const google::protobuf::EnumDescriptor* descriptor,
+                                                 Proto value, std::string_view field,
+                                                 std::string_view what) {
+  if (value == Proto{}) return std::optional<Core>();
+  std::optional<Core> c = FromProtoEnum(table, value);
+  if (!c.has_value()) return BadEnum(field, descriptor, value, what);
+  return c;
+}
+
+// --- scalar checks -----------------------------------------------------------------------------
+
+absl::StatusOr<core::Date> DateFromProto(const std::string& text, std::string_view field) {
+  absl::StatusOr<core::Date> d = core::Date::Parse(text);
+  if (!d.ok()) return Invalid(field, Std(d.status().message()));
+  return *d;
+}
+
+absl::StatusOr<std::optional<core::Date>> OpenDateFromProto(const std::string& text,
+                                                            std::string_view field) {
+  if (text.empty()) return std::optional<core::Date>();
+  CROSSCLEAR_ASSIGN_OR_RETURN(core::Date d, DateFromProto(text, field));
+  return std::optional<core::Date>(d);
+}
+
+std::string OpenDateToProto(const std::optional<core::Date>& d) {
+  return d.has_value() ? d->ToString() : std::string();
+}
+
+absl::StatusOr<core::Ratio> RatioFromProto(int32_t bp, std::string_view field) {
+  if (bp < 0 || bp > kMaxRatioBp) {
+    return Invalid(field, absl::StrCat(bp, " bp is not a ratio between 0 and ", kMaxRatioBp));
+  }
+  return core::Ratio{bp};
+}
+
+absl::StatusOr<core::Money> AmountFromProto(int64_t fen, std::string_view field) {
+  if (fen < 0 || fen > kMaxAmountFen) {
+    return Invalid(field, absl::StrCat(fen, " fen is not an amount between 0 and ",
+                                       core::Money::FromFen(kMaxAmountFen).ToYuan(), " yuan"));
+  }
+  return core::Money::FromFen(fen);
+}
+
+template <typename Repeated>
+absl::StatusOr<std::vector<core::Setting>> SettingsFromProto(const Repeated& settings,
+                                                             std::string_view field) {
+  std::vector<core::Setting> out;
+  out.reserve(settings.size());
+  for (int i = 0; i < settings.size(); ++i) {
+    CROSSCLEAR_ASSIGN_OR_RETURN(
+        core::Setting s, FromProto(static_cast<v1::Setting>(settings.Get(i)), Element(field, i)));
+    out.push_back(s);
+  }
+  return out;
+}
+
+template <typename Repeated>
+void SettingsToProto(const std::vector<core::Setting>& settings, Repeated* out) {
+  for (core::Setting s : settings) out->Add(ToProto(s));
+}
+
+// ParseClaim names core's fields; the proto carries exact units under other names.
+std::string ProtoClaimField(std::string_view core_field) {
+  std::string field(core_field);
+  if (core_field.ends_with(".qty")) field += "_milli";
+  if (core_field.ends_with(".price")) field += "_fen";
+  return field;
+}
+
+}  // namespace
+
+// --- enums ---------------------------------------------------------------------------------
+
+v1::Reason ToProto(core::Reason r) { return ToProtoEnum(kReasons, r); }
+absl::StatusOr<core::Reason> FromProto(v1::Reason r, std::string_view field) {
+  return RequiredEnum(kReasons, v1::Reason_descriptor(), r, field, "a reason core knows");
+}
+
+v1::Setting ToProto(core::Setting s) { return ToProtoEnum(kSettings, s); }
+absl::StatusOr<core::Setting> FromProto(v1::Setting s, std::string_view field) {
+  return RequiredEnum(kSettings, v1::Setting_descriptor(), s, field,
+                      "a setting (INPATIENT, OUTPATIENT or CHRONIC)");
+}
+absl::StatusOr<std::optional<core::Setting>> OptionalFromProto(v1::Setting s,
+                                                               std::string_view field) {
+  return OptionalEnum(kSettings, v1::Setting_descriptor(), s, field, "a setting");
+}
+
+v1::Insurance ToProto(core::Insurance i) { return ToProtoEnum(kInsurances, i); }
+absl::StatusOr<core::Insurance> FromProto(v1::Insurance i, std::string_view field) {
+  return RequiredEnum(kInsurances, v1::Insurance_descriptor(), i, field,
+                      "an insurance (EMPLOYEE or RESIDENT)");
+}
+absl::StatusOr<std::optional<core::Insurance>> OptionalFromProto(v1::Insurance i,
+                                                                 std::string_view field) {
+  return OptionalEnum(kInsurances, v1::Insurance_descriptor(), i, field, "an insurance");
+}
+
+v1::Sex ToProto(core::Sex s) { return ToProtoEnum(kSexes, s); }
+absl::StatusOr<core::Sex> FromProto(v1::Sex s, std::string_view field) {
+  return RequiredEnum(kSexes, v1::Sex_descriptor(), s, field, "a sex (MALE or FEMALE)");
+}
+absl::StatusOr<std::optional<core::Sex>> OptionalFromProto(v1::Sex s, std::string_view field) {
+  return OptionalEnum(kSexes, v1::Sex_descriptor(), s, field, "a sex");
+}
+
+v1::ItemClass ToProto(core::ItemClass c) { return ToProtoEnum(kItemClasses, c); }
+absl::StatusOr<core::ItemClass> FromProto(v1::ItemClass c, std::string_view field) {
+  return RequiredEnum(kItemClasses, v1::ItemClass_descriptor(), c, field,
+                      "an item class (CLASS_A, CLASS_B or CLASS_C)");
+}
+
+v1::RegistrationKind ToProto(core::RegistrationKind k) {
+  return ToProtoEnum(kRegistrationKinds, k);
+}
+absl::StatusOr<core::RegistrationKind> FromProto(v1::RegistrationKind k, std::string_view field) {
+  return RequiredEnum(kRegistrationKinds, v1::RegistrationKind_descriptor(), k, field,
+                      "a registration kind");
+}
+
+v1::DeductibleScope ToProto(core::DeductibleScope s) { return ToProtoEnum(kDeductibleScopes, s); }
+absl::StatusOr<core::DeductibleScope> FromProto(v1::DeductibleScope s, std::string_view field) {
+  return RequiredEnum(kDeductibleScopes, v1::DeductibleScope_descriptor(), s, field,
+                      "a deductible scope (VISIT or YEAR)");
+}
+
+v1::Category ToProto(core::Category c) { return ToProtoEnum(kCategories, c); }
+absl::StatusOr<core::Category> FromProto(v1::Category c, std::string_view field) {
+  return RequiredEnum(kCategories, v1::Category_descriptor(), c, field, "a category");
+}
+
+v1::LineFlag ToProto(core::LineFlag f) { return ToProtoEnum(kLineFlags, f); }
+absl::StatusOr<core::LineFlag> FromProto(v1::LineFlag f, std::string_view field) {
+  return RequiredEnum(kLineFlags, v1::LineFlag_descriptor(), f, field, "a line flag");
+}
+
+// --- world: treatment side -------------------------------------------------------------
+
+v1::ItemLimits ToProto(const core::ItemLimits& l) {
+  v1::ItemLimits p;
+  if (l.sex.has_value()) p.set_sex(ToProto(*l.sex));
+  if (l.min_age.has_value()) p.set_min_age(*l.min_age);
+  if (l.max_age.has_value()) p.set_max_age(*l.max_age);
+  if (l.settings.has_value()) {
+    p.set_has_settings(true);
+    SettingsToProto(*l.settings, p.mutable_settings());
+  }
+  return p;
+}
+
+absl::StatusOr<core::ItemLimits> FromProto(const v1::ItemLimits& p, std::string_view field) {
+  core::ItemLimits l;
+  CROSSCLEAR_ASSIGN_OR_RETURN(l.sex, OptionalFromProto(p.sex(), Child(field, "sex")));
+  if (p.has_min_age()) l.min_age = p.min_age();
+  if (p.has_max_age()) l.max_age = p.max_age();
+  if (p.has_settings()) {
+    CROSSCLEAR_ASSIGN_OR_RETURN(l.settings,
+                                SettingsFromProto(p.settings(), Child(field, "settings")));
+  } else if (p.settings_size() > 0) {
+    return Invalid(Child(field, "settings"), "settings given but has_settings is false");
+  }
+  return l;
+}
+
+v1::CatalogItem ToProto(const core::CatalogItem& item) {
+  v1::CatalogItem p;
+  p.set_code(item.code);
+  p.set_name(item.name);
+  p.set_item_class(ToProto(item.item_class));
+  p.set_b_self_pay_bp(item.b_self_pay.bp);
+  if (item.price_cap.has_value()) p.set_price_cap_fen(item.price_cap->fen());
+  *p.mutable_limits() = ToProto(item.limits);
+  return p;
+}
+
+absl::StatusOr<core::CatalogItem> FromProto(const v1::CatalogItem& p, std::string_view field) {
+  core::CatalogItem item;
+  item.code = p.code();
+  item.name = p.name();
+  CROSSCLEAR_ASSIGN_OR_RETURN(item.item_class,
+                              FromProto(p.item_class(), Child(field, "item_class")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(item.b_self_pay,
+                              RatioFromProto(p.b_self_pay_bp(), Child(field, "b_self_pay_bp")));
+  if (p.has_price_cap_fen()) {
+    CROSSCLEAR_ASSIGN_OR_RETURN(item.price_cap,
+                                AmountFromProto(p.price_cap_fen(), Child(field, "price_cap_fen")));
+  }
+  CROSSCLEAR_ASSIGN_OR_RETURN(item.limits, FromProto(p.limits(), Child(field, "limits")));
+  return item;
+}
+
+v1::CatalogVersion ToProto(const core::CatalogVersion& c) {
+  v1::CatalogVersion p;
+  p.set_version(c.version);
+  p.set_effective_from(c.effective_from.ToString());
+  for (const auto& [code, item] : c.items) *p.add_items() = ToProto(item);
+  return p;
+}
+
+absl::StatusOr<core::CatalogVersion> FromProto(const v1::CatalogVersion& p,
+                                               std::string_view field) {
+  core::CatalogVersion c;
+  c.version = p.version();
+  CROSSCLEAR_ASSIGN_OR_RETURN(c.effective_from,
+                              DateFromProto(p.effective_from(), Child(field, "effective_from")));
+  for (int i = 0; i < p.items_size(); ++i) {
+    const std::string at = Element(Child(field, "items"), i);
+    CROSSCLEAR_ASSIGN_OR_RETURN(core::CatalogItem item, FromProto(p.items(i), at));
+    const std::string code = item.code;
+    if (!c.items.emplace(code, std::move(item)).second) {
+      return Invalid(Child(at, "code"), absl::StrCat("\"", code, "\" appears twice"));
+    }
+  }
+  return c;
+}
+
+v1::Institution ToProto(const core::Institution& i) {
+  v1::Institution p;
+  p.set_code(i.code);
+  p.set_name(i.name);
+  p.set_region(i.region);
+  p.set_level(i.level);
+  SettingsToProto(i.networked, p.mutable_networked());
+  for (const std::string& d : i.chronic_diseases) p.add_chronic_diseases(d);
+  return p;
+}
+
+absl::StatusOr<core::Institution> FromProto(const v1::Institution& p, std::string_view field) {
+  core::Institution i;
+  i.code = p.code();
+  i.name = p.name();
+  i.region = p.region();
+  i.level = p.level();
+  CROSSCLEAR_ASSIGN_OR_RETURN(i.networked,
+                              SettingsFromProto(p.networked(), Child(field, "networked")));
+  i.chronic_diseases.assign(p.chronic_diseases().begin(), p.chronic_diseases().end());
+  return i;
+}
+
+// --- world: insured side ---------------------------------------------------------------
+
+v1::PolicyRule ToProto(const core::PolicyRule& r) {
+  v1::PolicyRule p;
+  if (r.insurance.has_value()) p.set_insurance(ToProto(*r.insurance));
+  if (r.setting.has_value()) p.set_setting(ToProto(*r.setting));
+  if (r.level.has_value()) p.set_level(*r.level);
+  if (r.disease.has_value()) p.set_disease(*r.disease);
+  if (r.retired.has_value()) p.set_retired(*r.retired);
+  p.set_deductible_fen(r.deductible.fen());
+  p.set_deductible_scope(ToProto(r.deductible_scope));
+  p.set_ratio_bp(r.ratio.bp);
+  if (r.annual_cap.has_value()) p.set_annual_cap_fen(r.annual_cap->fen());
+  if (r.group.has_value()) p.set_group(*r.group);
+  return p;
+}
+
+absl::StatusOr<core::PolicyRule> FromProto(const v1::PolicyRule& p, std::string_view field) {
+  core::PolicyRule r;
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.insurance,
+                              OptionalFromProto(p.insurance(), Child(field, "insurance")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.setting, OptionalFromProto(p.setting(), Child(field, "setting")));
+  if (p.has_level()) r.level = p.level();
+  if (p.has_disease()) r.disease = p.disease();
+  if (p.has_retired()) r.retired = p.retired();
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.deductible,
+                              AmountFromProto(p.deductible_fen(), Child(field, "deductible_fen")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.deductible_scope,
+                              FromProto(p.deductible_scope(), Child(field, "deductible_scope")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.ratio, RatioFromProto(p.ratio_bp(), Child(field, "ratio_bp")));
+  if (p.has_annual_cap_fen()) {
+    CROSSCLEAR_ASSIGN_OR_RETURN(
+        r.annual_cap, AmountFromProto(p.annual_cap_fen(), Child(field, "annual_cap_fen")));
+  }
+  if (p.has_group()) r.group = p.group();
+  return r;
+}
+
+v1::Reductions ToProto(const core::Reductions& r) {
+  v1::Reductions p;
+  p.set_long_term_bp(r.long_term.bp);
+  p.set_referral_bp(r.referral.bp);
+  p.set_emergency_bp(r.emergency.bp);
+  p.set_temporary_bp(r.temporary.bp);
+  p.set_none_bp(r.none.bp);
+  p.set_manual_unregistered_bp(r.manual_unregistered.bp);
+  return p;
+}
+
+absl::StatusOr<core::Reductions> FromProto(const v1::Reductions& p, std::string_view field) {
+  core::Reductions r;
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.long_term,
+                              RatioFromProto(p.long_term_bp(), Child(field, "long_term_bp")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.referral,
+                              RatioFromProto(p.referral_bp(), Child(field, "referral_bp")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.emergency,
+                              RatioFromProto(p.emergency_bp(), Child(field, "emergency_bp")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.temporary,
+                              RatioFromProto(p.temporary_bp(), Child(field, "temporary_bp")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.none, RatioFromProto(p.none_bp(), Child(field, "none_bp")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(
+      r.manual_unregistered,
+      RatioFromProto(p.manual_unregistered_bp(), Child(field, "manual_unregistered_bp")));
+  return r;
+}
+
+v1::PolicyVersion ToProto(const core::PolicyVersion& v) {
+  v1::PolicyVersion p;
+  p.set_version(v.version);
+  p.set_effective_from(v.effective_from.ToString());
+  SettingsToProto(v.registration_required, p.mutable_registration_required());
+  for (const std::string& d : v.chronic_cross_region) p.add_chronic_cross_region(d);
+  *p.mutable_reductions() = ToProto(v.reductions);
+  for (const core::PolicyRule& r : v.rules) *p.add_rules() = ToProto(r);
+  return p;
+}
+
+absl::StatusOr<core::PolicyVersion> FromProto(const v1::PolicyVersion& p, std::string_view field) {
+  core::PolicyVersion v;
+  v.version = p.version();
+  CROSSCLEAR_ASSIGN_OR_RETURN(v.effective_from,
+                              DateFromProto(p.effective_from(), Child(field, "effective_from")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(
+      v.registration_required,
+      SettingsFromProto(p.registration_required(), Child(field, "registration_required")));
+  v.chronic_cross_region.assign(p.chronic_cross_region().begin(), p.chronic_cross_region().end());
+  CROSSCLEAR_ASSIGN_OR_RETURN(v.reductions, FromProto(p.reductions(), Child(field, "reductions")));
+  v.rules.reserve(p.rules_size());
+  for (int i = 0; i < p.rules_size(); ++i) {
+    CROSSCLEAR_ASSIGN_OR_RETURN(core::PolicyRule r,
+                                FromProto(p.rules(i), Element(Child(field, "rules"), i)));
+    v.rules.push_back(std::move(r));
+  }
+  return v;
+}
+
+v1::Registration ToProto(const core::Registration& r) {
+  v1::Registration p;
+  p.set_kind(ToProto(r.kind));
+  p.set_region(r.region);
+  p.set_from(r.from.ToString());
+  p.set_to(OpenDateToProto(r.to));
+  return p;
+}
+
+absl::StatusOr<core::Registration> FromProto(const v1::Registration& p, std::string_view field) {
+  core::Registration r;
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.kind, FromProto(p.kind(), Child(field, "kind")));
+  r.region = p.region();
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.from, DateFromProto(p.from(), Child(field, "from")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.to, OpenDateFromProto(p.to(), Child(field, "to")));
+  return r;
+}
+
+v1::ChronicQualification ToProto(const core::ChronicQualification& c) {
+  v1::ChronicQualification p;
+  p.set_disease(c.disease);
+  p.set_from(c.from.ToString());
+  p.set_to(OpenDateToProto(c.to));
+  return p;
+}
+
+absl::StatusOr<core::ChronicQualification> FromProto(const v1::ChronicQualification& p,
+                                                     std::string_view field) {
+  core::ChronicQualification c;
+  c.disease = p.disease();
+  CROSSCLEAR_ASSIGN_OR_RETURN(c.from, DateFromProto(p.from(), Child(field, "from")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(c.to, OpenDateFromProto(p.to(), Child(field, "to")));
+  return c;
+}
+
+v1::Person ToProto(const core::Person& person) {
+  v1::Person p;
+  p.set_id(person.id);
+  p.set_name(person.name);
+  p.set_insured_region(person.insured_region);
+  p.set_insurance(ToProto(person.insurance));
+  p.set_retired(person.retired);
+  p.set_sex(ToProto(person.sex));
+  p.set_birth_date(person.birth_date.ToString());
+  p.set_active(person.active);
+  p.set_account_balance_fen(person.account_balance.fen());
+  for (const core::Registration& r : person.registrations) *p.add_registrations() = ToProto(r);
+  for (const core::ChronicQualification& c : person.chronic) *p.add_chronic() = ToProto(c);
+  return p;
+}
+
+absl::StatusOr<core::Person> FromProto(const v1::Person& p, std::string_view field) {
+  core::Person person;
+  person.id = p.id();
+  person.name = p.name();
+  person.insured_region = p.insured_region();
+  CROSSCLEAR_ASSIGN_OR_RETURN(person.insurance,
+                              FromProto(p.insurance(), Child(field, "insurance")));
+  person.retired = p.retired();
+  CROSSCLEAR_ASSIGN_OR_RETURN(person.sex, FromProto(p.sex(), Child(field, "sex")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(person.birth_date,
+                              DateFromProto(p.birth_date(), Child(field, "birth_date")));
+  person.active = p.active();
+  CROSSCLEAR_ASSIGN_OR_RETURN(
+      person.account_balance,
+      AmountFromProto(p.account_balance_fen(), Child(field, "account_balance_fen")));
+  person.registrations.reserve(p.registrations_size());
+  for (int i = 0; i < p.registrations_size(); ++i) {
+    CROSSCLEAR_ASSIGN_OR_RETURN(
+        core::Registration r,
+        FromProto(p.registrations(i), Element(Child(field, "registrations"), i)));
+    person.registrations.push_back(std::move(r));
+  }
+  person.chronic.reserve(p.chronic_size());
+  for (int i = 0; i < p.chronic_size(); ++i) {
+    CROSSCLEAR_ASSIGN_OR_RETURN(core::ChronicQualification c,
+                                FromProto(p.chronic(i), Element(Child(field, "chronic"), i)));
+    person.chronic.push_back(std::move(c));
+  }
+  return person;
+}
+
+// --- a claim -----------------------------------------------------------------------------
+
+v1::ClaimLine ToProto(const core::ClaimLine& l) {
+  v1::ClaimLine p;
+  p.set_item(l.item);
+  p.set_qty_milli(l.qty.milli);
+  p.set_price_fen(l.price.fen());
+  p.set_chronic(l.chronic);
+  return p;
+}
+
+core::ClaimLine FromProto(const v1::ClaimLine& p) {
+  core::ClaimLine l;
+  l.item = p.item();
+  l.qty = core::Quantity{p.qty_milli()};
+  l.price = core::Money::FromFen(p.price_fen());
+  l.chronic = p.chronic();
+  return l;
+}
+
+v1::Claim ToProto(const core::Claim& c) {
+  v1::Claim p;
+  p.set_id(c.id);
+  p.set_person(c.person);
+  p.set_institution(c.institution);
+  p.set_setting(ToProto(c.setting));
+  if (c.disease.has_value()) p.set_disease(*c.disease);
+  p.set_date(c.date.ToString());
+  p.set_emergency(c.emergency);
+  p.set_use_account(c.use_account);
+  for (const core::ClaimLine& l : c.lines) *p.add_lines() = ToProto(l);
+  return p;
+}
+
+absl::StatusOr<core::Claim> FromProto(const v1::Claim& p, std::string_view field) {
+  // The setting is checked here so an unknown number is named as such; everything else is
+  // ParseClaim's, on the exact text of the proto's units.
+  CROSSCLEAR_ASSIGN_OR_RETURN(core::Setting setting,
+                              FromProto(p.setting(), Child(field, "setting")));
+  core::RawClaim raw;
+  raw.id = p.id();
+  raw.person = p.person();
+  raw.institution = p.institution();
+  raw.setting = std::string(core::SettingName(setting));
+  if (p.has_disease()) raw.disease = p.disease();
+  raw.date = p.date();
+  raw.emergency = p.emergency();
+  raw.use_account = p.use_account();
+  raw.lines.reserve(p.lines_size());
+  for (const v1::ClaimLine& l : p.lines()) {
+    raw.lines.push_back(core::RawClaimLine{l.item(), core::Quantity{l.qty_milli()}.ToString(),
+                                           core::Money::FromFen(l.price_fen()).ToYuan(),
+                                           l.chronic()});
+  }
+  std::variant<core::Claim, core::FieldError> parsed = core::ParseClaim(raw);
+  if (auto* err = std::get_if<core::FieldError>(&parsed)) {
+    std::string_view problem = err->message;
+    if (const std::string prefix = err->field + ": "; problem.starts_with(prefix)) {
+      problem.remove_prefix(prefix.size());
+    }
+    return Invalid(Child(field, ProtoClaimField(err->field)), problem);
+  }
+  return std::get<core::Claim>(std::move(parsed));
+}
+
+v1::ResolvedLine ToProto(const core::ResolvedLine& l) {
+  v1::ResolvedLine p;
+  *p.mutable_line() = ToProto(l.line);
+  p.set_amount_fen(l.amount.fen());
+  p.set_in_catalog(l.in_catalog);
+  if (l.in_catalog) *p.mutable_item() = ToProto(l.item);
+  return p;
+}
+
+absl::StatusOr<core::ResolvedLine> FromProto(const v1::ResolvedLine& p, std::string_view field) {
+  core::ResolvedLine l;
+  l.line = FromProto(p.line());
+  l.amount = core::Money::FromFen(p.amount_fen());
+  l.in_catalog = p.in_catalog();
+  if (l.in_catalog) {
+    CROSSCLEAR_ASSIGN_OR_RETURN(l.item, FromProto(p.item(), Child(field, "item")));
+  }
+  return l;
+}
+
+v1::ResolvedClaim ToProto(const core::ResolvedClaim& c) {
+  v1::ResolvedClaim p;
+  *p.mutable_claim() = ToProto(c.claim);
+  *p.mutable_institution() = ToProto(c.institution);
+  if (c.catalog_version.has_value()) p.set_catalog_version(*c.catalog_version);
+  for (const core::ResolvedLine& l : c.lines) *p.add_lines() = ToProto(l);
+  return p;
+}
+
+absl::StatusOr<core::ResolvedClaim> FromProto(const v1::ResolvedClaim& p, std::string_view field) {
+  core::ResolvedClaim c;
+  CROSSCLEAR_ASSIGN_OR_RETURN(c.claim, FromProto(p.claim(), Child(field, "claim")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(c.institution,
+                              FromProto(p.institution(), Child(field, "institution")));
+  if (p.has_catalog_version()) c.catalog_version = p.catalog_version();
+  const std::string lines_field = Child(field, "lines");
+  if (static_cast<size_t>(p.lines_size()) != c.claim.lines.size()) {
+    return Invalid(lines_field, absl::StrCat(p.lines_size(), " resolved lines for a claim of ",
+                                             c.claim.lines.size(), " lines"));
+  }
+  c.lines.reserve(p.lines_size());
+  for (int i = 0; i < p.lines_size(); ++i) {
+    const std::string at = Element(lines_field, i);
+    CROSSCLEAR_ASSIGN_OR_RETURN(core::ResolvedLine l, FromProto(p.lines(i), at));
+    const core::ClaimLine& claimed = c.claim.lines[i];
+    if (!(l.line == claimed)) {
+      return Invalid(Child(at, "line"), absl::StrCat("is not the claim's line ", i));
+    }
+    const core::Money amount = core::MulRound(claimed.qty, claimed.price);
+    if (l.amount != amount) {
+      return Invalid(Child(at, "amount_fen"),
+                     absl::StrCat(l.amount.fen(), " is not qty x price (", amount.fen(), ")"));
+    }
+    c.lines.push_back(std::move(l));
+  }
+  return c;
+}
+
+// --- decisions and state -------------------------------------------------------------------
+
+v1::Amounts ToProto(const core::Amounts& a) {
+  v1::Amounts p;
+  p.set_total_fen(a.total.fen());
+  p.set_self_pay_fen(a.self_pay.fen());
+  p.set_over_price_fen(a.over_price.fen());
+  p.set_pre_self_pay_fen(a.pre_self_pay.fen());
+  p.set_in_scope_fen(a.in_scope.fen());
+  p.set_deductible_fen(a.deductible.fen());
+  p.set_fund_pay_fen(a.fund_pay.fen());
+  p.set_co_pay_fen(a.co_pay.fen());
+  p.set_over_cap_fen(a.over_cap.fen());
+  p.set_personal_pay_fen(a.personal_pay.fen());
+  p.set_account_pay_fen(a.account_pay.fen());
+  p.set_cash_pay_fen(a.cash_pay.fen());
+  return p;
+}
+
+core::Amounts FromProto(const v1::Amounts& p) {
+  using core::Money;
+  core::Amounts a;
+  a.total = Money::FromFen(p.total_fen());
+  a.self_pay = Money::FromFen(p.self_pay_fen());
+  a.over_price = Money::FromFen(p.over_price_fen());
+  a.pre_self_pay = Money::FromFen(p.pre_self_pay_fen());
+  a.in_scope = Money::FromFen(p.in_scope_fen());
+  a.deductible = Money::FromFen(p.deductible_fen());
+  a.fund_pay = Money::FromFen(p.fund_pay_fen());
+  a.co_pay = Money::FromFen(p.co_pay_fen());
+  a.over_cap = Money::FromFen(p.over_cap_fen());
+  a.personal_pay = Money::FromFen(p.personal_pay_fen());
+  a.account_pay = Money::FromFen(p.account_pay_fen());
+  a.cash_pay = Money::FromFen(p.cash_pay_fen());
+  return a;
+}
+
+v1::PartResult ToProto(const core::PartResult& r) {
+  v1::PartResult p;
+  p.set_part(ToProto(r.part));
+  p.set_settled(r.settled);
+  p.set_reason(ToProto(r.reason));
+  *p.mutable_amounts() = ToProto(r.amounts);
+  p.set_policy_version(r.policy_version);
+  p.set_rule_index(static_cast<uint32_t>(r.rule_index));
+  p.set_category(ToProto(r.category));
+  p.set_ratio_bp(r.ratio.bp);
+  p.set_group(r.group);
+  for (size_t i : r.line_indexes) p.add_line_indexes(static_cast<uint32_t>(i));
+  for (core::LineFlag f : r.line_flags) p.add_line_flags(ToProto(f));
+  return p;
+}
+
+absl::StatusOr<core::PartResult> FromProto(const v1::PartResult& p, std::string_view field) {
+  core::PartResult r;
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.part, FromProto(p.part(), Child(field, "part")));
+  r.settled = p.settled();
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.reason, FromProto(p.reason(), Child(field, "reason")));
+  r.amounts = FromProto(p.amounts());
+  r.policy_version = p.policy_version();
+  r.rule_index = p.rule_index();
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.category, FromProto(p.category(), Child(field, "category")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.ratio, RatioFromProto(p.ratio_bp(), Child(field, "ratio_bp")));
+  r.group = p.group();
+  if (p.line_flags_size() != p.line_indexes_size()) {
+    return Invalid(
+        Child(field, "line_flags"),
+        absl::StrCat(p.line_flags_size(), " flags for ", p.line_indexes_size(), " line indexes"));
+  }
+  r.line_indexes.assign(p.line_indexes().begin(), p.line_indexes().end());
+  r.line_flags.reserve(p.line_flags_size());
+  for (int i = 0; i < p.line_flags_size(); ++i) {
+    CROSSCLEAR_ASSIGN_OR_RETURN(core::LineFlag f,
+                                FromProto(p.line_flags(i), Element(Child(field, "line_flags"), i)));
+    r.line_flags.push_back(f);
+  }
+  return r;
+}
+
+v1::ClaimResult ToProto(const core::ClaimResult& r) {
+  v1::ClaimResult p;
+  p.set_settled(r.settled);
+  p.set_reason(ToProto(r.reason));
+  p.set_has_parts(r.has_parts);
+  for (const core::PartResult& part : r.parts) *p.add_parts() = ToProto(part);
+  return p;
+}
+
+absl::StatusOr<core::ClaimResult> FromProto(const v1::ClaimResult& p, std::string_view field) {
+  core::ClaimResult r;
+  r.settled = p.settled();
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.reason, FromProto(p.reason(), Child(field, "reason")));
+  r.has_parts = p.has_parts();
+  r.parts.reserve(p.parts_size());
+  for (int i = 0; i < p.parts_size(); ++i) {
+    CROSSCLEAR_ASSIGN_OR_RETURN(core::PartResult part,
+                                FromProto(p.parts(i), Element(Child(field, "parts"), i)));
+    r.parts.push_back(std::move(part));
+  }
+  return r;
+}
+
+v1::AccumulatorDelta ToProto(const core::AccumulatorDelta& d) {
+  v1::AccumulatorDelta p;
+  p.set_year(d.year);
+  p.set_group(d.group);
+  p.set_deductible_fen(d.deductible.fen());
+  p.set_fund_fen(d.fund.fen());
+  return p;
+}
+
+core::AccumulatorDelta FromProto(const v1::AccumulatorDelta& p) {
+  core::AccumulatorDelta d;
+  d.year = p.year();
+  d.group = p.group();
+  d.deductible = core::Money::FromFen(p.deductible_fen());
+  d.fund = core::Money::FromFen(p.fund_fen());
+  return d;
+}
+
+v1::StateDelta ToProto(const core::StateDelta& d) {
+  v1::StateDelta p;
+  for (const core::AccumulatorDelta& a : d.accumulators) *p.add_accumulators() = ToProto(a);
+  p.set_account_fen(d.account.fen());
+  return p;
+}
+
+core::StateDelta FromProto(const v1::StateDelta& p) {
+  core::StateDelta d;
+  d.accumulators.reserve(p.accumulators_size());
+  for (const v1::AccumulatorDelta& a : p.accumulators()) d.accumulators.push_back(FromProto(a));
+  d.account = core::Money::FromFen(p.account_fen());
+  return d;
+}
+
+v1::Accumulator ToProto(const core::Accumulator& a) {
+  v1::Accumulator p;
+  p.set_deductible_paid_fen(a.deductible_paid.fen());
+  p.set_fund_paid_fen(a.fund_paid.fen());
+  return p;
+}
+
+core::Accumulator FromProto(const v1::Accumulator& p) {
+  core::Accumulator a;
+  a.deductible_paid = core::Money::FromFen(p.deductible_paid_fen());
+  a.fund_paid = core::Money::FromFen(p.fund_paid_fen());
+  return a;
+}
+
+// --- clearing ---------------------------------------------------------------------------------
+
+v1::Statement ToProto(const core::Statement& s) {
+  v1::Statement p;
+  p.set_period(s.period.ToString());
+  for (const core::Obligation& o : s.obligations) {
+    v1::Obligation* po = p.add_obligations();
+    po->set_insured(o.insured);
+    po->set_treatment(o.treatment);
+    po->set_amount_fen(o.amount.fen());
+  }
+  for (const auto& [region, amount] : s.net) {  // std::map: sorted by region
+    v1::NetPosition* n = p.add_net();
+    n->set_region(region);
+    n->set_amount_fen(amount.fen());
+  }
+  return p;
+}
+
+absl::StatusOr<core::Statement> FromProto(const v1::Statement& p, std::string_view field) {
+  core::Statement s;
+  absl::StatusOr<core::Period> period = core::Period::Parse(p.period());
+  if (!period.ok()) return Invalid(Child(field, "period"), Std(period.status().message()));
+  s.period = *period;
+  s.obligations.reserve(p.obligations_size());
+  for (const v1::Obligation& o : p.obligations()) {
+    s.obligations.push_back(
+        core::Obligation{o.insured(), o.treatment(), core::Money::FromFen(o.amount_fen())});
+  }
+  for (int i = 0; i < p.net_size(); ++i) {
+    const v1::NetPosition& n = p.net(i);
+    if (!s.net.emplace(n.region(), core::Money::FromFen(n.amount_fen())).second) {
+      return Invalid(Child(Element(Child(field, "net"), i), "region"),
+                     absl::StrCat("\"", n.region(), "\" appears twice"));
+    }
+  }
+  return s;
+}
+
+// --- the hospital edge ------------------------------------------------------------------------
+
+core::RawClaim RawFromHospital(const v1::HospitalClaim& h) {
+  core::RawClaim raw;
+  raw.id = h.mdtrt_id();
+  raw.person = h.psn_no();
+  raw.institution = h.fixmedins_code();
+  std::optional<core::Setting> setting = FromProtoEnum(kSettings, h.med_type());
+  raw.setting = setting.has_value() ? std::string(core::SettingName(*setting)) : std::string();
+  if (!h.dise_codg().empty()) raw.disease = h.dise_codg();
+  raw.date = h.date();
+  raw.emergency = h.emergency();
+  raw.use_account = h.acct_used_flag();
+  raw.lines.reserve(h.lines_size());
+  for (const v1::HospitalLine& l : h.lines()) {
+    core::RawClaimLine line{l.item(), l.qty(), l.price(), std::nullopt};
+    if (l.has_chronic()) line.chronic = l.chronic();
+    raw.lines.push_back(std::move(line));
+  }
+  return raw;
+}
+
+v1::HospitalClaim HospitalFromRaw(const core::RawClaim& raw) {
+  v1::HospitalClaim h;
+  h.set_mdtrt_id(raw.id);
+  h.set_psn_no(raw.person);
+  h.set_fixmedins_code(raw.institution);
+  std::optional<core::Setting> setting = core::SettingFromName(raw.setting);
+  h.set_med_type(setting.has_value() ? ToProto(*setting) : v1::SETTING_UNSPECIFIED);
+  if (raw.disease.has_value()) h.set_dise_codg(*raw.disease);
+  h.set_date(raw.date);
+  h.set_emergency(raw.emergency);
+  h.set_acct_used_flag(raw.use_account);
+  for (const core::RawClaimLine& l : raw.lines) {
+    v1::HospitalLine* line = h.add_lines();
+    line->set_item(l.item);
+    line->set_qty(l.qty);
+    line->set_price(l.price);
+    if (l.chronic.has_value()) line->set_chronic(*l.chronic);
+  }
+  return h;
+}
+
+std::string CanonicalBytes(const v1::Claim& claim) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    claim.SerializeToCodedStream(&out);
+  }  // the CodedOutputStream flushes into `bytes` when it goes out of scope
+  return bytes;
+}
+
+int64_t ClearingFen(const v1::ClaimResult& result) {
+  core::ClaimResult c;
+  for (const v1::PartResult& p : result.parts()) {
+    core::PartResult part;
+    part.settled = p.settled();
+    part.amounts = FromProto(p.amounts());
+    c.parts.push_back(std::move(part));
+  }
+  return core::ClearingAmount(c).fen();
+}
+
+v1::ClaimResult RejectedResult(core::Reason reason) {
+  v1::ClaimResult r;
+  r.set_settled(false);
+  r.set_reason(ToProto(reason));
+  return r;
+}
+
+std::string Bytes(const google::protobuf::Message& message) {
+  std::string out;
+  message.SerializeToString(&out);
+  return out;
+}
+
+}  // namespace crossclear::protoconv
+
+#undef CROSSCLEAR_ASSIGN_OR_RETURN
+#undef CROSSCLEAR_CONCAT
+#undef CROSSCLEAR_CONCAT_INNER

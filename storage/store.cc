@@ -1,0 +1,437 @@
+// RocksDB behind the Store contract of store.h: column families, reads, and the single writer
+// thread that turns every queued Batch into one synced WriteBatch (group commit).
+#include "storage/store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <filesystem>
+#include <initializer_list>
+#include <map>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "rocksdb/db.h"
+#include "rocksdb/iterator.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/status.h"
+#include "rocksdb/write_batch.h"
+
+namespace crossclear::storage {
+namespace {
+
+// Debian's Abseil is built with its own absl::string_view (not std::string_view), so
+// absl::StrCat does not take our std::string_view arguments; messages are built here instead.
+std::string Cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view p : parts) out.append(p);
+  return out;
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+// Maps a RocksDB status to the absl code a caller can act on: Unavailable for what may pass
+// (I/O, busy, shutting down), DataLoss for corruption, Internal for what should not happen.
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what, std::string_view path) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string message = Cat({"rocksdb ", what, " at ", path, ": ", s.ToString()});
+  switch (s.code()) {
+    case rocksdb::Status::kNotFound:
+      return absl::NotFoundError(message);
+    case rocksdb::Status::kCorruption:
+      return absl::DataLossError(message);
+    case rocksdb::Status::kNotSupported:
+      return absl::UnimplementedError(message);
+    case rocksdb::Status::kInvalidArgument:
+      return absl::InvalidArgumentError(message);
+    case rocksdb::Status::kIOError:
+      if (s.IsNoSpace()) return absl::ResourceExhaustedError(message);
+      return absl::UnavailableError(message);
+    case rocksdb::Status::kShutdownInProgress:
+    case rocksdb::Status::kBusy:
+    case rocksdb::Status::kTryAgain:
+      return absl::UnavailableError(message);
+    case rocksdb::Status::kTimedOut:
+    case rocksdb::Status::kExpired:
+      return absl::DeadlineExceededError(message);
+    case rocksdb::Status::kAborted:
+      return absl::AbortedError(message);
+    case rocksdb::Status::kColumnFamilyDropped:
+      return absl::FailedPreconditionError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+// The smallest key greater than every key starting with `prefix`; nullopt when there is none
+// (empty prefix or all 0xff bytes), in which case a scan runs to the end of the family.
+std::optional<std::string> PrefixUpperBound(std::string_view prefix) {
+  std::string bound(prefix);
+  while (!bound.empty()) {
+    auto& last = reinterpret_cast<unsigned char&>(bound.back());
+    if (last != 0xff) {
+      ++last;
+      return bound;
+    }
+    bound.pop_back();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void Batch::Put(std::string_view cf, std::string_view key, std::string_view value) {
+  ops_.push_back(Op{Op::kPut, std::string(cf), std::string(key), std::string(value)});
+}
+
+void Batch::Delete(std::string_view cf, std::string_view key) {
+  ops_.push_back(Op{Op::kDelete, std::string(cf), std::string(key), {}});
+}
+
+void Batch::AppendLedger(std::string_view entry) {
+  ops_.push_back(Op{Op::kAppend, std::string(kLedgerCf), {}, std::string(entry)});
+}
+
+using DoneFn = std::function<void(absl::StatusOr<CommitResult>)>;
+
+struct Store::Impl {
+  // A validated batch waiting for the writer; handles[i] is the family of batch.ops()[i].
+  struct Pending {
+    Batch batch;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    DoneFn done;
+  };
+
+  ~Impl() {
+    if (writer.joinable()) {
+      {
+        absl::MutexLock lock(&mu);
+        stopping = true;
+        work.Signal();
+      }
+      writer.join();  // the writer drains the queue before it returns
+    }
+    if (db != nullptr) {
+      for (rocksdb::ColumnFamilyHandle* h : handles) db->DestroyColumnFamilyHandle(h);
+      db->Close().PermitUncheckedError();  // nothing left to report to; WAL is already synced
+    }
+  }
+
+  absl::Status UnknownCf(std::string_view cf) const {
+    return absl::InvalidArgumentError(Cat({"unknown column family '", cf, "' in store at ", path,
+                                           "; open it via StoreOptions.column_families"}));
+  }
+
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> Find(std::string_view cf) const {
+    auto it = by_name.find(cf);
+    if (it == by_name.end()) return UnknownCf(cf);
+    return it->second;
+  }
+
+  void WriterLoop();
+  void WriteGroup(std::vector<Pending>& group);
+
+  std::string path;
+  bool sync = true;
+  size_t max_batches_per_sync = 1;
+
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // owned; destroyed before db closes
+  std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> by_name;  // fixed after Open
+  rocksdb::ColumnFamilyHandle* ledger = nullptr;
+
+  // Seq of the next ledger entry. Only the writer thread (and Open, before it starts) store
+  // it, after the write that used the previous seqs has succeeded.
+  std::atomic<uint64_t> next_seq{0};
+
+  absl::Mutex mu;
+  absl::CondVar work;  // signalled when the queue gains an item or stopping is set
+  std::deque<Pending> queue ABSL_GUARDED_BY(mu);
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  std::thread writer;
+};
+
+void Store::Impl::WriterLoop() {
+  std::vector<Pending> group;
+  for (;;) {
+    group.clear();
+    {
+      absl::MutexLock lock(&mu);
+      while (queue.empty() && !stopping) work.Wait(&mu);
+      if (queue.empty()) return;  // stopping and drained
+      const size_t n = std::min(queue.size(), max_batches_per_sync);
+      group.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        group.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+    }
+    WriteGroup(group);
+  }
+}
+
+void Store::Impl::WriteGroup(std::vector<Pending>& group) {
+  // Seqs are assigned in queue order, so ledger order is commit order. A batch that RocksDB
+  // refuses while being added (e.g. an oversized value) is rolled back alone via a save point.
+  std::vector<absl::StatusOr<CommitResult>> results(group.size(), CommitResult{});
+  rocksdb::WriteBatch wb;
+  uint64_t seq = next_seq.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < group.size(); ++i) {
+    const Pending& p = group[i];
+    const uint64_t first_seq = seq;
+    bool has_append = false;
+    wb.SetSavePoint();
+    rocksdb::Status s;
+    const auto& ops = p.batch.ops();
+    for (size_t j = 0; j < ops.size() && s.ok(); ++j) {
+      const Batch::Op& op = ops[j];
+      switch (op.kind) {
+        case Batch::Op::kPut:
+          s = wb.Put(p.handles[j], ToSlice(op.key), ToSlice(op.value));
+          break;
+        case Batch::Op::kDelete:
+          s = wb.Delete(p.handles[j], ToSlice(op.key));
+          break;
+        case Batch::Op::kAppend:
+          has_append = true;
+          s = wb.Put(ledger, BigEndian64(seq++), ToSlice(op.value));
+          break;
+      }
+    }
+    if (s.ok()) {
+      wb.PopSavePoint().PermitUncheckedError();
+      if (has_append) results[i] = CommitResult{first_seq};
+    } else {
+      wb.RollbackToSavePoint().PermitUncheckedError();
+      seq = first_seq;
+      results[i] = FromRocks(s, "batch build", path);
+    }
+  }
+
+  if (wb.Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    const rocksdb::Status s = db->Write(wo, &wb);
+    if (s.ok()) {
+      next_seq.store(seq, std::memory_order_release);
+    } else {
+      // One WriteBatch: nothing of the group was applied, so every batch in it failed and
+      // the seqs it would have used stay free.
+      const absl::Status error =
+          FromRocks(s, Cat({"write of ", std::to_string(group.size()), " batches"}), path);
+      for (auto& r : results) {
+        if (r.ok()) r = error;
+      }
+    }
+  }
+  // Completions run after the write returned, so a callback reads what its batch wrote.
+  for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]));
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Store::~Store() = default;
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("StoreOptions.path is empty");
+  if (options.max_batches_per_sync == 0) {
+    return absl::InvalidArgumentError(
+        Cat({"StoreOptions.max_batches_per_sync is 0 for store at ", options.path}));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        Cat({"cannot create store directory ", options.path, ": ", ec.message()}));
+  }
+
+  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, std::string(kLedgerCf)};
+  for (const std::string& name : options.column_families) {
+    if (name.empty()) {
+      return absl::InvalidArgumentError(
+          Cat({"empty column family name for store at ", options.path}));
+    }
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.reserve(names.size());
+  for (const std::string& name : names) {
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->path = options.path;
+  impl->sync = options.sync;
+  impl->max_batches_per_sync = options.max_batches_per_sync;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, options.path, descriptors, &impl->handles, &raw_db);
+  if (!s.ok()) return FromRocks(s, "open", options.path);
+  impl->db.reset(raw_db);
+  for (size_t i = 0; i < names.size(); ++i) impl->by_name[names[i]] = impl->handles[i];
+  impl->ledger = impl->handles[1];
+
+  // Recover the next seq from the last ledger key.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        impl->db->NewIterator(rocksdb::ReadOptions(), impl->ledger));
+    it->SeekToLast();
+    if (it->Valid()) {
+      if (it->key().size() != 8) {
+        return absl::DataLossError(Cat({"ledger key of ", std::to_string(it->key().size()),
+                                        " bytes (want 8) in store at ", options.path}));
+      }
+      impl->next_seq.store(ReadBigEndian64(ToView(it->key())) + 1);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "ledger recovery", options.path);
+  }
+
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->WriterLoop(); });
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(std::string_view cf,
+                                                      std::string_view key) const {
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = impl_->Find(cf);
+  if (!h.ok()) return h.status();
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), *h, ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, Cat({"get from '", cf, "'"}), impl_->path);
+  return value;
+}
+
+absl::Status Store::Scan(
+    std::string_view cf, std::string_view prefix,
+    const std::function<bool(std::string_view key, std::string_view value)>& visit) const {
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = impl_->Find(cf);
+  if (!h.ok()) return h.status();
+  // The upper bound lets RocksDB stop at the end of the prefix instead of stepping over
+  // tombstones beyond it; it must outlive the iterator.
+  const std::optional<std::string> upper = PrefixUpperBound(prefix);
+  rocksdb::Slice upper_slice;
+  rocksdb::ReadOptions ro;
+  if (upper.has_value()) {
+    upper_slice = rocksdb::Slice(*upper);
+    ro.iterate_upper_bound = &upper_slice;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, *h));
+  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+    const std::string_view key = ToView(it->key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!visit(key, ToView(it->value()))) break;
+  }
+  return FromRocks(it->status(), Cat({"scan of '", cf, "'"}), impl_->path);
+}
+
+absl::Status Store::ScanLedger(
+    uint64_t from_seq,
+    const std::function<bool(uint64_t seq, std::string_view entry)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->ledger));
+  for (it->Seek(BigEndian64(from_seq)); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) {
+      return absl::DataLossError(Cat({"ledger key of ", std::to_string(it->key().size()),
+                                      " bytes (want 8) in store at ", impl_->path}));
+    }
+    if (!visit(ReadBigEndian64(ToView(it->key())), ToView(it->value()))) break;
+  }
+  return FromRocks(it->status(), "ledger scan", impl_->path);
+}
+
+uint64_t Store::NextLedgerSeq() const { return impl_->next_seq.load(std::memory_order_acquire); }
+
+absl::StatusOr<CommitResult> Store::Commit(Batch batch) {
+  // The writer thread runs completions; waiting there for itself would never return.
+  if (std::this_thread::get_id() == impl_->writer.get_id()) {
+    return absl::FailedPreconditionError(
+        Cat({"Commit called from a CommitAsync completion in store at ", impl_->path,
+             "; use CommitAsync there"}));
+  }
+  absl::Notification finished;
+  absl::StatusOr<CommitResult> result;
+  CommitAsync(std::move(batch), [&](absl::StatusOr<CommitResult> r) {
+    result = std::move(r);
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  return result;
+}
+
+void Store::CommitAsync(Batch batch, std::function<void(absl::StatusOr<CommitResult>)> done) {
+  // Validate on the caller's thread: a refused batch never reaches the writer, so nothing of
+  // it is written and it cannot fail the group it would have joined.
+  Impl::Pending pending;
+  pending.handles.reserve(batch.ops().size());
+  for (const Batch::Op& op : batch.ops()) {
+    if (op.kind == Batch::Op::kAppend) {
+      pending.handles.push_back(impl_->ledger);
+      continue;
+    }
+    if (op.cf == kLedgerCf) {
+      done(absl::InvalidArgumentError(
+          Cat({"column family '", kLedgerCf, "' is append-only (use AppendLedger) in ", "store at ",
+               impl_->path})));
+      return;
+    }
+    absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = impl_->Find(op.cf);
+    if (!h.ok()) {
+      done(h.status());
+      return;
+    }
+    pending.handles.push_back(*h);
+  }
+  pending.batch = std::move(batch);
+  pending.done = std::move(done);
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (!impl_->stopping) {
+      impl_->queue.push_back(std::move(pending));
+      impl_->work.Signal();
+      return;
+    }
+  }
+  pending.done(absl::UnavailableError(Cat({"store at ", impl_->path, " is closing"})));
+}
+
+std::string BigEndian64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+uint64_t ReadBigEndian64(std::string_view bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[i]);
+  return v;
+}
+
+std::string JoinKey(std::initializer_list<std::string_view> parts) {
+  size_t size = parts.size() == 0 ? 0 : parts.size() - 1;
+  for (std::string_view p : parts) size += p.size();
+  std::string key;
+  key.reserve(size);
+  bool first = true;
+  for (std::string_view p : parts) {
+    if (!first) key.push_back('\0');
+    key.append(p);
+    first = false;
+  }
+  return key;
+}
+
+}  // namespace crossclear::storage

@@ -1,0 +1,484 @@
+// End-to-end tests of the federation: real hub and node processes over mutual TLS on
+// loopback, each with its own RocksDB, started by the same harness the runner uses.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "nlohmann/json.hpp"
+
+#include "crossclear/v1/services.grpc.pb.h"
+#include "proto/status.h"
+#include "rpc/call.h"
+#include "tools/federation_harness.h"
+
+namespace crossclear {
+namespace {
+
+namespace v1 = ::crossclear::v1;
+using tools::Federation;
+using tools::FederationOptions;
+
+#define ASSERT_OK(expr)                  \
+  do {                                   \
+    absl::Status _s = (expr);            \
+    ASSERT_TRUE(_s.ok()) << _s.message(); \
+  } while (0)
+
+const std::string kWorld = std::string(CROSSCLEAR_SOURCE_DIR) + "/tests/data/e2e/world.json";
+constexpr char kHaikou[] = "460100";
+constexpr char kBeijing[] = "110000";
+constexpr char kHospital[] = "H46010000001";  // Haikou, level 3
+
+std::unique_ptr<Federation> StartFederation(int resolve_interval_ms = 60000) {
+  FederationOptions o;
+  o.bin_dir = CROSSCLEAR_BIN_DIR;
+  o.data_file = kWorld;
+  o.regions = {kBeijing, "310000", kHaikou};
+  o.institutions = {kHospital, "H11010100001"};
+  o.deadline_ms = 3000;
+  o.resolve_interval_ms = resolve_interval_ms;
+  auto fed = Federation::Start(o);
+  EXPECT_TRUE(fed.ok()) << fed.status();
+  return fed.ok() ? std::move(*fed) : nullptr;
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& day = "2026-03-10",
+                                         bool wait_for_ready = true) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+  ctx->set_wait_for_ready(wait_for_ready);  // a restarted node is reconnected to, not failed
+  ctx->AddMetadata(rpc::kTodayKey, day);
+  return ctx;
+}
+
+// A Beijing retiree (long-term resident in Hainan) in hospital in Haikou.
+v1::SettleRequest InpatientClaim(const std::string& id) {
+  v1::SettleRequest req;
+  auto* c = req.mutable_claim();
+  c->set_mdtrt_id(id);
+  c->set_psn_no("BJ-RET-01");
+  c->set_fixmedins_code(kHospital);
+  c->set_med_type(v1::INPATIENT);
+  c->set_date("2026-03-10");
+  auto* l = c->add_lines();
+  l->set_item("001102000010000");  // bed, cap 60.00
+  l->set_qty("9");
+  l->set_price("80.00");
+  l = c->add_lines();
+  l->set_item("XL01XCT001");  // class B 5%, cap 1500.00
+  l->set_qty("2");
+  l->set_price("1688.00");
+  return req;
+}
+
+int64_t ObligationFen(Federation& fed, const std::string& period, const std::string& insured,
+                      const std::string& treatment) {
+  auto stub = v1::ClearingService::NewStub(fed.OperatorChannel());
+  v1::ClearRequest req;
+  req.set_period(period);
+  v1::Statement st;
+  auto ctx = Ctx();
+  grpc::Status s = stub->Clear(ctx.get(), req, &st);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  int64_t net_sum = 0;
+  for (const auto& n : st.net()) net_sum += n.amount_fen();
+  EXPECT_EQ(net_sum, 0) << "net positions must sum to zero";
+  for (const auto& o : st.obligations()) {
+    if (o.insured() == insured && o.treatment() == treatment) return o.amount_fen();
+  }
+  return 0;
+}
+
+int64_t FundFen(const v1::ClaimResult& r) {
+  int64_t sum = 0;
+  for (const auto& p : r.parts()) sum += p.amounts().fund_pay_fen() + p.amounts().account_pay_fen();
+  return sum;
+}
+
+TEST(FederationE2E, Settle_ThroughHubToInsuredRegion_RecordedOnceEverywhere) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleReply reply;
+  auto ctx = Ctx();
+  ASSERT_TRUE(hospital->Settle(ctx.get(), InpatientClaim("E2E-1"), &reply).ok());
+  ASSERT_TRUE(reply.result().settled());
+  EXPECT_EQ(reply.insuplc_admdvs(), kBeijing);
+  EXPECT_EQ(reply.setl_date(), "2026-03-10");
+  int64_t fund = FundFen(reply.result());
+  EXPECT_GT(fund, 0);
+  // The same claim again is answered from the record, and counted once.
+  v1::SettleReply again;
+  auto ctx2 = Ctx();
+  ASSERT_TRUE(hospital->Settle(ctx2.get(), InpatientClaim("E2E-1"), &again).ok());
+  EXPECT_TRUE(again.replayed());
+  EXPECT_EQ(again.result().SerializeAsString(), reply.result().SerializeAsString());
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", kBeijing, kHaikou), fund);
+}
+
+TEST(FederationE2E, InsuredNodeKilledBetweenCommitAndReply_SettledExactlyOnce) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  // Restart Beijing's node so that it dies right after committing E2E-CRASH, before it
+  // answers the hub: the hub and Haikou never learn the outcome.
+  ASSERT_OK(fed->KillNode(kBeijing));
+  ASSERT_OK(fed->StartNode(kBeijing, {"--test-crash-after-decide", "E2E-CRASH"}));
+  auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleReply reply;
+  auto ctx = Ctx();
+  grpc::Status st = hospital->Settle(ctx.get(), InpatientClaim("E2E-CRASH"), &reply);
+  EXPECT_FALSE(st.ok()) << "the outcome cannot be known while the insured node is down";
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+  auto exit_code = fed->WaitNodeExit(kBeijing, 10000);
+  ASSERT_TRUE(exit_code.ok());
+  EXPECT_EQ(*exit_code, 137);
+
+  // While Beijing is down the claim is in doubt at Haikou.
+  v1::StatusRequest sreq;
+  sreq.set_mdtrt_id("E2E-CRASH");
+  sreq.set_fixmedins_code(kHospital);
+  v1::StatusReply sreply;
+  auto sctx = Ctx();
+  ASSERT_TRUE(hospital->QueryStatus(sctx.get(), sreq, &sreply).ok());
+  EXPECT_EQ(sreply.state(), v1::IN_DOUBT);
+
+  // Restarted, Beijing still holds its commit; the retry is answered from it.
+  ASSERT_OK(fed->StartNode(kBeijing));
+  v1::SettleReply retry;
+  auto rctx = Ctx();
+  ASSERT_TRUE(hospital->Settle(rctx.get(), InpatientClaim("E2E-CRASH"), &retry).ok());
+  ASSERT_TRUE(retry.result().settled());
+  EXPECT_TRUE(retry.replayed()) << "the insured region decided it once, before the crash";
+  int64_t fund = FundFen(retry.result());
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", kBeijing, kHaikou), fund) << "counted exactly once";
+
+  // Haikou has learned the outcome too.
+  v1::StatusReply after;
+  auto actx = Ctx();
+  ASSERT_TRUE(hospital->QueryStatus(actx.get(), sreq, &after).ok());
+  EXPECT_EQ(after.state(), v1::SETTLED);
+}
+
+TEST(FederationE2E, InDoubtNeverSeenByInsuredRegion_ReversedAndLateOriginalRefused) {
+  auto fed = StartFederation(/*resolve_interval_ms=*/200);
+  ASSERT_TRUE(fed);
+  ASSERT_OK(fed->KillNode(kBeijing));
+  auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleReply reply;
+  auto ctx = Ctx();
+  grpc::Status st = hospital->Settle(ctx.get(), InpatientClaim("E2E-REV"), &reply);
+  ASSERT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+  ASSERT_OK(fed->StartNode(kBeijing));
+  // The resolver asks Beijing, which never saw the claim, and reverses it (冲正).
+  v1::StatusRequest sreq;
+  sreq.set_mdtrt_id("E2E-REV");
+  sreq.set_fixmedins_code(kHospital);
+  v1::StatusReply sreply;
+  auto sctx = Ctx();
+  ASSERT_TRUE(hospital->QueryStatus(sctx.get(), sreq, &sreply).ok());
+  EXPECT_EQ(sreply.state(), v1::TOMBSTONE);
+  // The original arriving late at Beijing (as the hub would send it) is refused.
+  auto peer = v1::PeerService::NewStub(fed->ChannelAs("hub", fed->NodeAddress(kBeijing)));
+  v1::DecideRequest late;
+  v1::ResolvedClaim* rc = late.mutable_claim();
+  rc->mutable_claim()->set_id("E2E-REV");
+  rc->mutable_claim()->set_person("BJ-RET-01");
+  rc->mutable_claim()->set_institution(kHospital);
+  rc->mutable_claim()->set_setting(v1::INPATIENT);
+  rc->mutable_claim()->set_date("2026-03-10");
+  auto* line = rc->mutable_claim()->add_lines();
+  line->set_item("XA10BAA001");
+  line->set_qty_milli(1000);
+  line->set_price_fen(100);
+  line->set_chronic(true);
+  auto* rl = rc->add_lines();
+  *rl->mutable_line() = *line;
+  rl->set_amount_fen(100);
+  rc->mutable_institution()->set_code(kHospital);
+  rc->mutable_institution()->set_region(kHaikou);
+  rc->mutable_institution()->set_level(3);
+  rc->mutable_institution()->add_networked(v1::INPATIENT);
+  rc->set_catalog_version("2026A");
+  late.set_mode(v1::SETTLE);
+  late.set_setl_date("2026-03-10");
+  late.set_treatment_region(kHaikou);
+  v1::DecideReply dreply;
+  auto dctx = Ctx();
+  ASSERT_TRUE(peer->Decide(dctx.get(), late, &dreply).ok());
+  EXPECT_FALSE(dreply.result().settled());
+  EXPECT_EQ(dreply.result().reason(), v1::DUPLICATE_CLAIM);
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", kBeijing, kHaikou), 0);
+}
+
+TEST(FederationE2E, RestartEveryNode_LosesNothing) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleReply reply;
+  auto ctx = Ctx();
+  ASSERT_TRUE(hospital->Settle(ctx.get(), InpatientClaim("E2E-RESTART"), &reply).ok());
+  ASSERT_TRUE(reply.result().settled());
+  for (const char* r : {kBeijing, "310000", kHaikou}) {
+    ASSERT_OK(fed->KillNode(r));
+    ASSERT_OK(fed->StartNode(r));
+  }
+  hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleReply again;
+  auto ctx2 = Ctx();
+  grpc::Status st = hospital->Settle(ctx2.get(), InpatientClaim("E2E-RESTART"), &again);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(again.replayed());
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", kBeijing, kHaikou), FundFen(reply.result()));
+}
+
+TEST(FederationE2E, MalformedClaim_InvalidArgumentNamingField_NothingRecorded) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleRequest req = InpatientClaim("E2E-BAD");
+  req.mutable_claim()->mutable_lines(1)->set_price("1688.005");
+  v1::SettleReply reply;
+  auto ctx = Ctx();
+  grpc::Status st = hospital->Settle(ctx.get(), req, &reply);
+  ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  auto detail = protoconv::DetailOf(st);
+  ASSERT_TRUE(detail.has_value());
+  EXPECT_EQ(detail->reason(), v1::INVALID_CLAIM);
+  EXPECT_EQ(detail->field(), "claim.lines[1].price");
+  v1::StatusRequest sreq;
+  sreq.set_mdtrt_id("E2E-BAD");
+  sreq.set_fixmedins_code(kHospital);
+  v1::StatusReply sreply;
+  auto sctx = Ctx();
+  EXPECT_EQ(hospital->QueryStatus(sctx.get(), sreq, &sreply).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", kBeijing, kHaikou), 0);
+}
+
+TEST(FederationE2E, ForeignCaCertificate_RefusedAtHandshake) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  ASSERT_TRUE(fed->MakeCerts({"--foreign", std::string("institution/") + kHospital}).ok());
+  std::string name;
+  for (const auto& e : std::filesystem::directory_iterator(fed->pki_dir())) {
+    std::string f = e.path().filename().string();
+    if (f.rfind("foreign-", 0) == 0 && f.find("ca") == std::string::npos &&
+        e.path().extension() == ".pem") {
+      name = e.path().stem().string();
+    }
+  }
+  ASSERT_FALSE(name.empty()) << "make-pki.sh --foreign made no leaf certificate";
+  auto hospital = v1::HospitalService::NewStub(fed->ChannelAs(name, fed->NodeAddress(kHaikou)));
+  v1::SettleReply reply;
+  auto ctx = Ctx("2026-03-10", /*wait_for_ready=*/false);  // the handshake fails at once
+  grpc::Status st = hospital->Settle(ctx.get(), InpatientClaim("E2E-FOREIGN"), &reply);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", kBeijing, kHaikou), 0);
+}
+
+TEST(FederationE2E, RegionImpersonatingAnother_Refused) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  // Beijing's node submits a claim as if it were Haikou: the hub refuses it.
+  auto hub = v1::HubService::NewStub(fed->ChannelAs("region-110000", fed->HubAddress()));
+  v1::RouteSettleRequest req;
+  req.set_mode(v1::SETTLE);
+  req.mutable_claim()->mutable_claim()->set_id("E2E-IMP");
+  req.mutable_claim()->mutable_claim()->set_person("SH-EMP-04");
+  req.mutable_claim()->mutable_institution()->set_region(kHaikou);
+  v1::RouteSettleReply reply;
+  auto ctx = Ctx();
+  EXPECT_EQ(hub->RouteSettle(ctx.get(), req, &reply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A region node calling another node's insured-region service (only the hub may).
+  auto peer = v1::PeerService::NewStub(fed->ChannelAs("region-460100", fed->NodeAddress(kBeijing)));
+  v1::DecideRequest dreq;
+  v1::DecideReply dreply;
+  auto dctx = Ctx();
+  EXPECT_EQ(peer->Decide(dctx.get(), dreq, &dreply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A hospital settling for another hospital.
+  auto other = v1::HospitalService::NewStub(fed->HospitalChannel("H11010100001", kHaikou));
+  v1::SettleReply sreply;
+  auto sctx = Ctx();
+  EXPECT_EQ(other->Settle(sctx.get(), InpatientClaim("E2E-IMP2"), &sreply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A region publishing persons into another region's directory.
+  v1::PublishDirectoryRequest pub;
+  pub.set_region(kBeijing);
+  pub.add_persons("X");
+  v1::PublishDirectoryReply preply;
+  auto hub_as_haikou = v1::HubService::NewStub(fed->ChannelAs("region-460100", fed->HubAddress()));
+  auto pctx = Ctx();
+  EXPECT_EQ(hub_as_haikou->PublishDirectory(pctx.get(), pub, &preply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", "310000", kHaikou), 0);
+}
+
+// Prepayment (预付金) and payment at the hub: only the insured region (or the operator)
+// tops up its prepayment, only the operator pays a month, and a month is paid once.
+TEST(FederationE2E, Prepayment_QuotaOutstandingAndPay_OnlyEntitledCallersAndNeverTwice) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  auto as_beijing =
+      v1::ClearingService::NewStub(fed->ChannelAs("region-110000", fed->HubAddress()));
+  auto as_shanghai =
+      v1::ClearingService::NewStub(fed->ChannelAs("region-310000", fed->HubAddress()));
+  auto as_haikou = v1::ClearingService::NewStub(fed->ChannelAs("region-460100", fed->HubAddress()));
+  auto as_operator = v1::ClearingService::NewStub(fed->OperatorChannel());
+  auto as_hospital = v1::ClearingService::NewStub(
+      fed->ChannelAs(std::string("institution-") + kHospital, fed->HubAddress()));
+
+  v1::PrepayRequest prepay;
+  prepay.set_insured(kBeijing);
+  prepay.set_treatment(kHaikou);
+  prepay.set_amount("6000.00");
+  v1::PrepayReply prepaid;
+  auto ctx = Ctx("2026-03-01");
+  grpc::Status st = as_beijing->Prepay(ctx.get(), prepay, &prepaid);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(prepaid.quota_fen(), 600000);
+  // Shanghai topping up Beijing's prepayment.
+  auto sctx = Ctx("2026-03-01");
+  EXPECT_EQ(as_shanghai->Prepay(sctx.get(), prepay, &prepaid).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A hospital paying the month.
+  v1::PayRequest pay;
+  pay.set_period("2026-03");
+  v1::PayReply paid;
+  auto hctx = Ctx("2026-04-15");
+  EXPECT_EQ(as_hospital->Pay(hctx.get(), pay, &paid).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleReply settled;
+  auto cctx = Ctx();
+  ASSERT_TRUE(hospital->Settle(cctx.get(), InpatientClaim("E2E-PREPAY"), &settled).ok());
+  ASSERT_TRUE(settled.result().settled());
+  const int64_t fund = FundFen(settled.result());
+  ASSERT_GT(fund, 0);
+
+  v1::PrepaymentRequest query;
+  query.set_insured(kBeijing);
+  query.set_treatment(kHaikou);
+  v1::PrepaymentReply position;
+  auto qctx = Ctx();
+  // The treatment region reads the position it is owed.
+  st = as_haikou->GetPrepayment(qctx.get(), query, &position);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(position.quota_fen(), 600000);
+  EXPECT_EQ(position.outstanding_fen(), fund);
+  ASSERT_TRUE(position.has_utilisation_bp());
+  EXPECT_EQ(position.utilisation_bp(), (fund * 10000 + 300000) / 600000);  // half up
+  // A third region has no business with the pair.
+  auto s3ctx = Ctx();
+  EXPECT_EQ(as_shanghai->GetPrepayment(s3ctx.get(), query, &position).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Haikou is the only net receiver: the month transfers what Beijing owes it.
+  auto pctx = Ctx("2026-04-15");
+  st = as_operator->Pay(pctx.get(), pay, &paid);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(paid.transferred_fen(), fund);
+  EXPECT_EQ(paid.paid_on(), "2026-04-15");
+  auto p2ctx = Ctx("2026-04-16");
+  st = as_operator->Pay(p2ctx.get(), pay, &paid);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  auto detail = protoconv::DetailOf(st);
+  ASSERT_TRUE(detail.has_value());
+  EXPECT_EQ(detail->reason(), v1::ALREADY_PAID);
+  EXPECT_EQ(detail->field(), "period");
+
+  auto q2ctx = Ctx("2026-04-16");
+  st = as_operator->GetPrepayment(q2ctx.get(), query, &position);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(position.quota_fen(), 600000);
+  EXPECT_EQ(position.outstanding_fen(), 0) << "the paid month no longer counts";
+  EXPECT_EQ(position.utilisation_bp(), 0);
+  EXPECT_EQ(position.alert(), v1::ALERT_NONE);
+}
+
+// A July bed-day claim at Haikou for the Beijing retiree, pre-settled (changes nothing).
+int64_t BedOverPriceFen(Federation& fed) {
+  auto hospital = v1::HospitalService::NewStub(fed.HospitalChannel(kHospital, kHaikou));
+  v1::SettleRequest req = InpatientClaim("E2E-JULY");
+  req.mutable_claim()->set_date("2026-07-02");
+  req.mutable_claim()->mutable_lines()->DeleteSubrange(1, 1);  // the bed line only: 9 x 80.00
+  v1::SettleReply reply;
+  auto ctx = Ctx("2026-07-02");
+  grpc::Status st = hospital->PreSettle(ctx.get(), req, &reply);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return reply.result().parts_size() ? reply.result().parts(0).amounts().over_price_fen() : -1;
+}
+
+TEST(FederationE2E, LoadData_NewCatalogVersionAppliesFromItsDate_BadFileChangesNothing) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  EXPECT_EQ(BedOverPriceFen(*fed), 9 * 2000) << "cap 60.00 under catalog 2026A";
+  std::ifstream in(kWorld);
+  nlohmann::json world = nlohmann::json::parse(in);
+  nlohmann::json next = world["catalogs"]["460100"][0];
+  next["version"] = "2026B";
+  next["effective_from"] = "2026-07-01";
+  for (auto& item : next["items"]) {
+    if (item["code"] == "001102000010000") item["price_cap"] = "80.00";
+  }
+  auto office = v1::RegionAdminService::NewStub(fed->RegionChannel(kHaikou));
+
+  nlohmann::json bad = world;
+  bad["catalogs"]["460100"].push_back(next);
+  bad["catalogs"]["460100"][1]["items"][0]["class"] = "Z";
+  v1::LoadDataRequest bad_req;
+  bad_req.set_source("catalog-2026B.json");
+  bad_req.set_world_json(bad.dump());
+  v1::LoadDataReply reply;
+  auto bctx = Ctx();
+  grpc::Status st = office->LoadData(bctx.get(), bad_req, &reply);
+  ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("catalog-2026B.json"), std::string::npos) << st.error_message();
+  EXPECT_NE(st.error_message().find("catalogs.460100[1].items[0].class"), std::string::npos)
+      << st.error_message();
+  EXPECT_EQ(BedOverPriceFen(*fed), 9 * 2000) << "a refused file changes nothing";
+
+  world["catalogs"]["460100"].push_back(next);
+  v1::LoadDataRequest req;
+  req.set_source("catalog-2026B.json");
+  req.set_world_json(world.dump());
+  auto ctx = Ctx();
+  st = office->LoadData(ctx.get(), req, &reply);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(reply.catalog_versions(), 2u);
+  EXPECT_TRUE(reply.published());
+  EXPECT_EQ(BedOverPriceFen(*fed), 0) << "cap 80.00 from 2026-07-01";
+  // Only the region's own office may load its data.
+  auto octx = Ctx();
+  auto foreign = v1::RegionAdminService::NewStub(fed->ChannelAs("region-110000", fed->NodeAddress(kHaikou)));
+  EXPECT_EQ(foreign->LoadData(octx.get(), req, &reply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST(FederationE2E, BadDataFile_NodeRefusesNamingFileAndField) {
+  std::string dir = ::testing::TempDir() + "/bad-data";
+  std::filesystem::create_directories(dir);
+  std::string bad = dir + "/bad-world.json";
+  std::ofstream(bad) << R"({"policies": {"110000": {"version": "A", "effective_from": "2026-01-01",
+      "rules": [{"setting": "inpatient", "ratio": "0.8x"}]}}})";
+  std::string cmd = std::string(CROSSCLEAR_BIN_DIR) + "/crossclear-node --region 110000 --hub "
+                    "127.0.0.1:1 --pki " + dir + " --db " + dir + "/db --data " + bad + " 2>" +
+                    dir + "/err.txt";
+  int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  std::ifstream in(dir + "/err.txt");
+  std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(err.find("bad-world.json"), std::string::npos) << err;
+  EXPECT_NE(err.find("rules[0].ratio"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace crossclear
