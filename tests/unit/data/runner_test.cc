@@ -1,5 +1,8 @@
 // The vector runner against a scripted backend: which day each step passes as "today", how
 // results are compared and reported, and which files are refused as malformed.
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -87,7 +90,11 @@ const json kSettled = {{"status", "settled"}};
 class RunnerTest : public testing::Test {
  protected:
   std::string Write(const json& doc, const std::string& name = "v.json") {
-    std::string path = testing::TempDir() + "/" + name;
+    // ctest runs each test in its own process, two at a time: a folder per process keeps
+    // them from writing each other's files.
+    std::string dir = testing::TempDir() + "/runner-test-" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir);
+    std::string path = dir + "/" + name;
     std::ofstream(path) << doc.dump();
     return path;
   }
