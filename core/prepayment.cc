@@ -1,5 +1,6 @@
 // Prepayment (预付金) arithmetic: utilisation and its alert, a prepay request's checks, what a
-// paid month transfers and what is outstanding against a quota.
+// paid month transfers, what is outstanding against a quota, the alert a move crosses and
+// next year's quota.
 #include "core/prepayment.h"
 
 #include <cstdint>
@@ -91,6 +92,32 @@ Money Outstanding(const std::vector<ClearingEntry>& entries, std::string_view in
     sum += e.amount;
   }
   return sum;
+}
+
+std::optional<Alert> Crossed(Money quota_before, Money outstanding_before, Money quota_after,
+                             Money outstanding_after) {
+  // The enum is ordered none < yellow < red.
+  const Alert before = AlertFor(quota_before, outstanding_before);
+  const Alert after = AlertFor(quota_after, outstanding_after);
+  if (after > before) return after;
+  return std::nullopt;
+}
+
+Money ResizedQuota(const std::map<Period, Money>& monthly, int year, int months) {
+  CROSSCLEAR_CHECK(months >= 0, absl::StrCat("a quota of ", months, " months"));
+  Money sum;
+  for (int m = 1; m <= 12; ++m) {
+    auto it = monthly.find(Period{year, m});
+    if (it != monthly.end()) sum += it->second;
+  }
+  // A year that cleared nothing or in the insured region's favour needs no quota (and a
+  // negative average times months would be below 0 anyway).
+  if (sum <= Money()) return Money();
+  // sum / 12 half up to the fen, then times months, in 128 bits.
+  const Int128 average = (2 * static_cast<Int128>(sum.fen()) + 12) / 24;
+  const Int128 quota = average * months;
+  CROSSCLEAR_CHECK(quota <= INT64_MAX, "resized quota out of range");
+  return Money::FromFen(static_cast<int64_t>(quota));
 }
 
 }  // namespace crossclear::core

@@ -3,6 +3,7 @@
 // transfers (SETTLEMENT.md §5, VECTORS.md "prepay", "pay", "prepayment").
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -41,5 +42,18 @@ Money Transferred(const Statement& statement);
 // not in `paid`.
 Money Outstanding(const std::vector<ClearingEntry>& entries, std::string_view insured,
                   std::string_view treatment, const std::set<Period>& paid);
+
+// The alert level newly reached when a pair's position moves from (quota_before,
+// outstanding_before) to (quota_after, outstanding_after): AlertFor(after) when it is higher
+// than AlertFor(before) (none < yellow < red), else nullopt. Falling back, or staying at a
+// level, raises nothing.
+std::optional<Alert> Crossed(Money quota_before, Money outstanding_before, Money quota_after,
+                             Money outstanding_after);
+
+// Next year's quota (yearly re-sizing): the pair's average monthly obligation over the 12
+// months of `year` (months absent from `monthly` count as zero; negative months count as
+// they are), rounded half up to the fen, times `months` (default 2); never below 0.
+// Entries of other years are ignored. `months` must be >= 0.
+Money ResizedQuota(const std::map<Period, Money>& monthly, int year, int months = 2);
 
 }  // namespace crossclear::core

@@ -7,7 +7,7 @@
 namespace crossclear::core {
 namespace {
 
-constexpr std::array<std::pair<Reason, std::string_view>, 19> kReasonNames = {{
+constexpr std::array<std::pair<Reason, std::string_view>, 20> kReasonNames = {{
     {Reason::kNone, ""},
     {Reason::kInvalidClaim, "INVALID_CLAIM"},
     {Reason::kUnknownPerson, "UNKNOWN_PERSON"},
@@ -27,6 +27,7 @@ constexpr std::array<std::pair<Reason, std::string_view>, 19> kReasonNames = {{
     {Reason::kInvalidAmount, "INVALID_AMOUNT"},
     {Reason::kLocalPrepayment, "LOCAL_PREPAYMENT"},
     {Reason::kAlreadyPaid, "ALREADY_PAID"},
+    {Reason::kWrongMonthState, "WRONG_MONTH_STATE"},
 }};
 
 constexpr std::array<std::pair<Setting, std::string_view>, 3> kSettingNames = {{

@@ -36,6 +36,7 @@ enum class Reason {
   kInvalidAmount,
   kLocalPrepayment,
   kAlreadyPaid,
+  kWrongMonthState,
 };
 std::string_view ReasonName(Reason r);
 std::optional<Reason> ReasonFromName(std::string_view name);

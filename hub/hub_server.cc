@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <utility>
 #include <variant>
 
@@ -18,9 +20,11 @@
 #include "certs/identity.h"
 #include "certs/tls.h"
 #include "core/clearing.h"
+#include "core/month.h"
 #include "core/prepayment.h"
 #include "crossclear/v1/services.grpc.pb.h"
 #include "proto/convert.h"
+#include "proto/month_convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
 #include "storage/keys.h"
@@ -45,6 +49,9 @@ struct HubServer::Impl {
   std::unique_ptr<storage::Store> store;
   std::map<std::string, std::unique_ptr<v1::PeerService::Stub>> peers;
   std::array<std::mutex, 256> claim_locks;
+  // Shared while a settlement or cancellation is booked into a month; exclusive while a
+  // month's status changes (decisions.md 19).
+  std::shared_mutex months_mu;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   class Routing;
@@ -87,7 +94,8 @@ struct HubServer::Impl {
   }
 
   v1::LedgerEntry Entry(v1::LedgerEntry::Kind kind, const v1::RoutedClaim& r,
-                        const std::string& day, int64_t clearing_fen) {
+                        const std::string& day, int64_t clearing_fen,
+                        const std::string& period = "") {
     v1::LedgerEntry e;
     e.set_kind(kind);
     e.set_claim_id(r.claim_id());
@@ -96,8 +104,40 @@ struct HubServer::Impl {
     e.set_treatment_region(r.treatment_region());
     e.set_institution(r.institution());
     e.set_clearing_fen(clearing_fen);
-    if (kind == v1::LedgerEntry::SETTLE) *e.mutable_result() = r.result();
+    e.set_period(period);
+    // A cancellation repeats the settled figures: its month's totals per class need them.
+    if (kind == v1::LedgerEntry::SETTLE || kind == v1::LedgerEntry::CANCEL) {
+      *e.mutable_result() = r.result();
+    }
     return e;
+  }
+
+  // Month status: "" in a stored MonthState is open.
+  absl::StatusOr<v1::MonthState> LoadMonth(const core::Period& period) const {
+    auto bytes = store->Get(storage::kMonthsCf, period.ToString());
+    if (!bytes.ok()) return bytes.status();
+    v1::MonthState m;
+    if (bytes->has_value() && !m.ParseFromString(**bytes)) {
+      return absl::DataLossError("cannot parse months/" + period.ToString());
+    }
+    if (m.status().empty()) m.set_status(m.paid() ? "paid" : "open");
+    return m;
+  }
+
+  // Where an event of `day` is booked: its own month while that is open, else the first open
+  // month after it (a late record never changes a closed month). Caller holds months_mu
+  // (shared) until the entry is committed, so a month cannot close in between.
+  absl::StatusOr<std::string> BookingPeriod(const std::string& day) const {
+    auto d = core::Date::Parse(day);
+    if (!d.ok()) return absl::DataLossError("not a day: \"" + day + "\"");
+    core::Period p = core::Period::Of(*d);
+    for (int i = 0; i < 1200; ++i) {
+      auto m = LoadMonth(p);
+      if (!m.ok()) return m.status();
+      if (m->status() == "open") return p.ToString();
+      p = p.month == 12 ? core::Period{p.year + 1, 1} : core::Period{p.year, p.month + 1};
+    }
+    return absl::InternalError("no open month within 100 years of " + day);
   }
 
   // Records what the insured region's stored claim says and the hub does not have yet:
@@ -105,13 +145,15 @@ struct HubServer::Impl {
   // the routed record of the id says what is already in the ledger.
   absl::Status RecordFromStored(const v1::StoredClaim& stored) {
     const std::string& id = stored.claim().claim().id();
+    std::shared_lock<std::shared_mutex> month_lock(months_mu);
     std::lock_guard<std::mutex> lock(LockFor(id));
     auto routed = LoadRouted(id);
     if (!routed.ok()) return routed.status();
     v1::RoutedClaim r = routed->value_or(v1::RoutedClaim());
     storage::Batch batch;
     bool changed = false;
-    if (!routed->has_value()) {
+    // A record made by a dispute's adjustment only (no state yet) is learnt like a new one.
+    if (!routed->has_value() || r.state() == v1::CLAIM_STATE_UNSPECIFIED) {
       r.set_claim_id(id);
       r.set_insured_region(stored.insured_region());
       r.set_treatment_region(stored.treatment_region());
@@ -125,16 +167,25 @@ struct HubServer::Impl {
         r.set_settled_on(stored.settled_on());
         *r.mutable_result() = stored.result();
         r.set_clearing_fen(ClearingFen(stored.result()));
-        batch.AppendLedger(
-            Bytes(Entry(v1::LedgerEntry::SETTLE, r, stored.settled_on(), r.clearing_fen())));
+        auto period = BookingPeriod(stored.settled_on());
+        if (!period.ok()) return period.status();
+        r.set_booked_period(*period);
+        if (!r.settle_adjusted()) {
+          batch.AppendLedger(Bytes(Entry(v1::LedgerEntry::SETTLE, r, stored.settled_on(),
+                                         r.clearing_fen(), *period)));
+        }
       }
       changed = true;
     }
     if (stored.state() == v1::CANCELLED && r.state() == v1::SETTLED) {
       r.set_state(v1::CANCELLED);
       r.set_cancelled_on(stored.cancelled_on());
-      batch.AppendLedger(
-          Bytes(Entry(v1::LedgerEntry::CANCEL, r, stored.cancelled_on(), -r.clearing_fen())));
+      auto period = BookingPeriod(stored.cancelled_on());
+      if (!period.ok()) return period.status();
+      if (!r.cancel_adjusted()) {
+        batch.AppendLedger(Bytes(Entry(v1::LedgerEntry::CANCEL, r, stored.cancelled_on(),
+                                       -r.clearing_fen(), *period)));
+      }
       changed = true;
     }
     if (!changed) return absl::OkStatus();
@@ -408,8 +459,8 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     if (auto s = ParsePeriod(req->period(), &period); !s.ok()) return s;
     auto month = Month(period);
     if (!month.ok()) return protoconv::FromAbsl(month.status());
-    *reply = protoconv::ToProto(month->statement);
-    reply->set_ledger_entries(month->ledger_entries);
+    *reply = protoconv::ToProto(month->Clearing());
+    reply->set_ledger_entries(month->events);
     return grpc::Status::OK;
   }
 
@@ -458,46 +509,316 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
 
   grpc::Status Pay(grpc::ServerContext* ctx, const v1::PayRequest* req,
                    v1::PayReply* reply) override {
-    auto who = h_.Caller(*ctx);
-    if (!who.ok() || who->role != Role::kOperator) {
-      return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
-                                         "pay a clearing month");
-    }
     core::Period period;
-    if (auto s = ParsePeriod(req->period(), &period); !s.ok()) return s;
-    auto today = h_.clock.Today(*ctx);
-    if (!today.ok()) return protoconv::FromAbsl(today.status());
-    // Check-then-write: two concurrent pays of one month must not both transfer.
-    std::lock_guard<std::mutex> lock(pay_mu_);
-    auto state = LoadMonth(period);
-    if (!state.ok()) return protoconv::FromAbsl(state.status());
-    if (state->paid()) {
-      return protoconv::ErrorStatus(
-          v1::ALREADY_PAID, "period",
-          absl::StrCat(period.ToString(), " was paid on ", state->paid_on()));
+    core::Date today_value;
+    if (auto s = OperatorMonth(*ctx, "pay a clearing month", req->period(), &period, &today_value);
+        !s.ok()) {
+      return s;
     }
-    auto month = Month(period);
-    if (!month.ok()) return protoconv::FromAbsl(month.status());
-    const core::Money transferred = core::Transferred(month->statement);
-    v1::MonthState paid;
-    paid.set_paid(true);
-    paid.set_paid_on(today->ToString());
-    paid.set_transferred_fen(transferred.fen());
-    v1::LedgerEntry e;
-    e.set_kind(v1::LedgerEntry::PAY);
-    e.set_day(today->ToString());
-    e.set_period(period.ToString());
-    e.set_amount_fen(transferred.fen());
+    const core::Date* today = &today_value;
+    std::unique_lock<std::shared_mutex> lock(h_.months_mu);
+    auto state = h_.LoadMonth(period);
+    if (!state.ok()) return protoconv::FromAbsl(state.status());
+    v1::MonthState m = *std::move(state);
+    if (m.status() == "paid") {
+      return protoconv::ErrorStatus(v1::ALREADY_PAID, "period",
+                                    absl::StrCat(period.ToString(), " was paid on ", m.paid_on()));
+    }
+    if (m.status() != "final") {
+      return protoconv::ErrorStatus(
+          v1::WRONG_MONTH_STATE, "period",
+          absl::StrCat(period.ToString(), " is ", m.status(), ": only a final month is paid"));
+    }
     storage::Batch batch;
-    batch.Put(storage::kMonthsCf, period.ToString(), Bytes(paid));
-    batch.AppendLedger(Bytes(e));
+    for (int i = 0; i < req->executed_size(); ++i) {
+      const v1::TransferRecord& t = req->executed(i);
+      const std::string field = absl::StrCat("executed[", i, "]");
+      v1::TransferRecord* instruction = nullptr;
+      for (auto& candidate : *m.mutable_transfers()) {
+        if (candidate.from() == t.from() && candidate.to() == t.to()) instruction = &candidate;
+      }
+      if (instruction == nullptr) {
+        return protoconv::ErrorStatus(
+            v1::INVALID_DATA, field,
+            absl::StrCat("no transfer from ", t.from(), " to ", t.to(), " in ", period.ToString()));
+      }
+      if (t.amount_fen() != instruction->amount_fen()) {
+        return protoconv::ErrorStatus(
+            v1::INVALID_AMOUNT, field + ".amount_fen",
+            absl::StrCat("the instruction is ",
+                         core::Money::FromFen(instruction->amount_fen()).ToYuan(), ", not ",
+                         core::Money::FromFen(t.amount_fen()).ToYuan()));
+      }
+      if (t.bank_serial().empty()) {
+        return protoconv::ErrorStatus(v1::INVALID_DATA, field + ".bank_serial",
+                                      "an executed transfer needs its bank serial");
+      }
+      std::string executed_on = t.executed_on().empty() ? today->ToString() : t.executed_on();
+      if (!core::Date::Parse(executed_on).ok()) {
+        return protoconv::ErrorStatus(v1::INVALID_DATA, field + ".executed_on",
+                                      "\"" + executed_on + "\" is not a date");
+      }
+      if (!instruction->bank_serial().empty()) {
+        if (instruction->bank_serial() == t.bank_serial()) continue;  // recorded already
+        return protoconv::ErrorStatus(
+            v1::INVALID_DATA, field + ".bank_serial",
+            absl::StrCat("the transfer was recorded with serial ", instruction->bank_serial()));
+      }
+      instruction->set_bank_serial(t.bank_serial());
+      instruction->set_executed_on(executed_on);
+      v1::LedgerEntry e;
+      e.set_kind(v1::LedgerEntry::TRANSFER);
+      e.set_day(today->ToString());
+      e.set_period(period.ToString());
+      e.set_insured_region(t.from());
+      e.set_treatment_region(t.to());
+      e.set_amount_fen(t.amount_fen());
+      e.set_note(t.bank_serial());
+      batch.AppendLedger(Bytes(e));
+    }
+    bool all_done = std::all_of(m.transfers().begin(), m.transfers().end(),
+                                [](const v1::TransferRecord& t) { return !t.bank_serial().empty(); });
+    if (all_done) {
+      int64_t transferred = 0;
+      for (const auto& t : m.transfers()) {
+        if (t.to() == core::kClearingAccount) transferred += t.amount_fen();
+      }
+      if (auto s = Transition(period, m, core::MonthAction::kPay, *today, batch); !s.ok()) return s;
+      m.set_paid(true);
+      m.set_paid_on(today->ToString());
+      m.set_transferred_fen(transferred);
+      v1::LedgerEntry e;
+      e.set_kind(v1::LedgerEntry::PAY);
+      e.set_day(today->ToString());
+      e.set_period(period.ToString());
+      e.set_amount_fen(transferred);
+      batch.AppendLedger(Bytes(e));
+    }
+    batch.Put(storage::kMonthsCf, period.ToString(), Bytes(m));
     if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
       return protoconv::FromAbsl(c.status());
     }
-    reply->set_transferred_fen(transferred.fen());
-    reply->set_paid_on(paid.paid_on());
+    reply->set_transferred_fen(m.transferred_fen());
+    reply->set_paid_on(m.paid_on());
+    *reply->mutable_month() = m;
     return grpc::Status::OK;
   }
+
+  grpc::Status GetMonth(grpc::ServerContext* ctx, const v1::MonthRequest* req,
+                        v1::MonthReply* reply) override {
+    auto who = h_.Caller(*ctx);
+    if (!who.ok() || (who->role != Role::kOperator && who->role != Role::kAuditor)) {
+      return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                         "read a clearing month");
+    }
+    core::Period period;
+    if (auto s = ParsePeriod(req->period(), &period); !s.ok()) return s;
+    return Answer(period, reply);
+  }
+
+  grpc::Status CloseMonth(grpc::ServerContext* ctx, const v1::MonthRequest* req,
+                          v1::MonthReply* reply) override {
+    return Step(*ctx, req->period(), core::MonthAction::kClose, reply);
+  }
+
+  grpc::Status FinalizeMonth(grpc::ServerContext* ctx, const v1::MonthRequest* req,
+                             v1::MonthReply* reply) override {
+    return Step(*ctx, req->period(), core::MonthAction::kFinalize, reply);
+  }
+
+  // 对账: every node compares the hub's entries of the month that involve it with its own
+  // ledger. The month is closed, so nothing is booked into it while the nodes are asked.
+  grpc::Status ReconcileMonth(grpc::ServerContext* ctx, const v1::MonthRequest* req,
+                              v1::MonthReply* reply) override {
+    core::Period period;
+    core::Date today_value;
+    if (auto s = OperatorMonth(*ctx, "reconcile a clearing month", req->period(), &period, &today_value);
+        !s.ok()) {
+      return s;
+    }
+    const core::Date* today = &today_value;
+    auto before = h_.LoadMonth(period);
+    if (!before.ok()) return protoconv::FromAbsl(before.status());
+    // Refuse early (and without asking anyone) a month that is not closed yet or is past it.
+    {
+      auto current = core::MonthStatusFromName(before->status());
+      if (!current) return protoconv::FromAbsl(absl::DataLossError("months/" + req->period()));
+      auto next = core::NextStatus(period, *current, core::MonthAction::kDispute);
+      if (const auto* refused = std::get_if<core::FieldError>(&next)) {
+        if (*current != core::MonthStatus::kReconciled) {
+          return protoconv::ErrorStatus(refused->reason, refused->field, refused->message);
+        }
+      }
+    }
+    auto entries = MonthEntries(period);
+    if (!entries.ok()) return protoconv::FromAbsl(entries.status());
+    std::vector<v1::Dispute> found;
+    std::vector<std::string> agreed;
+    for (const auto& [region, peer] : h_.peers) {
+      v1::ReconcileRequest rreq;
+      rreq.set_period(period.ToString());
+      for (const v1::LedgerEntry& e : *entries) {
+        if (e.insured_region() == region || e.treatment_region() == region) {
+          *rreq.add_hub_entries() = e;
+        }
+      }
+      v1::ReconcileReply rreply;
+      auto octx = rpc::Outbound(h_.clock, *today, h_.deadline());
+      grpc::Status st = peer->Reconcile(octx.get(), rreq, &rreply);
+      if (!st.ok()) {
+        return grpc::Status(st.error_code(),
+                            "region " + region + " could not reconcile: " + st.error_message());
+      }
+      if (rreply.agreed()) agreed.push_back(region);
+      for (const v1::Dispute& d : rreply.differences()) found.push_back(d);
+    }
+    std::unique_lock<std::shared_mutex> lock(h_.months_mu);
+    auto state = h_.LoadMonth(period);
+    if (!state.ok()) return protoconv::FromAbsl(state.status());
+    v1::MonthState m = *std::move(state);
+    if (m.status() != before->status()) {
+      return protoconv::ErrorStatus(v1::WRONG_MONTH_STATE, "period",
+                                    period.ToString() + " changed while it was reconciled");
+    }
+    // Disputes already resolved stay as they are; every other difference is (again) open.
+    std::vector<v1::Dispute> disputes;
+    for (const v1::Dispute& d : m.disputes()) {
+      if (d.resolved()) disputes.push_back(d);
+    }
+    bool open = false;
+    for (v1::Dispute& d : found) {
+      bool settled = std::any_of(disputes.begin(), disputes.end(), [&](const v1::Dispute& r) {
+        return r.resolved() && SameDispute(r, d);
+      });
+      if (settled) continue;
+      disputes.push_back(d);
+      open = true;
+    }
+    m.clear_disputes();
+    for (auto& d : disputes) *m.add_disputes() = std::move(d);
+    m.clear_agreed();
+    for (const auto& r : agreed) m.add_agreed(r);
+    storage::Batch batch;
+    auto action = open ? core::MonthAction::kDispute : core::MonthAction::kAgree;
+    if (auto s = Transition(period, m, action, *today, batch); !s.ok()) return s;
+    batch.Put(storage::kMonthsCf, period.ToString(), Bytes(m));
+    if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
+      return protoconv::FromAbsl(c.status());
+    }
+    lock.unlock();
+    return Answer(period, reply);
+  }
+
+  // The operator settles one dispute. adopt "party": the difference is booked as an ADJUST
+  // entry into the next open month (never an edit of the disputed one); adopt "hub": the
+  // hub's figure stands.
+  grpc::Status ResolveDispute(grpc::ServerContext* ctx, const v1::ResolveDisputeRequest* req,
+                              v1::MonthReply* reply) override {
+    core::Period period;
+    core::Date today_value;
+    if (auto s = OperatorMonth(*ctx, "resolve a clearing dispute", req->period(), &period,
+                               &today_value);
+        !s.ok()) {
+      return s;
+    }
+    const core::Date* today = &today_value;
+    if (req->adopt() != "party" && req->adopt() != "hub") {
+      return protoconv::ErrorStatus(v1::INVALID_DATA, "adopt",
+                                    "\"" + req->adopt() + "\" is neither party nor hub");
+    }
+    std::unique_lock<std::shared_mutex> lock(h_.months_mu);
+    auto state = h_.LoadMonth(period);
+    if (!state.ok()) return protoconv::FromAbsl(state.status());
+    v1::MonthState m = *std::move(state);
+    if (m.status() != "disputed") {
+      return protoconv::ErrorStatus(
+          v1::WRONG_MONTH_STATE, "period",
+          absl::StrCat(period.ToString(), " is ", m.status(), ": it has no open dispute"));
+    }
+    v1::Dispute key;
+    key.set_region(req->region());
+    key.set_side(req->side());
+    key.set_claim_id(req->claim_id());
+    key.set_kind(req->kind());
+    v1::Dispute* dispute = nullptr;
+    for (auto& d : *m.mutable_disputes()) {
+      if (!d.resolved() && SameDispute(d, key)) dispute = &d;
+    }
+    if (dispute == nullptr) {
+      return protoconv::ErrorStatus(
+          v1::INVALID_DATA, "claim_id",
+          absl::StrCat("no open dispute of ", req->claim_id(), " (", req->kind(), ") by region ",
+                       req->region(), " as ", req->side(), " in ", period.ToString()));
+    }
+    storage::Batch batch;
+    dispute->set_resolved(true);
+    dispute->set_resolution(req->adopt());
+    dispute->set_note(req->note());
+    if (req->adopt() == "party") {
+      const int64_t amount = dispute->party_fen() - dispute->hub_fen();
+      const core::Period next =
+          period.month == 12 ? core::Period{period.year + 1, 1} : core::Period{period.year, period.month + 1};
+      auto booked = h_.BookingPeriod(next.ToString() + "-01");
+      if (!booked.ok()) return protoconv::FromAbsl(booked.status());
+      v1::LedgerEntry e;
+      e.set_kind(v1::LedgerEntry::ADJUST);
+      e.set_claim_id(dispute->claim_id());
+      e.set_day(today->ToString());
+      e.set_period(*booked);
+      e.set_insured_region(dispute->insured());
+      e.set_treatment_region(dispute->treatment());
+      e.set_clearing_fen(amount);
+      e.set_note(absl::StrCat("dispute ", period.ToString(), " ", dispute->kind(), " ",
+                              dispute->claim_id(), " by ", dispute->region(), " as ",
+                              dispute->side(), ": party ",
+                              core::Money::FromFen(dispute->party_fen()).ToYuan(), ", hub ",
+                              core::Money::FromFen(dispute->hub_fen()).ToYuan(),
+                              req->note().empty() ? "" : "; " + req->note()));
+      batch.AppendLedger(Bytes(e));
+      // A late record of the same fact must not count it a second time.
+      std::lock_guard<std::mutex> claim_lock(h_.LockFor(dispute->claim_id()));
+      auto routed = h_.LoadRouted(dispute->claim_id());
+      if (!routed.ok()) return protoconv::FromAbsl(routed.status());
+      v1::RoutedClaim r = routed->value_or(v1::RoutedClaim());
+      if (!routed->has_value()) {
+        r.set_claim_id(dispute->claim_id());
+        r.set_insured_region(dispute->insured());
+        r.set_treatment_region(dispute->treatment());
+      }
+      if (dispute->kind() == "cancel") {
+        r.set_cancel_adjusted(true);
+      } else {
+        r.set_settle_adjusted(true);
+      }
+      batch.Put(storage::kRoutedCf, dispute->claim_id(), Bytes(r));
+      return ResolveTail(period, m, *today, std::move(batch), std::move(lock), reply);
+    }
+    return ResolveTail(period, m, *today, std::move(batch), std::move(lock), reply);
+  }
+
+ private:
+  // The end of a resolution: once no dispute is open the month is reconciled; one batch.
+  grpc::Status ResolveTail(const core::Period& period, v1::MonthState& m, const core::Date& today,
+                           storage::Batch batch, std::unique_lock<std::shared_mutex> lock,
+                           v1::MonthReply* reply) {
+    {
+      bool all = std::all_of(m.disputes().begin(), m.disputes().end(),
+                             [](const v1::Dispute& d) { return d.resolved(); });
+      if (all) {
+        if (auto s = Transition(period, m, core::MonthAction::kResolveAll, today, batch); !s.ok()) {
+          return s;
+        }
+      }
+    }
+    batch.Put(storage::kMonthsCf, period.ToString(), Bytes(m));
+    if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
+      return protoconv::FromAbsl(c.status());
+    }
+    lock.unlock();
+    return Answer(period, reply);
+  }
+
+ public:
 
   grpc::Status GetPrepayment(grpc::ServerContext* ctx, const v1::PrepaymentRequest* req,
                              v1::PrepaymentReply* reply) override {
@@ -537,10 +858,105 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   }
 
  private:
-  struct MonthFigures {
-    core::Statement statement;
-    uint64_t ledger_entries = 0;  // the month's SETTLE / CANCEL entries it came from
-  };
+  // The preamble of the operator's month calls: only the operator, a valid month, the day.
+  grpc::Status OperatorMonth(const grpc::ServerContext& ctx, const std::string& what,
+                             const std::string& text, core::Period* period, core::Date* today) {
+    auto who = h_.Caller(ctx);
+    if (!who.ok() || who->role != Role::kOperator) {
+      return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller", what);
+    }
+    if (auto s = ParsePeriod(text, period); !s.ok()) return s;
+    auto day = h_.clock.Today(ctx);
+    if (!day.ok()) return protoconv::FromAbsl(day.status());
+    *today = *day;
+    return grpc::Status::OK;
+  }
+
+  // One lifecycle step by the operator: close or finalize.
+  grpc::Status Step(const grpc::ServerContext& ctx, const std::string& text,
+                    core::MonthAction action, v1::MonthReply* reply) {
+    core::Period period;
+    core::Date today_value;
+    const char* what = action == core::MonthAction::kClose ? "close a clearing month"
+                                                           : "finalize a clearing month";
+    if (auto s = OperatorMonth(ctx, what, text, &period, &today_value); !s.ok()) return s;
+    const core::Date* today = &today_value;
+    std::unique_lock<std::shared_mutex> lock(h_.months_mu);
+    auto state = h_.LoadMonth(period);
+    if (!state.ok()) return protoconv::FromAbsl(state.status());
+    v1::MonthState m = *std::move(state);
+    storage::Batch batch;
+    if (auto s = Transition(period, m, action, *today, batch); !s.ok()) return s;
+    if (action == core::MonthAction::kClose) m.set_closed_on(today->ToString());
+    if (action == core::MonthAction::kFinalize) {
+      auto month = Month(period);
+      if (!month.ok()) return protoconv::FromAbsl(month.status());
+      m.clear_transfers();
+      for (const core::Transfer& t : core::Transfers(month->Clearing())) {
+        *m.add_transfers() = protoconv::ToProto(t);
+      }
+    }
+    batch.Put(storage::kMonthsCf, period.ToString(), Bytes(m));
+    if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
+      return protoconv::FromAbsl(c.status());
+    }
+    lock.unlock();
+    return Answer(period, reply);
+  }
+
+  // Moves `m` by `action` (core::NextStatus decides) and ledgers the new status.
+  grpc::Status Transition(const core::Period& period, v1::MonthState& m, core::MonthAction action,
+                          const core::Date& today, storage::Batch& batch) {
+    auto current = core::MonthStatusFromName(m.status());
+    if (!current) {
+      return protoconv::FromAbsl(absl::DataLossError(
+          absl::StrCat("months/", period.ToString(), " has status \"", m.status(), "\"")));
+    }
+    auto next = core::NextStatus(period, *current, action);
+    if (const auto* refused = std::get_if<core::FieldError>(&next)) {
+      return protoconv::ErrorStatus(protoconv::ToProto(refused->reason), refused->field,
+                                    refused->message);
+    }
+    m.set_status(std::string(core::MonthStatusName(std::get<core::MonthStatus>(next))));
+    v1::LedgerEntry e;
+    e.set_kind(v1::LedgerEntry::MONTH);
+    e.set_day(today.ToString());
+    e.set_period(period.ToString());
+    e.set_note(m.status());
+    batch.AppendLedger(Bytes(e));
+    return grpc::Status::OK;
+  }
+
+  // The month as GetMonth and every lifecycle step answer it.
+  grpc::Status Answer(const core::Period& period, v1::MonthReply* reply) {
+    auto state = h_.LoadMonth(period);
+    if (!state.ok()) return protoconv::FromAbsl(state.status());
+    auto month = Month(period);
+    if (!month.ok()) return protoconv::FromAbsl(month.status());
+    *reply->mutable_state() = *state;
+    *reply->mutable_statement() = protoconv::ToProto(month->Clearing());
+    reply->mutable_statement()->set_ledger_entries(month->events);
+    for (v1::ClassLine& l : protoconv::ClassLines(*month)) *reply->add_lines() = std::move(l);
+    for (const core::PairStatement& pair : month->pairs) {
+      for (const core::MonthEvent& a : pair.adjustments) {
+        v1::LedgerEntry* e = reply->add_adjustments();
+        e->set_kind(v1::LedgerEntry::ADJUST);
+        e->set_claim_id(a.claim_id);
+        e->set_day(a.day.ToString());
+        e->set_period(a.period.ToString());
+        e->set_insured_region(a.insured);
+        e->set_treatment_region(a.treatment);
+        e->set_clearing_fen(a.amount.fen());
+        e->set_note(a.note);
+      }
+    }
+    return grpc::Status::OK;
+  }
+
+  static bool SameDispute(const v1::Dispute& a, const v1::Dispute& b) {
+    return a.region() == b.region() && a.side() == b.side() && a.claim_id() == b.claim_id() &&
+           a.kind() == b.kind();
+  }
 
   // The month a request names, or INVALID_DATA naming `period`.
   static grpc::Status ParsePeriod(const std::string& text, core::Period* out) {
@@ -586,16 +1002,6 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     return core::Money::FromFen(q.quota_fen());
   }
 
-  absl::StatusOr<v1::MonthState> LoadMonth(const core::Period& period) const {
-    auto bytes = h_.store->Get(storage::kMonthsCf, period.ToString());
-    if (!bytes.ok()) return bytes.status();
-    v1::MonthState m;
-    if (bytes->has_value() && !m.ParseFromString(**bytes)) {
-      return absl::DataLossError("cannot parse months/" + period.ToString());
-    }
-    return m;
-  }
-
   absl::StatusOr<std::set<core::Period>> PaidMonths() const {
     std::set<core::Period> paid;
     absl::Status bad;
@@ -615,11 +1021,10 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     return paid;
   }
 
-  // Every SETTLE and CANCEL of the hub's ledger as a clearing entry: the one reading of
-  // the ledger that statements, payment and outstanding amounts are computed from.
-  // O(ledger) per call (decisions.md 15).
-  absl::StatusOr<std::vector<core::ClearingEntry>> ClearingEntries() const {
-    std::vector<core::ClearingEntry> entries;
+  // Reads the hub's whole ledger, keeping `keep`'s entries: the one reading of the ledger
+  // that statements, payment and outstanding amounts come from. O(ledger) per call
+  // (decisions.md 15).
+  absl::Status ScanEntries(const std::function<void(v1::LedgerEntry&&)>& keep) const {
     absl::Status bad;
     absl::Status scan = h_.store->ScanLedger(0, [&](uint64_t seq, std::string_view bytes) {
       v1::LedgerEntry e;
@@ -627,36 +1032,75 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
         bad = absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be parsed"));
         return false;
       }
-      if (e.kind() != v1::LedgerEntry::SETTLE && e.kind() != v1::LedgerEntry::CANCEL) return true;
-      auto day = core::Date::Parse(e.day());
-      if (!day.ok()) {
-        bad = absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " has no valid day"));
-        return false;
-      }
-      entries.push_back(core::ClearingEntry{e.claim_id(), e.insured_region(), e.treatment_region(),
-                                            *day, core::Money::FromFen(e.clearing_fen())});
+      keep(std::move(e));
       return true;
     });
     if (!scan.ok()) return scan;
+    return bad;
+  }
+
+  // Every SETTLE, CANCEL and ADJUST of the ledger as a month event, in ledger order.
+  absl::StatusOr<std::vector<core::MonthEvent>> MonthEvents() const {
+    std::vector<core::MonthEvent> events;
+    absl::Status bad;
+    absl::Status scan = ScanEntries([&](v1::LedgerEntry&& e) {
+      if (!bad.ok()) return;
+      auto event = protoconv::MonthEventOf(e);
+      if (!event.ok()) {
+        bad = event.status();
+      } else if (event->has_value()) {
+        events.push_back(**std::move(event));
+      }
+    });
+    if (!scan.ok()) return scan;
     if (!bad.ok()) return bad;
+    return events;
+  }
+
+  // The SETTLE and CANCEL entries booked into `period`, as they are sent to the nodes.
+  absl::StatusOr<std::vector<v1::LedgerEntry>> MonthEntries(const core::Period& period) const {
+    std::vector<v1::LedgerEntry> out;
+    absl::Status bad;
+    absl::Status scan = ScanEntries([&](v1::LedgerEntry&& e) {
+      if (!bad.ok()) return;
+      if (e.kind() != v1::LedgerEntry::SETTLE && e.kind() != v1::LedgerEntry::CANCEL) return;
+      auto event = protoconv::MonthEventOf(e);
+      if (!event.ok()) {
+        bad = event.status();
+      } else if ((*event)->period == period) {
+        out.push_back(std::move(e));
+      }
+    });
+    if (!scan.ok()) return scan;
+    if (!bad.ok()) return bad;
+    return out;
+  }
+
+  // Clearing entries for outstanding amounts: each event on a day of its booking month (a
+  // late record counts in the month it was booked into, which decides whether it is paid).
+  absl::StatusOr<std::vector<core::ClearingEntry>> ClearingEntries() const {
+    auto events = MonthEvents();
+    if (!events.ok()) return events.status();
+    std::vector<core::ClearingEntry> entries;
+    for (const core::MonthEvent& e : *events) {
+      core::Date day = core::Period::Of(e.day) == e.period
+                           ? e.day
+                           : core::Date{e.period.year, e.period.month, 1};
+      entries.push_back(core::ClearingEntry{e.claim_id, e.insured, e.treatment, day,
+                                            core::ClearingAmountOf(e)});
+    }
     return entries;
   }
 
-  // The month's statement (Clear's answer, and what Pay settles).
-  absl::StatusOr<MonthFigures> Month(const core::Period& period) const {
-    auto entries = ClearingEntries();
-    if (!entries.ok()) return entries.status();
-    MonthFigures figures;
-    for (const auto& e : *entries) {
-      if (core::Period::Of(e.day) == period) ++figures.ledger_entries;
-    }
-    figures.statement = core::Clear(period, *entries);
-    return figures;
+  // The month's statement per pair and class, adjustments included.
+  absl::StatusOr<core::MonthStatement> Month(const core::Period& period) const {
+    auto events = MonthEvents();
+    if (!events.ok()) return events.status();
+    return core::BuildMonth(period, *events);
   }
 
   Impl& h_;
   std::array<std::mutex, 64> pair_locks_;
-  std::mutex pay_mu_;
 };
 
 // ---- lifecycle ----------------------------------------------------------------------------------

@@ -21,9 +21,11 @@
 #include "certs/tls.h"
 #include "core/engine.h"
 #include "core/lifecycle.h"
+#include "core/month.h"
 #include "crossclear/v1/services.grpc.pb.h"
 #include "node/region_data.h"
 #include "proto/convert.h"
+#include "proto/month_convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
 #include "storage/keys.h"
@@ -203,7 +205,10 @@ struct RegionNode::Impl {
     e.set_institution(rec.claim().institution());
     e.set_person(rec.claim().person());
     e.set_clearing_fen(clearing_fen);
-    if (kind == v1::LedgerEntry::SETTLE) *e.mutable_result() = rec.result();
+    // A cancellation repeats the settled figures: its month's totals per class need them.
+    if (kind == v1::LedgerEntry::SETTLE || kind == v1::LedgerEntry::CANCEL) {
+      *e.mutable_result() = rec.result();
+    }
     return e;
   }
 
@@ -742,6 +747,71 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     return grpc::Status::OK;
   }
 
+  // 对账: the hub's SETTLE/CANCEL entries of the month that involve this region, against this
+  // node's own ledger, once as treatment region and once as insured region.
+  grpc::Status Reconcile(grpc::ServerContext* ctx, const v1::ReconcileRequest* req,
+                         v1::ReconcileReply* reply) override {
+    if (auto s = n_.Require(*ctx, Role::kHub, "", "reconcile a clearing month"); !s.ok()) return s;
+    auto period = core::Period::Parse(req->period());
+    if (!period.ok()) {
+      return protoconv::ErrorStatus(v1::INVALID_DATA, "period",
+                                    "\"" + req->period() + "\" is not a month YYYY-MM");
+    }
+    std::vector<core::MonthEvent> hub;
+    for (int i = 0; i < req->hub_entries_size(); ++i) {
+      auto event = protoconv::MonthEventOf(req->hub_entries(i));
+      if (!event.ok()) {
+        return protoconv::ErrorStatus(v1::INVALID_DATA, absl::StrCat("hub_entries[", i, "]"),
+                                      std::string(event.status().message()));
+      }
+      if (event->has_value()) hub.push_back(**std::move(event));
+    }
+    // This node's own month: its SETTLE/CANCEL entries by their day (a node books by day).
+    std::vector<core::MonthEvent> own;
+    absl::Status bad;
+    absl::Status scan = n_.store->ScanLedger(0, [&](uint64_t seq, std::string_view bytes) {
+      v1::LedgerEntry e;
+      if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        bad = absl::DataLossError(absl::StrCat("ledger entry ", seq, " cannot be parsed"));
+        return false;
+      }
+      if (e.kind() != v1::LedgerEntry::SETTLE && e.kind() != v1::LedgerEntry::CANCEL) return true;
+      auto event = protoconv::MonthEventOf(e);
+      if (!event.ok()) {
+        bad = event.status();
+        return false;
+      }
+      if ((*event)->period == *period) own.push_back(**std::move(event));
+      return true;
+    });
+    if (!scan.ok()) return protoconv::FromAbsl(scan);
+    if (!bad.ok()) return protoconv::FromAbsl(bad);
+    const std::string& region = n_.opt.region;
+    for (core::Side side : {core::Side::kTreatment, core::Side::kInsured}) {
+      for (const core::Difference& d : core::Reconcile(*period, region, side, hub, own)) {
+        v1::Dispute dispute = protoconv::ToProto(d, region, side);
+        // The claim's pair, from whichever side holds the event.
+        for (const auto* events : {&own, &hub}) {
+          for (const core::MonthEvent& e : *events) {
+            if (e.claim_id == d.claim_id && dispute.insured().empty()) {
+              dispute.set_insured(e.insured);
+              dispute.set_treatment(e.treatment);
+            }
+          }
+        }
+        *reply->add_differences() = std::move(dispute);
+      }
+    }
+    for (const core::MonthEvent& e : own) {
+      if (e.treatment == region) reply->set_treatment_fen(reply->treatment_fen() +
+                                                          core::ClearingAmountOf(e).fen());
+      if (e.insured == region) reply->set_insured_fen(reply->insured_fen() +
+                                                      core::ClearingAmountOf(e).fen());
+    }
+    reply->set_agreed(reply->differences_size() == 0);
+    return grpc::Status::OK;
+  }
+
   static absl::StatusOr<core::StoredClaim> ToCoreStored(const v1::StoredClaim& s) {
     core::StoredClaim out;
     switch (s.state()) {
@@ -777,7 +847,8 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     e.set_institution(rec.claim().claim().institution());
     e.set_person(rec.claim().claim().person());
     e.set_clearing_fen(clearing_fen);
-    if (kind == v1::LedgerEntry::SETTLE || kind == v1::LedgerEntry::REIMBURSE) {
+    if (kind == v1::LedgerEntry::SETTLE || kind == v1::LedgerEntry::REIMBURSE ||
+        kind == v1::LedgerEntry::CANCEL) {
       *e.mutable_result() = rec.result();
     }
     *e.mutable_delta() = delta;

@@ -77,7 +77,7 @@ absl::Status BadEnum(std::string_view field, const google::protobuf::EnumDescrip
   return Invalid(field, absl::StrCat(shown, " is not ", Abs(what)));
 }
 
-constexpr EnumTable<core::Reason, v1::Reason, 19> kReasons = {{
+constexpr EnumTable<core::Reason, v1::Reason, 20> kReasons = {{
     {core::Reason::kNone, v1::REASON_UNSPECIFIED},
     {core::Reason::kInvalidClaim, v1::INVALID_CLAIM},
     {core::Reason::kUnknownPerson, v1::UNKNOWN_PERSON},
@@ -97,6 +97,7 @@ constexpr EnumTable<core::Reason, v1::Reason, 19> kReasons = {{
     {core::Reason::kInvalidAmount, v1::INVALID_AMOUNT},
     {core::Reason::kLocalPrepayment, v1::LOCAL_PREPAYMENT},
     {core::Reason::kAlreadyPaid, v1::ALREADY_PAID},
+    {core::Reason::kWrongMonthState, v1::WRONG_MONTH_STATE},
 }};
 
 constexpr EnumTable<core::Setting, v1::Setting, 3> kSettings = {{

@@ -135,11 +135,42 @@ class FederationBackend final : public Backend {
     return core::Money::FromFen(reply.quota_fen());
   }
 
+  // The clearing officer's whole month, as the vector's "pay" means it: close, reconcile,
+  // finalize, then record every transfer instruction as executed. A month already paid is
+  // refused by the hub's Pay (ALREADY_PAID).
   absl::StatusOr<std::variant<core::Money, core::Reason>> Pay(const core::Period& period,
                                                               core::Date today) override {
     auto stub = v1::ClearingService::NewStub(fed_->OperatorChannel());
+    v1::MonthRequest mreq;
+    mreq.set_period(period.ToString());
+    v1::MonthReply month;
+    {
+      auto ctx = Context(today);
+      grpc::Status st = stub->GetMonth(ctx.get(), mreq, &month);
+      if (!st.ok()) return protoconv::ToAbsl(st);
+    }
+    using Step = grpc::Status (v1::ClearingService::Stub::*)(
+        grpc::ClientContext*, const v1::MonthRequest&, v1::MonthReply*);
+    const std::vector<std::pair<std::string, Step>> steps = {
+        {"open", &v1::ClearingService::Stub::CloseMonth},
+        {"closed", &v1::ClearingService::Stub::ReconcileMonth},
+        {"reconciled", &v1::ClearingService::Stub::FinalizeMonth},
+    };
+    for (const auto& [from, step] : steps) {
+      if (month.state().status() != from) continue;
+      auto ctx = Context(today);
+      grpc::Status st = ((*stub).*step)(ctx.get(), mreq, &month);
+      if (!st.ok()) return ClearingRefusal(st);
+    }
     v1::PayRequest req;
     req.set_period(period.ToString());
+    if (month.state().status() == "final") {
+      for (const v1::TransferRecord& t : month.state().transfers()) {
+        v1::TransferRecord* done = req.add_executed();
+        *done = t;
+        done->set_bank_serial(absl::StrCat("VECTOR-", period.ToString(), "-", t.from(), "-", t.to()));
+      }
+    }
     v1::PayReply reply;
     auto ctx = Context(today);
     grpc::Status st = stub->Pay(ctx.get(), req, &reply);

@@ -100,6 +100,33 @@ int64_t FundFen(const v1::ClaimResult& r) {
   return sum;
 }
 
+v1::MonthReply MonthStep(Federation& fed, const std::string& rpc, const std::string& period,
+                         const std::string& day, grpc::Status* status = nullptr) {
+  auto stub = v1::ClearingService::NewStub(fed.OperatorChannel());
+  v1::MonthRequest req;
+  req.set_period(period);
+  v1::MonthReply reply;
+  auto ctx = Ctx(day);
+  grpc::Status st = rpc == "close"       ? stub->CloseMonth(ctx.get(), req, &reply)
+                    : rpc == "reconcile" ? stub->ReconcileMonth(ctx.get(), req, &reply)
+                    : rpc == "finalize"  ? stub->FinalizeMonth(ctx.get(), req, &reply)
+                                         : stub->GetMonth(ctx.get(), req, &reply);
+  if (status != nullptr) {
+    *status = st;
+  } else {
+    EXPECT_TRUE(st.ok()) << rpc << " " << period << ": " << st.error_message();
+  }
+  return reply;
+}
+
+int64_t PairObligation(const v1::MonthReply& m, const std::string& insured,
+                       const std::string& treatment) {
+  for (const auto& o : m.statement().obligations()) {
+    if (o.insured() == insured && o.treatment() == treatment) return o.amount_fen();
+  }
+  return 0;
+}
+
 TEST(FederationE2E, Settle_ThroughHubToInsuredRegion_RecordedOnceEverywhere) {
   auto fed = StartFederation();
   ASSERT_TRUE(fed);
@@ -380,6 +407,20 @@ TEST(FederationE2E, Prepayment_QuotaOutstandingAndPay_OnlyEntitledCallersAndNeve
   EXPECT_EQ(as_shanghai->GetPrepayment(s3ctx.get(), query, &position).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
+  // An open month is not paid: it is closed, reconciled and made final first.
+  auto octx = Ctx("2026-04-15");
+  st = as_operator->Pay(octx.get(), pay, &paid);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  EXPECT_EQ(protoconv::DetailOf(st).value_or(v1::ErrorDetail()).reason(), v1::WRONG_MONTH_STATE);
+  EXPECT_EQ(MonthStep(*fed, "close", "2026-03", "2026-04-02").state().status(), "closed");
+  EXPECT_EQ(MonthStep(*fed, "reconcile", "2026-03", "2026-04-02").state().status(), "reconciled");
+  v1::MonthReply final_month = MonthStep(*fed, "finalize", "2026-03", "2026-04-03");
+  ASSERT_EQ(final_month.state().status(), "final");
+  for (const auto& t : final_month.state().transfers()) {
+    v1::TransferRecord* done = pay.add_executed();
+    *done = t;
+    done->set_bank_serial("BANK-" + t.from() + "-" + t.to());
+  }
   // Haikou is the only net receiver: the month transfers what Beijing owes it.
   auto pctx = Ctx("2026-04-15");
   st = as_operator->Pay(pctx.get(), pay, &paid);
@@ -478,6 +519,135 @@ TEST(FederationE2E, BadDataFile_NodeRefusesNamingFileAndField) {
   std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(err.find("bad-world.json"), std::string::npos) << err;
   EXPECT_NE(err.find("rules[0].ratio"), std::string::npos) << err;
+}
+
+// 对账 with a real difference: Beijing commits a settlement whose reply never reaches the hub
+// (the node dies between commit and reply) and Haikou has not resolved it yet. Reconciling
+// March names that claim as Beijing's dispute and holds the month; resolving it books an
+// adjustment into April, and the hub's March + April equal Beijing's own March again. A late
+// status query that teaches the hub the settlement does not count it a second time.
+TEST(FederationE2E, Reconcile_LostReply_NamedDispute_AdjustedNextMonth_TotalsBalance) {
+  auto fed = StartFederation();  // Haikou's resolver does not run during the test
+  ASSERT_TRUE(fed);
+  auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleReply ok;
+  auto ctx = Ctx();
+  ASSERT_TRUE(hospital->Settle(ctx.get(), InpatientClaim("E2E-OK"), &ok).ok());
+  ASSERT_TRUE(ok.result().settled());
+
+  ASSERT_OK(fed->KillNode(kBeijing));
+  ASSERT_OK(fed->StartNode(kBeijing, {"--test-crash-after-decide", "E2E-LOST"}));
+  v1::SettleReply lost_reply;
+  auto lctx = Ctx("2026-03-12");
+  v1::SettleRequest lost = InpatientClaim("E2E-LOST");
+  lost.mutable_claim()->set_date("2026-03-12");
+  EXPECT_FALSE(hospital->Settle(lctx.get(), lost, &lost_reply).ok());
+  auto exit_code = fed->WaitNodeExit(kBeijing, 10000);
+  ASSERT_TRUE(exit_code.ok());
+  ASSERT_OK(fed->StartNode(kBeijing));
+
+  // The hub's March holds only E2E-OK.
+  const int64_t ok_fen = FundFen(ok.result());
+  v1::MonthReply closed = MonthStep(*fed, "close", "2026-03", "2026-04-02");
+  EXPECT_EQ(closed.state().status(), "closed");
+  EXPECT_EQ(PairObligation(closed, kBeijing, kHaikou), ok_fen);
+
+  v1::MonthReply disputed = MonthStep(*fed, "reconcile", "2026-03", "2026-04-02");
+  EXPECT_EQ(disputed.state().status(), "disputed");
+  ASSERT_EQ(disputed.state().disputes_size(), 1);
+  const v1::Dispute& d = disputed.state().disputes(0);
+  EXPECT_EQ(d.region(), kBeijing);
+  EXPECT_EQ(d.side(), "insured");
+  EXPECT_EQ(d.claim_id(), "E2E-LOST");
+  EXPECT_EQ(d.kind(), "settle");
+  EXPECT_FALSE(d.has_hub_fen()) << "the hub never recorded it";
+  ASSERT_TRUE(d.has_party_fen());
+  const int64_t lost_fen = d.party_fen();
+  EXPECT_GT(lost_fen, 0);
+  EXPECT_EQ(d.insured(), kBeijing);
+  EXPECT_EQ(d.treatment(), kHaikou);
+  // Haikou (its claim is in doubt, not settled) and Shanghai agree.
+  std::vector<std::string> agreed(disputed.state().agreed().begin(),
+                                  disputed.state().agreed().end());
+  EXPECT_EQ(agreed, (std::vector<std::string>{"310000", kHaikou}));
+
+  // A dispute holds the statement.
+  grpc::Status held;
+  MonthStep(*fed, "finalize", "2026-03", "2026-04-03", &held);
+  EXPECT_EQ(held.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  auto detail = protoconv::DetailOf(held);
+  ASSERT_TRUE(detail.has_value());
+  EXPECT_EQ(detail->reason(), v1::WRONG_MONTH_STATE);
+
+  // Resolved with Beijing's figure: an adjustment in April, March itself unchanged.
+  auto stub = v1::ClearingService::NewStub(fed->OperatorChannel());
+  v1::ResolveDisputeRequest resolve;
+  resolve.set_period("2026-03");
+  resolve.set_region(kBeijing);
+  resolve.set_side("insured");
+  resolve.set_claim_id("E2E-LOST");
+  resolve.set_kind("settle");
+  resolve.set_adopt("party");
+  v1::MonthReply resolved;
+  auto rctx = Ctx("2026-04-03");
+  grpc::Status rs = stub->ResolveDispute(rctx.get(), resolve, &resolved);
+  ASSERT_TRUE(rs.ok()) << rs.error_message();
+  EXPECT_EQ(resolved.state().status(), "reconciled");
+  EXPECT_EQ(PairObligation(resolved, kBeijing, kHaikou), ok_fen);
+  v1::MonthReply april = MonthStep(*fed, "get", "2026-04", "2026-04-03");
+  ASSERT_EQ(april.adjustments_size(), 1);
+  EXPECT_EQ(april.adjustments(0).claim_id(), "E2E-LOST");
+  EXPECT_EQ(april.adjustments(0).clearing_fen(), lost_fen);
+  EXPECT_EQ(PairObligation(april, kBeijing, kHaikou), lost_fen);
+
+  // Beijing's own March (as it reports it to the hub) equals the hub's March + April.
+  auto peer = v1::PeerService::NewStub(fed->ChannelAs("hub", fed->NodeAddress(kBeijing)));
+  v1::ReconcileRequest own;
+  own.set_period("2026-03");
+  v1::ReconcileReply beijing;
+  auto pctx = Ctx("2026-04-03");
+  ASSERT_TRUE(peer->Reconcile(pctx.get(), own, &beijing).ok());
+  EXPECT_EQ(beijing.insured_fen(), ok_fen + lost_fen);
+  EXPECT_EQ(PairObligation(resolved, kBeijing, kHaikou) + PairObligation(april, kBeijing, kHaikou),
+            beijing.insured_fen());
+
+  // Haikou now asks about its claim in doubt: the hub learns the settlement, and counts it
+  // nowhere again (the adjustment did).
+  v1::StatusRequest sreq;
+  sreq.set_mdtrt_id("E2E-LOST");
+  sreq.set_fixmedins_code(kHospital);
+  v1::StatusReply sreply;
+  auto sctx = Ctx("2026-04-04");
+  ASSERT_TRUE(hospital->QueryStatus(sctx.get(), sreq, &sreply).ok());
+  EXPECT_EQ(sreply.state(), v1::SETTLED);
+  EXPECT_EQ(PairObligation(MonthStep(*fed, "get", "2026-04", "2026-04-04"), kBeijing, kHaikou),
+            lost_fen);
+  EXPECT_EQ(PairObligation(MonthStep(*fed, "get", "2026-03", "2026-04-04"), kBeijing, kHaikou),
+            ok_fen);
+
+  // The month is final and paid through the clearing account, once.
+  v1::MonthReply final_month = MonthStep(*fed, "finalize", "2026-03", "2026-04-05");
+  EXPECT_EQ(final_month.state().status(), "final");
+  v1::PayRequest pay;
+  pay.set_period("2026-03");
+  for (const auto& t : final_month.state().transfers()) {
+    v1::TransferRecord* done = pay.add_executed();
+    *done = t;
+    done->set_bank_serial("BANK-" + t.from() + "-" + t.to());
+  }
+  ASSERT_EQ(pay.executed_size(), 2) << "Beijing pays the clearing account, which pays Haikou";
+  v1::PayReply paid;
+  auto payctx = Ctx("2026-04-15");
+  grpc::Status ps = stub->Pay(payctx.get(), pay, &paid);
+  ASSERT_TRUE(ps.ok()) << ps.error_message();
+  EXPECT_EQ(paid.month().status(), "paid");
+  EXPECT_EQ(paid.transferred_fen(), ok_fen);
+  v1::PayReply again;
+  auto againctx = Ctx("2026-04-16");
+  grpc::Status twice = stub->Pay(againctx.get(), pay, &again);
+  auto twice_detail = protoconv::DetailOf(twice);
+  ASSERT_TRUE(twice_detail.has_value()) << twice.error_message();
+  EXPECT_EQ(twice_detail->reason(), v1::ALREADY_PAID);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // thresholds, the prepay request's checks, what a paid month transfers, what is outstanding.
 #include "core/prepayment.h"
 
+#include <map>
+#include <optional>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -130,6 +132,86 @@ TEST(Outstanding, ThePairsEntriesOfUnpaidMonths_CancellationsNegative) {
   EXPECT_EQ(Outstanding(entries, "110000", "460100", {Period{2026, 3}}), Yuan("-2588.94"));
   EXPECT_EQ(Outstanding(entries, "110000", "310000", {}), Yuan("7.00"));
   EXPECT_EQ(Outstanding(entries, "460100", "110000", {}), Money());
+}
+
+TEST(Crossed, ReportsTheLevelNewlyReached) {
+  const Money q = Yuan("1000.00");
+  struct Case {
+    Money quota_before, outstanding_before, quota_after, outstanding_after;
+    std::optional<Alert> crossed;
+  };
+  const Case cases[] = {
+      {q, Yuan("600.00"), q, Yuan("650.00"), std::nullopt},          // none -> none
+      {q, Yuan("699.94"), q, Yuan("700.00"), Alert::kYellow},        // none -> yellow
+      {q, Yuan("600.00"), q, Yuan("950.00"), Alert::kRed},           // none -> red in one move
+      {q, Yuan("800.00"), q, Yuan("900.00"), Alert::kRed},           // yellow -> red
+      {q, Yuan("800.00"), q, Yuan("850.00"), std::nullopt},          // stays yellow
+      {q, Yuan("950.00"), q, Yuan("990.00"), std::nullopt},          // stays red
+      {q, Yuan("950.00"), q, Yuan("750.00"), std::nullopt},          // falls back: nothing new
+      {q, Yuan("950.00"), q, Yuan("100.00"), std::nullopt},
+      // The quota moves instead: a smaller quota (re-sizing) can cross, a top-up cannot.
+      {q, Yuan("650.00"), Yuan("900.00"), Yuan("650.00"), Alert::kYellow},
+      {q, Yuan("650.00"), Yuan("700.00"), Yuan("650.00"), Alert::kRed},
+      {q, Yuan("950.00"), Yuan("2000.00"), Yuan("950.00"), std::nullopt},
+      // A zero quota: any positive outstanding is red.
+      {Money(), Money(), Money(), Money::FromFen(1), Alert::kRed},
+      {Money(), Money::FromFen(1), Money(), Yuan("5.00"), std::nullopt},
+      {Money(), Money(), Money(), Yuan("-5.00"), std::nullopt},
+      // The rounded utilisation decides, as in AlertFor: 0.69995 is yellow.
+      {Money::FromFen(2000000), Money::FromFen(1399899), Money::FromFen(2000000),
+       Money::FromFen(1399900), Alert::kYellow},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Crossed(c.quota_before, c.outstanding_before, c.quota_after, c.outstanding_after),
+              c.crossed)
+        << c.quota_before.ToYuan() << "/" << c.outstanding_before.ToYuan() << " -> "
+        << c.quota_after.ToYuan() << "/" << c.outstanding_after.ToYuan();
+  }
+}
+
+TEST(ResizedQuota, AverageMonthOfTheYearHalfUpTimesMonths) {
+  // 12 months of 100.00: average 100.00, two months' worth.
+  std::map<Period, Money> monthly;
+  for (int m = 1; m <= 12; ++m) monthly[Period{2026, m}] = Yuan("100.00");
+  EXPECT_EQ(ResizedQuota(monthly, 2026), Yuan("200.00"));
+  EXPECT_EQ(ResizedQuota(monthly, 2026, 3), Yuan("300.00"));
+  EXPECT_EQ(ResizedQuota(monthly, 2026, 0), Money());
+  // Absent months count as zero: 1200.00 in one month is 100.00 a month.
+  EXPECT_EQ(ResizedQuota({{Period{2026, 7}, Yuan("1200.00")}}, 2026), Yuan("200.00"));
+  // Other years are ignored.
+  monthly[Period{2025, 12}] = Yuan("99999.00");
+  monthly[Period{2027, 1}] = Yuan("99999.00");
+  EXPECT_EQ(ResizedQuota(monthly, 2026), Yuan("200.00"));
+  EXPECT_EQ(ResizedQuota(monthly, 2025), Yuan("16666.50"));  // 99999.00 / 12 = 8333.25
+  EXPECT_EQ(ResizedQuota(monthly, 2024), Money());
+}
+
+TEST(ResizedQuota, RoundsTheAverageHalfUpToTheFen_ThenMultiplies) {
+  // 0.06 / 12 = 0.005 -> 0.01 (half up), times 2 = 0.02 (not 0.01 = 0.12 / 12 rounded).
+  EXPECT_EQ(ResizedQuota({{Period{2026, 1}, Money::FromFen(6)}}, 2026), Money::FromFen(2));
+  // 0.05 / 12 = 0.00416 -> 0.00.
+  EXPECT_EQ(ResizedQuota({{Period{2026, 1}, Money::FromFen(5)}}, 2026), Money());
+  // 1000.01 / 12 = 83.33416 -> 83.33, times 2 = 166.66.
+  EXPECT_EQ(ResizedQuota({{Period{2026, 3}, Yuan("1000.01")}}, 2026), Yuan("166.66"));
+  // 1000.06 / 12 = 83.33833 -> 83.34, times 2 = 166.68.
+  EXPECT_EQ(ResizedQuota({{Period{2026, 3}, Yuan("1000.06")}}, 2026), Yuan("166.68"));
+  // 18 fen / 12 = 1.5 fen -> 2 fen, times 3 = 6 fen.
+  EXPECT_EQ(ResizedQuota({{Period{2026, 3}, Money::FromFen(18)}}, 2026, 3), Money::FromFen(6));
+}
+
+TEST(ResizedQuota, NegativeMonthsCountAsTheyAre_NeverBelowZero) {
+  // 1200.00 - 600.00 over the year: 50.00 a month.
+  EXPECT_EQ(ResizedQuota({{Period{2026, 2}, Yuan("1200.00")}, {Period{2026, 5}, Yuan("-600.00")}},
+                         2026),
+            Yuan("100.00"));
+  // A year in the insured region's favour: no quota, not a negative one.
+  EXPECT_EQ(ResizedQuota({{Period{2026, 2}, Yuan("100.00")}, {Period{2026, 5}, Yuan("-600.00")}},
+                         2026),
+            Money());
+  EXPECT_EQ(ResizedQuota({}, 2026), Money());
+  EXPECT_EQ(ResizedQuota({{Period{2026, 2}, Yuan("100.00")}, {Period{2026, 5}, Yuan("-100.00")}},
+                         2026),
+            Money());
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ TEST(ReasonName, VectorSpellingForEveryReason_RoundTrips) {
       {Reason::kInvalidAmount, "INVALID_AMOUNT"},
       {Reason::kLocalPrepayment, "LOCAL_PREPAYMENT"},
       {Reason::kAlreadyPaid, "ALREADY_PAID"},
+      {Reason::kWrongMonthState, "WRONG_MONTH_STATE"},
   };
   for (const auto& [reason, name] : cases) {
     EXPECT_EQ(ReasonName(reason), name);

@@ -510,7 +510,7 @@ TEST(RoundTrip, Enums_EveryValue) {
 
 TEST(RoundTrip, Reasons_EveryReasonKeepsItsProtoName_NoneIsUnspecified) {
   EXPECT_EQ(ToProto(core::Reason::kNone), v1::REASON_UNSPECIFIED);
-  for (int i = 0; i <= static_cast<int>(core::Reason::kAlreadyPaid); ++i) {
+  for (int i = 0; i <= static_cast<int>(core::Reason::kWrongMonthState); ++i) {
     const core::Reason r = static_cast<core::Reason>(i);
     const v1::Reason p = ToProto(r);
     if (r != core::Reason::kNone) {

@@ -32,6 +32,7 @@ TEST(CodeFor, EveryProtoReason_HasItsCode) {
       {v1::INVALID_AMOUNT, grpc::StatusCode::INVALID_ARGUMENT},
       {v1::LOCAL_PREPAYMENT, grpc::StatusCode::FAILED_PRECONDITION},
       {v1::ALREADY_PAID, grpc::StatusCode::FAILED_PRECONDITION},
+      {v1::WRONG_MONTH_STATE, grpc::StatusCode::FAILED_PRECONDITION},
       {v1::INVALID_DATA, grpc::StatusCode::INVALID_ARGUMENT},
   };
   ASSERT_EQ(table.size(), static_cast<size_t>(v1::Reason_ARRAYSIZE));  // every reason listed
@@ -50,6 +51,7 @@ TEST(CodeFor, CoreReasons_AgreeWithTheirProtoReason) {
       {core::Reason::kDuplicateClaim, v1::DUPLICATE_CLAIM},
       {core::Reason::kNotRegistered, v1::NOT_REGISTERED},
       {core::Reason::kAlreadyPaid, v1::ALREADY_PAID},
+      {core::Reason::kWrongMonthState, v1::WRONG_MONTH_STATE},
       {core::Reason::kNone, v1::REASON_UNSPECIFIED},
   };
   for (const auto& [core_reason, proto_reason] : pairs) {
