@@ -33,6 +33,10 @@ struct Period {
   friend constexpr auto operator<=>(const Period&, const Period&) = default;
   static absl::StatusOr<Period> Parse(std::string_view text);  // strictly "YYYY-MM"
   static Period Of(const Date& d) { return Period{d.year, d.month}; }
+  // The month after this one.
+  constexpr Period Next() const {
+    return month == 12 ? Period{year + 1, 1} : Period{year, month + 1};
+  }
   std::string ToString() const;
 };
 

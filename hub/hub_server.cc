@@ -120,8 +120,20 @@ struct HubServer::Impl {
     if (bytes->has_value() && !m.ParseFromString(**bytes)) {
       return absl::DataLossError("cannot parse months/" + period.ToString());
     }
-    if (m.status().empty()) m.set_status(m.paid() ? "paid" : "open");
+    if (m.status().empty()) m.set_status("open");
     return m;
+  }
+
+  // `from` while it is open, else the first open month after it. Caller holds months_mu
+  // (shared or exclusive) until what it books there is committed.
+  absl::StatusOr<core::Period> FirstOpenMonth(core::Period from) const {
+    core::Period p = from;
+    for (int i = 0; i < 1200; ++i, p = p.Next()) {
+      auto m = LoadMonth(p);
+      if (!m.ok()) return m.status();
+      if (m->status() == "open") return p;
+    }
+    return absl::InternalError("no open month within 100 years of " + from.ToString());
   }
 
   // Where an event of `day` is booked: its own month while that is open, else the first open
@@ -130,14 +142,9 @@ struct HubServer::Impl {
   absl::StatusOr<std::string> BookingPeriod(const std::string& day) const {
     auto d = core::Date::Parse(day);
     if (!d.ok()) return absl::DataLossError("not a day: \"" + day + "\"");
-    core::Period p = core::Period::Of(*d);
-    for (int i = 0; i < 1200; ++i) {
-      auto m = LoadMonth(p);
-      if (!m.ok()) return m.status();
-      if (m->status() == "open") return p.ToString();
-      p = p.month == 12 ? core::Period{p.year + 1, 1} : core::Period{p.year, p.month + 1};
-    }
-    return absl::InternalError("no open month within 100 years of " + day);
+    auto p = FirstOpenMonth(core::Period::Of(*d));
+    if (!p.ok()) return p.status();
+    return p->ToString();
   }
 
   // Records what the insured region's stored claim says and the hub does not have yet:
@@ -510,12 +517,11 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   grpc::Status Pay(grpc::ServerContext* ctx, const v1::PayRequest* req,
                    v1::PayReply* reply) override {
     core::Period period;
-    core::Date today_value;
-    if (auto s = OperatorMonth(*ctx, "pay a clearing month", req->period(), &period, &today_value);
+    core::Date today;
+    if (auto s = OperatorMonth(*ctx, "pay a clearing month", req->period(), &period, &today);
         !s.ok()) {
       return s;
     }
-    const core::Date* today = &today_value;
     std::unique_lock<std::shared_mutex> lock(h_.months_mu);
     auto state = h_.LoadMonth(period);
     if (!state.ok()) return protoconv::FromAbsl(state.status());
@@ -553,7 +559,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
         return protoconv::ErrorStatus(v1::INVALID_DATA, field + ".bank_serial",
                                       "an executed transfer needs its bank serial");
       }
-      std::string executed_on = t.executed_on().empty() ? today->ToString() : t.executed_on();
+      std::string executed_on = t.executed_on().empty() ? today.ToString() : t.executed_on();
       if (!core::Date::Parse(executed_on).ok()) {
         return protoconv::ErrorStatus(v1::INVALID_DATA, field + ".executed_on",
                                       "\"" + executed_on + "\" is not a date");
@@ -568,7 +574,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
       instruction->set_executed_on(executed_on);
       v1::LedgerEntry e;
       e.set_kind(v1::LedgerEntry::TRANSFER);
-      e.set_day(today->ToString());
+      e.set_day(today.ToString());
       e.set_period(period.ToString());
       e.set_insured_region(t.from());
       e.set_treatment_region(t.to());
@@ -583,13 +589,12 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
       for (const auto& t : m.transfers()) {
         if (t.to() == core::kClearingAccount) transferred += t.amount_fen();
       }
-      if (auto s = Transition(period, m, core::MonthAction::kPay, *today, batch); !s.ok()) return s;
-      m.set_paid(true);
-      m.set_paid_on(today->ToString());
+      if (auto s = Transition(period, m, core::MonthAction::kPay, today, batch); !s.ok()) return s;
+      m.set_paid_on(today.ToString());
       m.set_transferred_fen(transferred);
       v1::LedgerEntry e;
       e.set_kind(v1::LedgerEntry::PAY);
-      e.set_day(today->ToString());
+      e.set_day(today.ToString());
       e.set_period(period.ToString());
       e.set_amount_fen(transferred);
       batch.AppendLedger(Bytes(e));
@@ -631,12 +636,11 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   grpc::Status ReconcileMonth(grpc::ServerContext* ctx, const v1::MonthRequest* req,
                               v1::MonthReply* reply) override {
     core::Period period;
-    core::Date today_value;
-    if (auto s = OperatorMonth(*ctx, "reconcile a clearing month", req->period(), &period, &today_value);
+    core::Date today;
+    if (auto s = OperatorMonth(*ctx, "reconcile a clearing month", req->period(), &period, &today);
         !s.ok()) {
       return s;
     }
-    const core::Date* today = &today_value;
     auto before = h_.LoadMonth(period);
     if (!before.ok()) return protoconv::FromAbsl(before.status());
     // Refuse early (and without asking anyone) a month that is not closed yet or is past it.
@@ -663,7 +667,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
         }
       }
       v1::ReconcileReply rreply;
-      auto octx = rpc::Outbound(h_.clock, *today, h_.deadline());
+      auto octx = rpc::Outbound(h_.clock, today, h_.deadline());
       grpc::Status st = peer->Reconcile(octx.get(), rreq, &rreply);
       if (!st.ok()) {
         return grpc::Status(st.error_code(),
@@ -700,7 +704,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     for (const auto& r : agreed) m.add_agreed(r);
     storage::Batch batch;
     auto action = open ? core::MonthAction::kDispute : core::MonthAction::kAgree;
-    if (auto s = Transition(period, m, action, *today, batch); !s.ok()) return s;
+    if (auto s = Transition(period, m, action, today, batch); !s.ok()) return s;
     batch.Put(storage::kMonthsCf, period.ToString(), Bytes(m));
     if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
       return protoconv::FromAbsl(c.status());
@@ -715,13 +719,11 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   grpc::Status ResolveDispute(grpc::ServerContext* ctx, const v1::ResolveDisputeRequest* req,
                               v1::MonthReply* reply) override {
     core::Period period;
-    core::Date today_value;
-    if (auto s = OperatorMonth(*ctx, "resolve a clearing dispute", req->period(), &period,
-                               &today_value);
+    core::Date today;
+    if (auto s = OperatorMonth(*ctx, "resolve a clearing dispute", req->period(), &period, &today);
         !s.ok()) {
       return s;
     }
-    const core::Date* today = &today_value;
     if (req->adopt() != "party" && req->adopt() != "hub") {
       return protoconv::ErrorStatus(v1::INVALID_DATA, "adopt",
                                     "\"" + req->adopt() + "\" is neither party nor hub");
@@ -756,15 +758,13 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     dispute->set_note(req->note());
     if (req->adopt() == "party") {
       const int64_t amount = dispute->party_fen() - dispute->hub_fen();
-      const core::Period next =
-          period.month == 12 ? core::Period{period.year + 1, 1} : core::Period{period.year, period.month + 1};
-      auto booked = h_.BookingPeriod(next.ToString() + "-01");
+      auto booked = h_.FirstOpenMonth(period.Next());
       if (!booked.ok()) return protoconv::FromAbsl(booked.status());
       v1::LedgerEntry e;
       e.set_kind(v1::LedgerEntry::ADJUST);
       e.set_claim_id(dispute->claim_id());
-      e.set_day(today->ToString());
-      e.set_period(*booked);
+      e.set_day(today.ToString());
+      e.set_period(booked->ToString());
       e.set_insured_region(dispute->insured());
       e.set_treatment_region(dispute->treatment());
       e.set_clearing_fen(amount);
@@ -791,23 +791,12 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
         r.set_settle_adjusted(true);
       }
       batch.Put(storage::kRoutedCf, dispute->claim_id(), Bytes(r));
-      return ResolveTail(period, m, *today, std::move(batch), std::move(lock), reply);
     }
-    return ResolveTail(period, m, *today, std::move(batch), std::move(lock), reply);
-  }
-
- private:
-  // The end of a resolution: once no dispute is open the month is reconciled; one batch.
-  grpc::Status ResolveTail(const core::Period& period, v1::MonthState& m, const core::Date& today,
-                           storage::Batch batch, std::unique_lock<std::shared_mutex> lock,
-                           v1::MonthReply* reply) {
-    {
-      bool all = std::all_of(m.disputes().begin(), m.disputes().end(),
-                             [](const v1::Dispute& d) { return d.resolved(); });
-      if (all) {
-        if (auto s = Transition(period, m, core::MonthAction::kResolveAll, today, batch); !s.ok()) {
-          return s;
-        }
+    // Once no dispute is open the month is reconciled; all of it one batch.
+    if (std::all_of(m.disputes().begin(), m.disputes().end(),
+                    [](const v1::Dispute& d) { return d.resolved(); })) {
+      if (auto s = Transition(period, m, core::MonthAction::kResolveAll, today, batch); !s.ok()) {
+        return s;
       }
     }
     batch.Put(storage::kMonthsCf, period.ToString(), Bytes(m));
@@ -817,8 +806,6 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     lock.unlock();
     return Answer(period, reply);
   }
-
- public:
 
   grpc::Status GetPrepayment(grpc::ServerContext* ctx, const v1::PrepaymentRequest* req,
                              v1::PrepaymentReply* reply) override {
@@ -876,18 +863,17 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   grpc::Status Step(const grpc::ServerContext& ctx, const std::string& text,
                     core::MonthAction action, v1::MonthReply* reply) {
     core::Period period;
-    core::Date today_value;
+    core::Date today;
     const char* what = action == core::MonthAction::kClose ? "close a clearing month"
                                                            : "finalize a clearing month";
-    if (auto s = OperatorMonth(ctx, what, text, &period, &today_value); !s.ok()) return s;
-    const core::Date* today = &today_value;
+    if (auto s = OperatorMonth(ctx, what, text, &period, &today); !s.ok()) return s;
     std::unique_lock<std::shared_mutex> lock(h_.months_mu);
     auto state = h_.LoadMonth(period);
     if (!state.ok()) return protoconv::FromAbsl(state.status());
     v1::MonthState m = *std::move(state);
     storage::Batch batch;
-    if (auto s = Transition(period, m, action, *today, batch); !s.ok()) return s;
-    if (action == core::MonthAction::kClose) m.set_closed_on(today->ToString());
+    if (auto s = Transition(period, m, action, today, batch); !s.ok()) return s;
+    if (action == core::MonthAction::kClose) m.set_closed_on(today.ToString());
     if (action == core::MonthAction::kFinalize) {
       auto month = Month(period);
       if (!month.ok()) return protoconv::FromAbsl(month.status());
@@ -1013,7 +999,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
             bad = absl::DataLossError(absl::StrCat("cannot parse months/", std::string(key)));
             return false;
           }
-          if (m.paid()) paid.insert(*period);
+          if (m.status() == "paid") paid.insert(*period);
           return true;
         });
     if (!scan.ok()) return scan;
@@ -1024,7 +1010,10 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   // Reads the hub's whole ledger, keeping `keep`'s entries: the one reading of the ledger
   // that statements, payment and outstanding amounts come from. O(ledger) per call
   // (decisions.md 15).
-  absl::Status ScanEntries(const std::function<void(v1::LedgerEntry&&)>& keep) const {
+  // `keep` sees each entry with its month event (nullopt for kinds that are not one); the
+  // first error it returns, or a broken entry, stops the scan and is returned.
+  using Keep = std::function<absl::Status(v1::LedgerEntry&&, std::optional<core::MonthEvent>&&)>;
+  absl::Status ScanEntries(const Keep& keep) const {
     absl::Status bad;
     absl::Status scan = h_.store->ScanLedger(0, [&](uint64_t seq, std::string_view bytes) {
       v1::LedgerEntry e;
@@ -1032,8 +1021,9 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
         bad = absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be parsed"));
         return false;
       }
-      keep(std::move(e));
-      return true;
+      auto event = protoconv::MonthEventOf(e);
+      bad = event.ok() ? keep(std::move(e), *std::move(event)) : event.status();
+      return bad.ok();
     });
     if (!scan.ok()) return scan;
     return bad;
@@ -1042,37 +1032,24 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   // Every SETTLE, CANCEL and ADJUST of the ledger as a month event, in ledger order.
   absl::StatusOr<std::vector<core::MonthEvent>> MonthEvents() const {
     std::vector<core::MonthEvent> events;
-    absl::Status bad;
-    absl::Status scan = ScanEntries([&](v1::LedgerEntry&& e) {
-      if (!bad.ok()) return;
-      auto event = protoconv::MonthEventOf(e);
-      if (!event.ok()) {
-        bad = event.status();
-      } else if (event->has_value()) {
-        events.push_back(**std::move(event));
-      }
+    absl::Status scan = ScanEntries([&](v1::LedgerEntry&&, std::optional<core::MonthEvent>&& ev) {
+      if (ev) events.push_back(*std::move(ev));
+      return absl::OkStatus();
     });
     if (!scan.ok()) return scan;
-    if (!bad.ok()) return bad;
     return events;
   }
 
   // The SETTLE and CANCEL entries booked into `period`, as they are sent to the nodes.
   absl::StatusOr<std::vector<v1::LedgerEntry>> MonthEntries(const core::Period& period) const {
     std::vector<v1::LedgerEntry> out;
-    absl::Status bad;
-    absl::Status scan = ScanEntries([&](v1::LedgerEntry&& e) {
-      if (!bad.ok()) return;
-      if (e.kind() != v1::LedgerEntry::SETTLE && e.kind() != v1::LedgerEntry::CANCEL) return;
-      auto event = protoconv::MonthEventOf(e);
-      if (!event.ok()) {
-        bad = event.status();
-      } else if ((*event)->period == period) {
+    absl::Status scan = ScanEntries([&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&& ev) {
+      if (ev && ev->kind != core::EventKind::kAdjust && ev->period == period) {
         out.push_back(std::move(e));
       }
+      return absl::OkStatus();
     });
     if (!scan.ok()) return scan;
-    if (!bad.ok()) return bad;
     return out;
   }
 

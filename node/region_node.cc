@@ -787,18 +787,17 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     if (!scan.ok()) return protoconv::FromAbsl(scan);
     if (!bad.ok()) return protoconv::FromAbsl(bad);
     const std::string& region = n_.opt.region;
+    // The pair of each claim, from whichever side holds an event of it (own first).
+    std::map<std::string, const core::MonthEvent*> pair_of;
+    for (const auto* events : {&own, &hub}) {
+      for (const core::MonthEvent& e : *events) pair_of.emplace(e.claim_id, &e);
+    }
     for (core::Side side : {core::Side::kTreatment, core::Side::kInsured}) {
       for (const core::Difference& d : core::Reconcile(*period, region, side, hub, own)) {
         v1::Dispute dispute = protoconv::ToProto(d, region, side);
-        // The claim's pair, from whichever side holds the event.
-        for (const auto* events : {&own, &hub}) {
-          for (const core::MonthEvent& e : *events) {
-            if (e.claim_id == d.claim_id && dispute.insured().empty()) {
-              dispute.set_insured(e.insured);
-              dispute.set_treatment(e.treatment);
-            }
-          }
-        }
+        const core::MonthEvent* e = pair_of.at(d.claim_id);  // a difference has an event
+        dispute.set_insured(e->insured);
+        dispute.set_treatment(e->treatment);
         *reply->add_differences() = std::move(dispute);
       }
     }

@@ -81,6 +81,11 @@ TEST(DateDaysSinceEpoch, KnownDaysAndRoundTripAcrossTheRange) {
   }
 }
 
+TEST(Period, Next_RollsOverTheYear) {
+  EXPECT_EQ((Period{2026, 3}.Next()), (Period{2026, 4}));
+  EXPECT_EQ((Period{2026, 12}.Next()), (Period{2027, 1}));
+}
+
 TEST(PeriodParse, StrictYearMonth) {
   absl::StatusOr<Period> p = Period::Parse("2026-03");
   ASSERT_TRUE(p.ok());

@@ -5,7 +5,6 @@
 // failure so it can be replayed.
 #include <algorithm>
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -13,6 +12,7 @@
 #include "core/month.h"
 #include "core/prepayment.h"
 #include "gtest/gtest.h"
+#include "tests/unit/core/random.h"
 
 namespace crossclear::core {
 namespace {
@@ -23,22 +23,7 @@ constexpr int kYear = 2026;
 
 const std::vector<std::string> kRegions = {"110000", "310000", "330100", "440100", "460100"};
 
-class Random {
- public:
-  explicit Random(uint64_t seed) : engine_(seed) {}
-  int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(engine_); }
-  int64_t Int64(int64_t lo, int64_t hi) {
-    return std::uniform_int_distribution<int64_t>(lo, hi)(engine_);
-  }
-  bool Chance(int percent) { return Int(1, 100) <= percent; }
-  template <typename T>
-  const T& Pick(const std::vector<T>& v) {
-    return v[static_cast<size_t>(Int(0, static_cast<int>(v.size()) - 1))];
-  }
-
- private:
-  std::mt19937_64 engine_;
-};
+using testing::Random;
 
 Period Month(int m) { return Period{kYear, m}; }
 

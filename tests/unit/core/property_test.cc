@@ -2,13 +2,13 @@
 // (§3 identities, no negative amount, caps and balances respected, net sums to zero)
 // hold for every one. The seed is printed on failure so a run can be replayed.
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "core/clearing.h"
 #include "core/engine.h"
 #include "gtest/gtest.h"
+#include "tests/unit/core/random.h"
 #include "tests/unit/core/world.h"
 
 namespace crossclear::core {
@@ -22,22 +22,7 @@ using testing::World;
 constexpr uint64_t kSeed = 20260310;
 constexpr int kClaims = 3000;
 
-class Random {
- public:
-  explicit Random(uint64_t seed) : engine_(seed) {}
-  int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(engine_); }
-  int64_t Int64(int64_t lo, int64_t hi) {
-    return std::uniform_int_distribution<int64_t>(lo, hi)(engine_);
-  }
-  bool Chance(int percent) { return Int(1, 100) <= percent; }
-  template <typename T>
-  const T& Pick(const std::vector<T>& v) {
-    return v[static_cast<size_t>(Int(0, static_cast<int>(v.size()) - 1))];
-  }
-
- private:
-  std::mt19937_64 engine_;
-};
+using testing::Random;
 
 TEST(Property_Decide, RandomClaims_IdentitiesHold_NoNegativeAmounts_LimitsRespected) {
   const World world = VectorWorld();
