@@ -7,6 +7,7 @@
 #include <array>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <limits>
 #include <mutex>
 #include <set>
@@ -41,6 +42,67 @@ using protoconv::Bytes;
 using protoconv::ClearingFen;
 using protoconv::RejectedResult;
 
+// The hub's counters (ClearingService.GetMetrics), since the process started.
+constexpr char kAlertsYellow[] = "prepayment_alerts_yellow";
+constexpr char kAlertsRed[] = "prepayment_alerts_red";
+constexpr char kEmergencyTopups[] = "prepayment_emergency_topups";
+
+// The years a re-sizing may start from: dates parse from 1900 to 2999, and the quota it sets
+// is for the year after.
+constexpr int kFirstResizeYear = 1900;
+constexpr int kLastResizeYear = 2998;
+// At most a year of average obligations as a quota (and no overflow in ResizedQuota).
+constexpr int kMaxResizeMonths = 12;
+constexpr int kDefaultResizeMonths = 2;
+
+using PairKey = std::pair<std::string, std::string>;  // (insured, treatment)
+
+// A pair's prepayment position as the hub keeps it in memory: built from the ledger, the
+// paid months and the quotas at start-up, then moved by every booking, top-up, re-sizing and
+// payment once its batch is committed (docs/decisions.md 20).
+struct Position {
+  bool has_quota = false;  // "prepayments" holds a record of the pair
+  core::Money quota;
+  core::Money outstanding;  // the sum of `unpaid`: core::Outstanding over the ledger
+  std::map<core::Period, core::Money> unpaid;  // clearing amount per booking month not paid
+};
+
+v1::Alert ToProto(core::Alert a) {
+  switch (a) {
+    case core::Alert::kNone:
+      return v1::ALERT_NONE;
+    case core::Alert::kYellow:
+      return v1::ALERT_YELLOW;
+    case core::Alert::kRed:
+      return v1::ALERT_RED;
+  }
+  return v1::ALERT_UNSPECIFIED;
+}
+
+// "0.9123", or "none (zero quota)" when the quota is zero.
+std::string UtilisationOf(core::Money quota, core::Money outstanding) {
+  auto bp = core::UtilisationBp(quota, outstanding);
+  return bp ? core::UtilisationText(*bp) : std::string("none (zero quota)");
+}
+
+// An ALERT ledger entry as GetMonth lists it.
+v1::PrepaymentAlert AlertOf(const v1::LedgerEntry& e) {
+  v1::PrepaymentAlert a;
+  a.set_insured(e.insured_region());
+  a.set_treatment(e.treatment_region());
+  a.set_level(e.note() == core::AlertName(core::Alert::kRed)      ? v1::ALERT_RED
+              : e.note() == core::AlertName(core::Alert::kYellow) ? v1::ALERT_YELLOW
+                                                                  : v1::ALERT_UNSPECIFIED);
+  a.set_day(e.day());
+  a.set_claim_id(e.claim_id());
+  a.set_quota_fen(e.quota_fen());
+  a.set_outstanding_fen(e.amount_fen());
+  auto bp = core::UtilisationBp(core::Money::FromFen(e.quota_fen()),
+                                core::Money::FromFen(e.amount_fen()));
+  if (bp) a.set_utilisation_bp(*bp);
+  return a;
+}
+
 }  // namespace
 
 struct HubServer::Impl {
@@ -59,7 +121,46 @@ struct HubServer::Impl {
   std::unique_ptr<Routing> routing;
   std::unique_ptr<Clearing> clearing;
 
+  // Prepayment positions per (insured, treatment). A pair's lock (striped) is held from
+  // reading its position, through the commit of the batch that moves it, to publishing the
+  // new position: one pair's before/after figures are consistent under concurrent bookings
+  // and top-ups. Who locks several pairs (Pay, ResizeQuotas) locks every stripe in order.
+  // Lock order: months_mu, a claim lock, pair locks, positions_mu (held only to copy).
+  std::array<std::mutex, 256> pair_locks;
+  mutable std::mutex positions_mu;
+  std::map<PairKey, Position> positions;
+  class Moves;
+
+  mutable std::mutex metrics_mu;
+  std::map<std::string, int64_t> counters = {
+      {kAlertsYellow, 0}, {kAlertsRed, 0}, {kEmergencyTopups, 0}};
+
   explicit Impl(const HubOptions& o) : opt(o), clock(o.test_clock) {}
+
+  std::mutex& PairLock(const PairKey& pair) {
+    return pair_locks[std::hash<std::string>{}(storage::PrepaymentKey(pair.first, pair.second)) %
+                      pair_locks.size()];
+  }
+
+  // Every pair lock, in stripe order.
+  std::vector<std::unique_lock<std::mutex>> LockAllPairs() {
+    std::vector<std::unique_lock<std::mutex>> locks;
+    locks.reserve(pair_locks.size());
+    for (std::mutex& m : pair_locks) locks.emplace_back(m);
+    return locks;
+  }
+
+  // The pair's position now (a zero one for a pair the hub has never seen).
+  Position PositionOf(const PairKey& pair) const {
+    std::lock_guard<std::mutex> lock(positions_mu);
+    auto it = positions.find(pair);
+    return it == positions.end() ? Position() : it->second;
+  }
+
+  void Count(const std::string& name, int64_t n = 1) {
+    std::lock_guard<std::mutex> lock(metrics_mu);
+    counters[name] += n;
+  }
 
   std::mutex& LockFor(std::string_view id) {
     return claim_locks[std::hash<std::string_view>{}(id) % claim_locks.size()];
@@ -149,57 +250,277 @@ struct HubServer::Impl {
 
   // Records what the insured region's stored claim says and the hub does not have yet:
   // the settlement, then its cancellation, or a tombstone. Never records a fact twice:
-  // the routed record of the id says what is already in the ledger.
-  absl::Status RecordFromStored(const v1::StoredClaim& stored) {
-    const std::string& id = stored.claim().claim().id();
-    std::shared_lock<std::shared_mutex> month_lock(months_mu);
-    std::lock_guard<std::mutex> lock(LockFor(id));
-    auto routed = LoadRouted(id);
-    if (!routed.ok()) return routed.status();
-    v1::RoutedClaim r = routed->value_or(v1::RoutedClaim());
-    storage::Batch batch;
-    bool changed = false;
-    // A record made by a dispute's adjustment only (no state yet) is learnt like a new one.
-    if (!routed->has_value() || r.state() == v1::CLAIM_STATE_UNSPECIFIED) {
-      r.set_claim_id(id);
-      r.set_insured_region(stored.insured_region());
-      r.set_treatment_region(stored.treatment_region());
-      r.set_institution(stored.claim().claim().institution());
-      if (stored.state() == v1::TOMBSTONE) {
-        r.set_state(v1::TOMBSTONE);
-        r.set_cancelled_on(stored.cancelled_on());
-        batch.AppendLedger(Bytes(Entry(v1::LedgerEntry::TOMBSTONE, r, stored.cancelled_on(), 0)));
-      } else {
-        r.set_state(v1::SETTLED);
-        r.set_settled_on(stored.settled_on());
-        *r.mutable_result() = stored.result();
-        r.set_clearing_fen(ClearingFen(stored.result()));
-        auto period = BookingPeriod(stored.settled_on());
-        if (!period.ok()) return period.status();
-        r.set_booked_period(*period);
-        if (!r.settle_adjusted()) {
-          batch.AppendLedger(Bytes(Entry(v1::LedgerEntry::SETTLE, r, stored.settled_on(),
-                                         r.clearing_fen(), *period)));
-        }
+  // the routed record of the id says what is already in the ledger. Defined below.
+  absl::Status RecordFromStored(const v1::StoredClaim& stored);
+
+  // Reads the hub's whole ledger: the one reading of the ledger that statements, payment,
+  // alerts and outstanding amounts come from. O(ledger) per call (decisions.md 15).
+  // `keep` sees each entry with its month event (nullopt for kinds that are not one); the
+  // first error it returns, or a broken entry, stops the scan and is returned.
+  using Keep = std::function<absl::Status(v1::LedgerEntry&&, std::optional<core::MonthEvent>&&)>;
+  absl::Status ScanEntries(const Keep& keep) const {
+    absl::Status bad;
+    absl::Status scan = store->ScanLedger(0, [&](uint64_t seq, std::string_view bytes) {
+      v1::LedgerEntry e;
+      if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        bad = absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be parsed"));
+        return false;
       }
-      changed = true;
+      auto event = protoconv::MonthEventOf(e);
+      bad = event.ok() ? keep(std::move(e), *std::move(event)) : event.status();
+      return bad.ok();
+    });
+    if (!scan.ok()) return scan;
+    return bad;
+  }
+
+  absl::StatusOr<std::set<core::Period>> PaidMonths() const {
+    std::set<core::Period> paid;
+    absl::Status bad;
+    absl::Status scan =
+        store->Scan(storage::kMonthsCf, "", [&](std::string_view key, std::string_view value) {
+          v1::MonthState m;
+          auto period = core::Period::Parse(key);
+          if (!period.ok() || !m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            bad = absl::DataLossError(absl::StrCat("cannot parse months/", std::string(key)));
+            return false;
+          }
+          if (m.status() == "paid") paid.insert(*period);
+          return true;
+        });
+    if (!scan.ok()) return scan;
+    if (!bad.ok()) return bad;
+    return paid;
+  }
+
+  // Builds the prepayment positions once, at start-up: every quota of "prepayments", and per
+  // pair the clearing amounts of the SETTLE, CANCEL and ADJUST entries booked into months not
+  // paid (what core::Outstanding gives over the same ledger and paid months).
+  absl::Status LoadPositions() {
+    std::map<PairKey, Position> loaded;
+    absl::Status bad;
+    absl::Status scan = store->Scan(
+        storage::kPrepaymentsCf, "", [&](std::string_view key, std::string_view value) {
+          const size_t sep = key.find('\0');
+          v1::PrepaymentQuota q;
+          if (sep == std::string_view::npos ||
+              !q.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            bad = absl::DataLossError("cannot parse a record of prepayments");
+            return false;
+          }
+          Position& p = loaded[{std::string(key.substr(0, sep)), std::string(key.substr(sep + 1))}];
+          p.has_quota = true;
+          p.quota = core::Money::FromFen(q.quota_fen());
+          return true;
+        });
+    if (!scan.ok()) return scan;
+    if (!bad.ok()) return bad;
+    auto paid = PaidMonths();
+    if (!paid.ok()) return paid.status();
+    absl::Status entries =
+        ScanEntries([&](v1::LedgerEntry&&, std::optional<core::MonthEvent>&& ev) {
+          if (ev && !paid->contains(ev->period)) {
+            loaded[{ev->insured, ev->treatment}].unpaid[ev->period] += core::ClearingAmountOf(*ev);
+          }
+          return absl::OkStatus();
+        });
+    if (!entries.ok()) return entries;
+    for (auto& [pair, p] : loaded) {
+      for (const auto& [period, amount] : p.unpaid) p.outstanding += amount;
     }
-    if (stored.state() == v1::CANCELLED && r.state() == v1::SETTLED) {
-      r.set_state(v1::CANCELLED);
-      r.set_cancelled_on(stored.cancelled_on());
-      auto period = BookingPeriod(stored.cancelled_on());
-      if (!period.ok()) return period.status();
-      if (!r.cancel_adjusted()) {
-        batch.AppendLedger(Bytes(Entry(v1::LedgerEntry::CANCEL, r, stored.cancelled_on(),
-                                       -r.clearing_fen(), *period)));
-      }
-      changed = true;
-    }
-    if (!changed) return absl::OkStatus();
-    batch.Put(storage::kRoutedCf, id, Bytes(r));
-    return store->Commit(std::move(batch)).status();
+    std::lock_guard<std::mutex> lock(positions_mu);
+    positions = std::move(loaded);
+    return absl::OkStatus();
   }
 };
+
+// ---- prepayment positions ----------------------------------------------------------------
+
+// What one batch does to the prepayment positions: working copies of the pairs it moves and
+// the ALERT entries it appended. Built while the caller holds the pairs' locks, before the
+// commit (an alert is written in the batch of the move that raised it); Apply() publishes it
+// once the batch is committed, and never before: a failed commit leaves every position as
+// it was.
+class HubServer::Impl::Moves {
+ public:
+  explicit Moves(Impl& h) : h_(h) {}
+
+  // The pair's position as this batch leaves it so far.
+  const Position& Peek(const PairKey& pair) { return Working(pair); }
+
+  // Appends `entry` to the batch. A SETTLE, CANCEL or ADJUST moves its pair's outstanding by
+  // its clearing amount in its booking month; when that crosses a level, an ALERT follows.
+  absl::Status Book(storage::Batch& batch, const v1::LedgerEntry& entry) {
+    batch.AppendLedger(Bytes(entry));
+    auto event = protoconv::MonthEventOf(entry);
+    if (!event.ok()) return event.status();
+    if (!event->has_value()) return absl::OkStatus();
+    const core::MonthEvent& e = **event;
+    const PairKey pair{e.insured, e.treatment};
+    Position& p = Working(pair);
+    const core::Money quota_before = p.quota, outstanding_before = p.outstanding;
+    const core::Money amount = core::ClearingAmountOf(e);
+    p.unpaid[e.period] += amount;
+    p.outstanding += amount;
+    Check(batch, pair, quota_before, outstanding_before, entry.day(), entry.claim_id());
+    return absl::OkStatus();
+  }
+
+  // The pair's quota becomes `quota` (a top-up or a re-sizing, whose entry the caller has
+  // appended just before).
+  void SetQuota(storage::Batch& batch, const PairKey& pair, core::Money quota,
+                const std::string& day) {
+    Position& p = Working(pair);
+    const core::Money quota_before = p.quota, outstanding_before = p.outstanding;
+    p.has_quota = true;
+    p.quota = quota;
+    Check(batch, pair, quota_before, outstanding_before, day, "");
+  }
+
+  // `period` is paid (its PAY entry appended just before): what every pair booked into it
+  // leaves the pair's outstanding. The caller holds every pair lock.
+  void PayMonth(storage::Batch& batch, const core::Period& period, const std::string& day) {
+    std::set<PairKey> pairs;
+    {
+      std::lock_guard<std::mutex> lock(h_.positions_mu);
+      for (const auto& [pair, p] : h_.positions) {
+        if (p.unpaid.contains(period)) pairs.insert(pair);
+      }
+    }
+    for (const auto& [pair, p] : touched_) {
+      if (p.unpaid.contains(period)) pairs.insert(pair);
+    }
+    for (const PairKey& pair : pairs) {
+      Position& p = Working(pair);
+      auto it = p.unpaid.find(period);
+      if (it == p.unpaid.end()) continue;
+      const core::Money quota_before = p.quota, outstanding_before = p.outstanding;
+      p.outstanding -= it->second;
+      p.unpaid.erase(it);
+      Check(batch, pair, quota_before, outstanding_before, day, "");
+    }
+  }
+
+  // After the batch is committed: the new positions, the alerts counted and logged.
+  void Apply() {
+    {
+      std::lock_guard<std::mutex> lock(h_.positions_mu);
+      for (auto& [pair, p] : touched_) h_.positions[pair] = std::move(p);
+    }
+    touched_.clear();
+    for (const v1::LedgerEntry& a : alerts_) {
+      const bool red = a.note() == core::AlertName(core::Alert::kRed);
+      h_.Count(red ? kAlertsRed : kAlertsYellow);
+      const core::Money quota = core::Money::FromFen(a.quota_fen());
+      const core::Money outstanding = core::Money::FromFen(a.amount_fen());
+      std::cerr << absl::StrCat("crossclear-hub: prepayment alert ", a.note(), " insured ",
+                                a.insured_region(), " treatment ", a.treatment_region(),
+                                " utilisation ", UtilisationOf(quota, outstanding),
+                                " (outstanding ", outstanding.ToYuan(), " of quota ",
+                                quota.ToYuan(), ") claim ",
+                                a.claim_id().empty() ? "-" : a.claim_id(), " day ", a.day(),
+                                "\n");
+    }
+    alerts_.clear();
+  }
+
+ private:
+  Position& Working(const PairKey& pair) {
+    auto it = touched_.find(pair);
+    if (it == touched_.end()) it = touched_.emplace(pair, h_.PositionOf(pair)).first;
+    return it->second;
+  }
+
+  // An ALERT after the entry just appended when the pair's move crossed a level.
+  void Check(storage::Batch& batch, const PairKey& pair, core::Money quota_before,
+             core::Money outstanding_before, const std::string& day,
+             const std::string& claim_id) {
+    const Position& after = touched_.at(pair);
+    auto level = core::Crossed(quota_before, outstanding_before, after.quota, after.outstanding);
+    if (!level) return;
+    v1::LedgerEntry a;
+    a.set_kind(v1::LedgerEntry::ALERT);
+    a.set_claim_id(claim_id);
+    a.set_day(day);
+    a.set_insured_region(pair.first);
+    a.set_treatment_region(pair.second);
+    a.set_note(std::string(core::AlertName(*level)));
+    a.set_quota_fen(after.quota.fen());
+    a.set_amount_fen(after.outstanding.fen());
+    batch.AppendLedger(Bytes(a));
+    alerts_.push_back(std::move(a));
+  }
+
+  Impl& h_;
+  std::map<PairKey, Position> touched_;
+  std::vector<v1::LedgerEntry> alerts_;
+};
+
+absl::Status HubServer::Impl::RecordFromStored(const v1::StoredClaim& stored) {
+  const std::string& id = stored.claim().claim().id();
+  std::shared_lock<std::shared_mutex> month_lock(months_mu);
+  std::lock_guard<std::mutex> lock(LockFor(id));
+  auto routed = LoadRouted(id);
+  if (!routed.ok()) return routed.status();
+  v1::RoutedClaim r = routed->value_or(v1::RoutedClaim());
+  // The lock of the pair the entries below name, from before its position is read to after
+  // the new one is published: the stored claim's pair for a claim learnt now, else the
+  // record's.
+  const bool learnt = !routed->has_value() || r.state() == v1::CLAIM_STATE_UNSPECIFIED;
+  const PairKey pair = learnt ? PairKey{stored.insured_region(), stored.treatment_region()}
+                              : PairKey{r.insured_region(), r.treatment_region()};
+  std::lock_guard<std::mutex> pair_lock(PairLock(pair));
+  storage::Batch batch;
+  Moves moves(*this);
+  bool changed = false;
+  // A record made by a dispute's adjustment only (no state yet) is learnt like a new one.
+  if (learnt) {
+    r.set_claim_id(id);
+    r.set_insured_region(stored.insured_region());
+    r.set_treatment_region(stored.treatment_region());
+    r.set_institution(stored.claim().claim().institution());
+    if (stored.state() == v1::TOMBSTONE) {
+      r.set_state(v1::TOMBSTONE);
+      r.set_cancelled_on(stored.cancelled_on());
+      batch.AppendLedger(Bytes(Entry(v1::LedgerEntry::TOMBSTONE, r, stored.cancelled_on(), 0)));
+    } else {
+      r.set_state(v1::SETTLED);
+      r.set_settled_on(stored.settled_on());
+      *r.mutable_result() = stored.result();
+      r.set_clearing_fen(ClearingFen(stored.result()));
+      auto period = BookingPeriod(stored.settled_on());
+      if (!period.ok()) return period.status();
+      r.set_booked_period(*period);
+      if (!r.settle_adjusted()) {
+        if (auto s = moves.Book(batch, Entry(v1::LedgerEntry::SETTLE, r, stored.settled_on(),
+                                             r.clearing_fen(), *period));
+            !s.ok()) {
+          return s;
+        }
+      }
+    }
+    changed = true;
+  }
+  if (stored.state() == v1::CANCELLED && r.state() == v1::SETTLED) {
+    r.set_state(v1::CANCELLED);
+    r.set_cancelled_on(stored.cancelled_on());
+    auto period = BookingPeriod(stored.cancelled_on());
+    if (!period.ok()) return period.status();
+    if (!r.cancel_adjusted()) {
+      if (auto s = moves.Book(batch, Entry(v1::LedgerEntry::CANCEL, r, stored.cancelled_on(),
+                                           -r.clearing_fen(), *period));
+          !s.ok()) {
+        return s;
+      }
+    }
+    changed = true;
+  }
+  if (!changed) return absl::OkStatus();
+  batch.Put(storage::kRoutedCf, id, Bytes(r));
+  if (auto c = store->Commit(std::move(batch)); !c.ok()) return c.status();
+  moves.Apply();
+  return absl::OkStatus();
+}
 
 // ---- HubService ---------------------------------------------------------------------------
 
@@ -487,29 +808,51 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     if (auto s = CheckRegions(req->insured(), req->treatment()); !s.ok()) return s;
     auto today = h_.clock.Today(*ctx);
     if (!today.ok()) return protoconv::FromAbsl(today.status());
-    const std::string key = storage::PrepaymentKey(req->insured(), req->treatment());
-    // Read-add-write: two concurrent top-ups of one pair must both count.
-    std::lock_guard<std::mutex> lock(PairLock(key));
-    auto quota = LoadQuota(req->insured(), req->treatment());
-    if (!quota.ok()) return protoconv::FromAbsl(quota.status());
-    if (quota->fen() > std::numeric_limits<int64_t>::max() - amount.fen()) {
+    const PairKey pair{req->insured(), req->treatment()};
+    // Read-add-write: two concurrent top-ups of one pair must both count; a booking of the
+    // pair waits, so the emergency check sees the position the top-up lands on.
+    std::lock_guard<std::mutex> lock(h_.PairLock(pair));
+    Impl::Moves moves(h_);
+    const Position now = moves.Peek(pair);
+    if (req->emergency()) {
+      // 紧急调增 only while the pair is red.
+      const core::Alert level = core::AlertFor(now.quota, now.outstanding);
+      if (level != core::Alert::kRed) {
+        return protoconv::ErrorStatus(
+            v1::INVALID_DATA, "emergency",
+            absl::StrCat("an emergency top-up is made only while the pair's alert is red; ",
+                         req->insured(), " with ", req->treatment(), " is ",
+                         std::string(core::AlertName(level)), " (utilisation ",
+                         UtilisationOf(now.quota, now.outstanding), ", outstanding ",
+                         now.outstanding.ToYuan(), " of quota ", now.quota.ToYuan(),
+                         "): make an ordinary top-up"));
+      }
+    }
+    if (now.quota.fen() > std::numeric_limits<int64_t>::max() - amount.fen()) {
       return protoconv::ErrorStatus(v1::INVALID_AMOUNT, "amount",
                                     "the quota would exceed what can be represented");
     }
     v1::PrepaymentQuota next;
-    next.set_quota_fen((*quota + amount).fen());
+    next.set_quota_fen((now.quota + amount).fen());
     v1::LedgerEntry e;
     e.set_kind(v1::LedgerEntry::PREPAY);
     e.set_day(today->ToString());
     e.set_insured_region(req->insured());
     e.set_treatment_region(req->treatment());
     e.set_amount_fen(amount.fen());
+    if (req->emergency()) e.set_note("emergency");
     storage::Batch batch;
-    batch.Put(storage::kPrepaymentsCf, key, Bytes(next));
+    batch.Put(storage::kPrepaymentsCf, storage::PrepaymentKey(req->insured(), req->treatment()),
+              Bytes(next));
     batch.AppendLedger(Bytes(e));
+    // A top-up only lowers utilisation, so it never raises an alert; it goes through the same
+    // path as every other move of a pair all the same.
+    moves.SetQuota(batch, pair, core::Money::FromFen(next.quota_fen()), today->ToString());
     if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
       return protoconv::FromAbsl(c.status());
     }
+    moves.Apply();
+    if (req->emergency()) h_.Count(kEmergencyTopups);
     reply->set_quota_fen(next.quota_fen());
     return grpc::Status::OK;
   }
@@ -584,6 +927,10 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     }
     bool all_done = std::all_of(m.transfers().begin(), m.transfers().end(),
                                 [](const v1::TransferRecord& t) { return !t.bank_serial().empty(); });
+    // A paid month's figures leave every pair's outstanding; no booking can run (months_mu is
+    // held), top-ups wait on the pair locks.
+    std::vector<std::unique_lock<std::mutex>> pair_locks;
+    Impl::Moves moves(h_);
     if (all_done) {
       int64_t transferred = 0;
       for (const auto& t : m.transfers()) {
@@ -598,11 +945,15 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
       e.set_period(period.ToString());
       e.set_amount_fen(transferred);
       batch.AppendLedger(Bytes(e));
+      pair_locks = h_.LockAllPairs();
+      moves.PayMonth(batch, period, today.ToString());
     }
     batch.Put(storage::kMonthsCf, period.ToString(), Bytes(m));
     if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
       return protoconv::FromAbsl(c.status());
     }
+    moves.Apply();
+    pair_locks.clear();
     reply->set_transferred_fen(m.transferred_fen());
     reply->set_paid_on(m.paid_on());
     *reply->mutable_month() = m;
@@ -756,6 +1107,9 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     dispute->set_resolved(true);
     dispute->set_resolution(req->adopt());
     dispute->set_note(req->note());
+    // The adjustment moves its pair: the pair's lock is held through the commit.
+    std::unique_lock<std::mutex> pair_lock;
+    Impl::Moves moves(h_);
     if (req->adopt() == "party") {
       const int64_t amount = dispute->party_fen() - dispute->hub_fen();
       auto booked = h_.FirstOpenMonth(period.Next());
@@ -774,9 +1128,11 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
                               core::Money::FromFen(dispute->party_fen()).ToYuan(), ", hub ",
                               core::Money::FromFen(dispute->hub_fen()).ToYuan(),
                               req->note().empty() ? "" : "; " + req->note()));
-      batch.AppendLedger(Bytes(e));
       // A late record of the same fact must not count it a second time.
       std::lock_guard<std::mutex> claim_lock(h_.LockFor(dispute->claim_id()));
+      pair_lock = std::unique_lock<std::mutex>(
+          h_.PairLock(PairKey{dispute->insured(), dispute->treatment()}));
+      if (auto s = moves.Book(batch, e); !s.ok()) return protoconv::FromAbsl(s);
       auto routed = h_.LoadRouted(dispute->claim_id());
       if (!routed.ok()) return protoconv::FromAbsl(routed.status());
       v1::RoutedClaim r = routed->value_or(v1::RoutedClaim());
@@ -803,6 +1159,8 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
       return protoconv::FromAbsl(c.status());
     }
+    moves.Apply();
+    if (pair_lock.owns_lock()) pair_lock.unlock();
     lock.unlock();
     return Answer(period, reply);
   }
@@ -817,30 +1175,158 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
           "read the prepayment of " + req->insured() + " with " + req->treatment());
     }
     if (auto s = CheckRegions(req->insured(), req->treatment()); !s.ok()) return s;
-    auto quota = LoadQuota(req->insured(), req->treatment());
-    if (!quota.ok()) return protoconv::FromAbsl(quota.status());
-    // Paid months before the ledger: a month paid in between is then still counted as
-    // outstanding, as it was at the moment the months were read (never half of each).
-    auto paid = PaidMonths();
-    if (!paid.ok()) return protoconv::FromAbsl(paid.status());
-    auto entries = ClearingEntries();
-    if (!entries.ok()) return protoconv::FromAbsl(entries.status());
-    const core::Money outstanding =
-        core::Outstanding(*entries, req->insured(), req->treatment(), *paid);
-    reply->set_quota_fen(quota->fen());
-    reply->set_outstanding_fen(outstanding.fen());
-    if (auto bp = core::UtilisationBp(*quota, outstanding)) reply->set_utilisation_bp(*bp);
-    switch (core::AlertFor(*quota, outstanding)) {
-      case core::Alert::kNone:
-        reply->set_alert(v1::ALERT_NONE);
-        break;
-      case core::Alert::kYellow:
-        reply->set_alert(v1::ALERT_YELLOW);
-        break;
-      case core::Alert::kRed:
-        reply->set_alert(v1::ALERT_RED);
-        break;
+    // The position the hub keeps (no ledger scan): one consistent figure of the pair.
+    const Position p = h_.PositionOf({req->insured(), req->treatment()});
+    reply->set_quota_fen(p.quota.fen());
+    reply->set_outstanding_fen(p.outstanding.fen());
+    if (auto bp = core::UtilisationBp(p.quota, p.outstanding)) reply->set_utilisation_bp(*bp);
+    reply->set_alert(ToProto(core::AlertFor(p.quota, p.outstanding)));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListPrepayments(grpc::ServerContext* ctx, const v1::ListPrepaymentsRequest*,
+                               v1::ListPrepaymentsReply* reply) override {
+    auto who = h_.Caller(*ctx);
+    if (!who.ok() || (who->role != Role::kOperator && who->role != Role::kAuditor)) {
+      return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                         "list the prepayments");
     }
+    // One moment's positions of every pair (positions_mu held while they are copied).
+    std::lock_guard<std::mutex> lock(h_.positions_mu);
+    for (const auto& [pair, p] : h_.positions) {
+      if (!p.has_quota && p.outstanding == core::Money()) continue;
+      v1::PrepaymentPosition* out = reply->add_positions();
+      out->set_insured(pair.first);
+      out->set_treatment(pair.second);
+      out->set_quota_fen(p.quota.fen());
+      out->set_outstanding_fen(p.outstanding.fen());
+      if (auto bp = core::UtilisationBp(p.quota, p.outstanding)) out->set_utilisation_bp(*bp);
+      out->set_alert(ToProto(core::AlertFor(p.quota, p.outstanding)));
+    }
+    return grpc::Status::OK;
+  }
+
+  // 年度调整: every pair's quota becomes its average monthly obligation over `year` times
+  // `months`, all in one batch, once per year.
+  grpc::Status ResizeQuotas(grpc::ServerContext* ctx, const v1::ResizeRequest* req,
+                            v1::ResizeReply* reply) override {
+    auto who = h_.Caller(*ctx);
+    if (!who.ok() || who->role != Role::kOperator) {
+      return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                         "re-size the prepayment quotas");
+    }
+    const int year = req->year();
+    if (year < kFirstResizeYear || year > kLastResizeYear) {
+      return protoconv::ErrorStatus(
+          v1::INVALID_DATA, "year",
+          absl::StrCat(year, " is not a year from ", kFirstResizeYear, " to ", kLastResizeYear));
+    }
+    if (req->months() < 0 || req->months() > kMaxResizeMonths) {
+      return protoconv::ErrorStatus(
+          v1::INVALID_DATA, "months",
+          absl::StrCat(req->months(), " months: a quota is 1 to ", kMaxResizeMonths,
+                       " months of the average obligation (0: the default ",
+                       kDefaultResizeMonths, ")"));
+    }
+    const int months = req->months() == 0 ? kDefaultResizeMonths : req->months();
+    auto today = h_.clock.Today(*ctx);
+    if (!today.ok()) return protoconv::FromAbsl(today.status());
+    // Exclusive: no booking, and no month changes status, while the year is read and the
+    // quotas are set.
+    std::unique_lock<std::shared_mutex> lock(h_.months_mu);
+    const std::string marker = absl::StrCat(year);
+    auto done = h_.store->Get(storage::kResizesCf, marker);
+    if (!done.ok()) return protoconv::FromAbsl(done.status());
+    if (done->has_value()) {
+      v1::ResizeReply earlier;
+      if (!earlier.ParseFromString(**done)) {
+        return protoconv::FromAbsl(absl::DataLossError("cannot parse resizes/" + marker));
+      }
+      return protoconv::ErrorStatus(
+          v1::INVALID_DATA, "year",
+          absl::StrCat(year, " was re-sized on ", earlier.resized_on(), " (", earlier.months(),
+                       " months, ", earlier.quotas_size(),
+                       " pairs): a year is re-sized once; top up a pair instead"));
+    }
+    auto events = MonthEvents();
+    if (!events.ok()) return protoconv::FromAbsl(events.status());
+    // The pair's obligation per month of the year, from the months' statements.
+    std::map<PairKey, std::map<core::Period, core::Money>> monthly;
+    for (int m = 1; m <= 12; ++m) {
+      const core::Period period{year, m};
+      const core::MonthStatement month = core::BuildMonth(period, *events);
+      if (month.events == 0) continue;
+      auto state = h_.LoadMonth(period);
+      if (!state.ok()) return protoconv::FromAbsl(state.status());
+      if (state->status() != "final" && state->status() != "paid") {
+        return protoconv::ErrorStatus(
+            v1::WRONG_MONTH_STATE, "year",
+            absl::StrCat(period.ToString(), " is ", state->status(), ": every month of ", year,
+                         " with clearing entries must be final or paid before the year is "
+                         "re-sized"));
+      }
+      for (const core::PairStatement& pair : month.pairs) {
+        monthly[{pair.insured, pair.treatment}][period] = pair.obligation;
+      }
+    }
+    auto pair_locks = h_.LockAllPairs();
+    std::set<PairKey> pairs;
+    for (const auto& [pair, by_month] : monthly) pairs.insert(pair);
+    {
+      std::lock_guard<std::mutex> positions_lock(h_.positions_mu);
+      for (const auto& [pair, p] : h_.positions) {
+        if (p.has_quota) pairs.insert(pair);
+      }
+    }
+    storage::Batch batch;
+    Impl::Moves moves(h_);
+    for (const PairKey& pair : pairs) {
+      const std::map<core::Period, core::Money>& by_month = monthly[pair];
+      const core::Money previous = moves.Peek(pair).quota;
+      const core::Money quota = core::ResizedQuota(by_month, year, months);
+      core::Money obligations;
+      for (const auto& [period, amount] : by_month) obligations += amount;
+      v1::PrepaymentQuota q;
+      q.set_quota_fen(quota.fen());
+      batch.Put(storage::kPrepaymentsCf, storage::PrepaymentKey(pair.first, pair.second),
+                Bytes(q));
+      v1::LedgerEntry e;
+      e.set_kind(v1::LedgerEntry::RESIZE);
+      e.set_day(today->ToString());
+      e.set_insured_region(pair.first);
+      e.set_treatment_region(pair.second);
+      e.set_amount_fen(obligations.fen());
+      e.set_quota_fen(quota.fen());
+      e.set_note(absl::StrCat(year, " x ", months, " months"));
+      batch.AppendLedger(Bytes(e));
+      moves.SetQuota(batch, pair, quota, today->ToString());
+      v1::ResizedQuota* out = reply->add_quotas();
+      out->set_insured(pair.first);
+      out->set_treatment(pair.second);
+      out->set_previous_fen(previous.fen());
+      out->set_quota_fen(quota.fen());
+      out->set_year_obligations_fen(obligations.fen());
+    }
+    reply->set_resized_on(today->ToString());
+    reply->set_months(months);
+    batch.Put(storage::kResizesCf, marker, Bytes(*reply));
+    if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
+      reply->Clear();
+      return protoconv::FromAbsl(c.status());
+    }
+    moves.Apply();
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetMetrics(grpc::ServerContext* ctx, const v1::MetricsRequest*,
+                          v1::MetricsReply* reply) override {
+    auto who = h_.Caller(*ctx);
+    if (!who.ok() || (who->role != Role::kOperator && who->role != Role::kAuditor)) {
+      return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                         "read the hub's metrics");
+    }
+    std::lock_guard<std::mutex> lock(h_.metrics_mu);
+    for (const auto& [name, value] : h_.counters) (*reply->mutable_counters())[name] = value;
     return grpc::Status::OK;
   }
 
@@ -917,13 +1403,32 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   grpc::Status Answer(const core::Period& period, v1::MonthReply* reply) {
     auto state = h_.LoadMonth(period);
     if (!state.ok()) return protoconv::FromAbsl(state.status());
-    auto month = Month(period);
-    if (!month.ok()) return protoconv::FromAbsl(month.status());
+    // One reading of the ledger: the month's events, and the alerts raised on its days in
+    // the order they were raised.
+    std::vector<core::MonthEvent> events;
+    std::vector<v1::PrepaymentAlert> alerts;
+    absl::Status scan =
+        h_.ScanEntries([&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&& ev) {
+          if (ev) {
+            events.push_back(*std::move(ev));
+          } else if (e.kind() == v1::LedgerEntry::ALERT) {
+            auto day = core::Date::Parse(e.day());
+            if (!day.ok()) {
+              return absl::DataLossError("ALERT ledger entry: day \"" + e.day() +
+                                         "\" is not a date");
+            }
+            if (core::Period::Of(*day) == period) alerts.push_back(AlertOf(e));
+          }
+          return absl::OkStatus();
+        });
+    if (!scan.ok()) return protoconv::FromAbsl(scan);
+    const core::MonthStatement month = core::BuildMonth(period, events);
+    for (v1::PrepaymentAlert& a : alerts) *reply->add_alerts() = std::move(a);
     *reply->mutable_state() = *state;
-    *reply->mutable_statement() = protoconv::ToProto(month->Clearing());
-    reply->mutable_statement()->set_ledger_entries(month->events);
-    for (v1::ClassLine& l : protoconv::ClassLines(*month)) *reply->add_lines() = std::move(l);
-    for (const core::PairStatement& pair : month->pairs) {
+    *reply->mutable_statement() = protoconv::ToProto(month.Clearing());
+    reply->mutable_statement()->set_ledger_entries(month.events);
+    for (v1::ClassLine& l : protoconv::ClassLines(month)) *reply->add_lines() = std::move(l);
+    for (const core::PairStatement& pair : month.pairs) {
       for (const core::MonthEvent& a : pair.adjustments) {
         v1::LedgerEntry* e = reply->add_adjustments();
         e->set_kind(v1::LedgerEntry::ADJUST);
@@ -971,68 +1476,10 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     return grpc::Status::OK;
   }
 
-  std::mutex& PairLock(std::string_view key) {
-    return pair_locks_[std::hash<std::string_view>{}(key) % pair_locks_.size()];
-  }
-
-  absl::StatusOr<core::Money> LoadQuota(const std::string& insured,
-                                        const std::string& treatment) const {
-    auto bytes = h_.store->Get(storage::kPrepaymentsCf, storage::PrepaymentKey(insured, treatment));
-    if (!bytes.ok()) return bytes.status();
-    if (!bytes->has_value()) return core::Money();
-    v1::PrepaymentQuota q;
-    if (!q.ParseFromString(**bytes)) {
-      return absl::DataLossError(
-          absl::StrCat("cannot parse prepayments/", insured, "/", treatment));
-    }
-    return core::Money::FromFen(q.quota_fen());
-  }
-
-  absl::StatusOr<std::set<core::Period>> PaidMonths() const {
-    std::set<core::Period> paid;
-    absl::Status bad;
-    absl::Status scan =
-        h_.store->Scan(storage::kMonthsCf, "", [&](std::string_view key, std::string_view value) {
-          v1::MonthState m;
-          auto period = core::Period::Parse(key);
-          if (!period.ok() || !m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            bad = absl::DataLossError(absl::StrCat("cannot parse months/", std::string(key)));
-            return false;
-          }
-          if (m.status() == "paid") paid.insert(*period);
-          return true;
-        });
-    if (!scan.ok()) return scan;
-    if (!bad.ok()) return bad;
-    return paid;
-  }
-
-  // Reads the hub's whole ledger, keeping `keep`'s entries: the one reading of the ledger
-  // that statements, payment and outstanding amounts come from. O(ledger) per call
-  // (decisions.md 15).
-  // `keep` sees each entry with its month event (nullopt for kinds that are not one); the
-  // first error it returns, or a broken entry, stops the scan and is returned.
-  using Keep = std::function<absl::Status(v1::LedgerEntry&&, std::optional<core::MonthEvent>&&)>;
-  absl::Status ScanEntries(const Keep& keep) const {
-    absl::Status bad;
-    absl::Status scan = h_.store->ScanLedger(0, [&](uint64_t seq, std::string_view bytes) {
-      v1::LedgerEntry e;
-      if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-        bad = absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be parsed"));
-        return false;
-      }
-      auto event = protoconv::MonthEventOf(e);
-      bad = event.ok() ? keep(std::move(e), *std::move(event)) : event.status();
-      return bad.ok();
-    });
-    if (!scan.ok()) return scan;
-    return bad;
-  }
-
   // Every SETTLE, CANCEL and ADJUST of the ledger as a month event, in ledger order.
   absl::StatusOr<std::vector<core::MonthEvent>> MonthEvents() const {
     std::vector<core::MonthEvent> events;
-    absl::Status scan = ScanEntries([&](v1::LedgerEntry&&, std::optional<core::MonthEvent>&& ev) {
+    absl::Status scan = h_.ScanEntries([&](v1::LedgerEntry&&, std::optional<core::MonthEvent>&& ev) {
       if (ev) events.push_back(*std::move(ev));
       return absl::OkStatus();
     });
@@ -1043,7 +1490,8 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   // The SETTLE and CANCEL entries booked into `period`, as they are sent to the nodes.
   absl::StatusOr<std::vector<v1::LedgerEntry>> MonthEntries(const core::Period& period) const {
     std::vector<v1::LedgerEntry> out;
-    absl::Status scan = ScanEntries([&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&& ev) {
+    absl::Status scan =
+        h_.ScanEntries([&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&& ev) {
       if (ev && ev->kind != core::EventKind::kAdjust && ev->period == period) {
         out.push_back(std::move(e));
       }
@@ -1051,22 +1499,6 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     });
     if (!scan.ok()) return scan;
     return out;
-  }
-
-  // Clearing entries for outstanding amounts: each event on a day of its booking month (a
-  // late record counts in the month it was booked into, which decides whether it is paid).
-  absl::StatusOr<std::vector<core::ClearingEntry>> ClearingEntries() const {
-    auto events = MonthEvents();
-    if (!events.ok()) return events.status();
-    std::vector<core::ClearingEntry> entries;
-    for (const core::MonthEvent& e : *events) {
-      core::Date day = core::Period::Of(e.day) == e.period
-                           ? e.day
-                           : core::Date{e.period.year, e.period.month, 1};
-      entries.push_back(core::ClearingEntry{e.claim_id, e.insured, e.treatment, day,
-                                            core::ClearingAmountOf(e)});
-    }
-    return entries;
   }
 
   // The month's statement per pair and class, adjustments included.
@@ -1077,7 +1509,6 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   }
 
   Impl& h_;
-  std::array<std::mutex, 64> pair_locks_;
 };
 
 // ---- lifecycle ----------------------------------------------------------------------------------
@@ -1093,6 +1524,7 @@ absl::StatusOr<std::unique_ptr<HubServer>> HubServer::Create(const HubOptions& o
   auto store = storage::Store::Open(so);
   if (!store.ok()) return store.status();
   impl->store = std::move(*store);
+  if (auto s = impl->LoadPositions(); !s.ok()) return s;
   auto creds = certs::ChannelCredentials(certs::ForRole(options.pki_dir, "hub"));
   if (!creds.ok()) return creds.status();
   for (const auto& [region, address] : options.routes) {

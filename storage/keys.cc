@@ -21,7 +21,8 @@ std::vector<std::string> NodeColumnFamilies() {
 
 std::vector<std::string> HubColumnFamilies() {
   return {std::string(kDirectoryPersonsCf), std::string(kDirectoryInstitutionsCf),
-          std::string(kRoutedCf), std::string(kMonthsCf), std::string(kPrepaymentsCf)};
+          std::string(kRoutedCf), std::string(kMonthsCf), std::string(kPrepaymentsCf),
+          std::string(kResizesCf)};
 }
 
 std::string CatalogKey(std::string_view effective_yyyymmdd, std::string_view version) {

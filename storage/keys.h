@@ -122,8 +122,17 @@ inline constexpr std::string_view kMonthsCf = "months";
 //   key   PrepaymentKey(insured, treatment) = insured '\0' treatment (6-digit region codes)
 //   value serialized crossclear.v1.PrepaymentQuota; no key: a zero quota.
 //   write hub clearing: ClearingService.Prepay, in the same batch as its PREPAY ledger entry
-//         (the ledger keeps every top-up; this family only the running total).
+//         (the ledger keeps every top-up; this family only the running total), and
+//         ClearingService.ResizeQuotas (RESIZE entries).
 inline constexpr std::string_view kPrepaymentsCf = "prepayments";
+
+// "resizes": the yearly re-sizings (年度调整) done, one per year.
+//   key   the year re-sized from, 4-digit text "2026"
+//   value serialized crossclear.v1.ResizeReply (what was set), the marker that refuses a
+//         second re-sizing of the same year.
+//   write hub clearing: ClearingService.ResizeQuotas, in the same batch as the new quotas
+//         ("prepayments") and their RESIZE ledger entries.
+inline constexpr std::string_view kResizesCf = "resizes";
 
 // Column families a region node opens / the hub opens, besides "default" and "ledger".
 std::vector<std::string> NodeColumnFamilies();

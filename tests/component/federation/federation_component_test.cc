@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "crossclear/v1/services.grpc.pb.h"
+#include "claims.h"
 #include "in_process_federation.h"
 #include "proto/status.h"
 #include "rpc/call.h"
@@ -40,31 +41,6 @@ constexpr int64_t kRetireeOpeningBalanceFen = 320000;  // world file: "3200.00"
 // A ledger key: (insured region, treatment region, month "YYYY-MM") -> signed clearing fen.
 using Key = std::tuple<std::string, std::string, std::string>;
 using Sums = std::map<Key, int64_t>;
-
-struct Line {
-  std::string item, qty, price;
-  std::optional<bool> chronic;
-};
-
-v1::SettleRequest Claim(const std::string& id, const std::string& person,
-                        const std::string& institution, v1::Setting setting,
-                        const std::string& date, const std::vector<Line>& lines) {
-  v1::SettleRequest req;
-  v1::HospitalClaim* c = req.mutable_claim();
-  c->set_mdtrt_id(id);
-  c->set_psn_no(person);
-  c->set_fixmedins_code(institution);
-  c->set_med_type(setting);
-  c->set_date(date);
-  for (const Line& l : lines) {
-    v1::HospitalLine* line = c->add_lines();
-    line->set_item(l.item);
-    line->set_qty(l.qty);
-    line->set_price(l.price);
-    if (l.chronic.has_value()) line->set_chronic(*l.chronic);
-  }
-  return req;
-}
 
 // The Beijing retiree in hospital in Haikou: bed days over the price cap and a class-B drug.
 v1::SettleRequest RetireeInpatientAtHaikou(const std::string& id, const std::string& date) {

@@ -205,4 +205,17 @@ absl::StatusOr<uint64_t> InProcessFederation::LedgerSize(const std::string& part
   return (*store)->NextLedgerSeq();
 }
 
+absl::Status InProcessFederation::AppendLedger(const std::string& party,
+                                               const v1::LedgerEntry& entry) const {
+  storage::StoreOptions so;
+  so.path = DbPath(party);
+  so.column_families =
+      party == "hub" ? storage::HubColumnFamilies() : storage::NodeColumnFamilies();
+  auto store = storage::Store::Open(so);
+  if (!store.ok()) return store.status();
+  storage::Batch batch;
+  batch.AppendLedger(entry.SerializeAsString());
+  return (*store)->Commit(std::move(batch)).status();
+}
+
 }  // namespace crossclear::federation_test

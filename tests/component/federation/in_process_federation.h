@@ -59,6 +59,9 @@ class InProcessFederation {
   absl::StatusOr<std::vector<v1::LedgerEntry>> ReadLedger(const std::string& party) const;
   // NextLedgerSeq of `party`'s database: how many entries its ledger holds. Only while stopped.
   absl::StatusOr<uint64_t> LedgerSize(const std::string& party) const;
+  // Appends `entry` to `party`'s ledger, as if that party had recorded it: a test's way to make
+  // the parties' ledgers differ (a fact one of them never heard of). Only while stopped.
+  absl::Status AppendLedger(const std::string& party, const v1::LedgerEntry& entry) const;
 
  private:
   InProcessFederation() = default;
