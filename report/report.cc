@@ -401,10 +401,39 @@ void PrepaymentHtml(const ReportData& r, const Names& names, std::string& out) {
   absl::StrAppend(&out, "</tbody>\n</table>\n</section>\n");
 }
 
+// The alerts raised during the month, in the order given (the order raised). The level cell is
+// <td class="alert"> inside <tr class="alert-..">, so the colours are the #prepayment table's.
+void AlertsHtml(const ReportData& r, const Names& names, std::string& out) {
+  absl::StrAppend(&out, "<section id=\"alerts\">\n<h2>5. 预付金预警 Prepayment alerts raised "
+                        "(utilisation crossed 70% yellow / 90% red upward)</h2>\n");
+  if (r.alerts.empty()) {
+    absl::StrAppend(&out, "<p class=\"none\">None</p>\n</section>\n");
+    return;
+  }
+  absl::StrAppend(&out,
+                  "<table>\n<thead><tr><th>日期 Day</th><th>参保地 Insured</th>"
+                  "<th>就医地 Treatment</th><th>预警 Level</th><th class=\"num\">使用率 "
+                  "Utilisation</th><th class=\"num\">占用 Outstanding</th><th class=\"num\">"
+                  "额度 Quota</th><th>结算号 Claim</th></tr></thead>\n<tbody>\n");
+  for (const RaisedAlert& a : r.alerts) {
+    absl::StrAppend(
+        &out, "<tr class=\"alert-", AlertClass(a.level), "\" data-insured=\"", Esc(a.insured),
+        "\" data-treatment=\"", Esc(a.treatment), "\" data-day=\"", Esc(a.day), "\"><td>",
+        Esc(a.day), "</td><td>", names.Html(a.insured), "</td><td>", names.Html(a.treatment),
+        "</td><td class=\"alert\">", AlertLabel(a.level), "</td><td class=\"num\">",
+        a.utilisation_bp ? PercentFromBp(*a.utilisation_bp) : "—",
+        "</td><td class=\"num\" data-fen=\"", a.outstanding_fen, "\">", Yuan(a.outstanding_fen),
+        "</td><td class=\"num\" data-fen=\"", a.quota_fen, "\">", Yuan(a.quota_fen),
+        "</td><td class=\"code\">", a.claim_id.empty() ? "—" : Esc(a.claim_id),
+        "</td></tr>\n");
+  }
+  absl::StrAppend(&out, "</tbody>\n</table>\n</section>\n");
+}
+
 std::string OptYuan(const std::optional<int64_t>& fen) { return fen ? Yuan(*fen) : "—"; }
 
 void DisputesHtml(const ReportData& r, const Names& names, std::string& out) {
-  absl::StrAppend(&out, "<section id=\"disputes\">\n<h2>5. 对账争议 Disputes</h2>\n");
+  absl::StrAppend(&out, "<section id=\"disputes\">\n<h2>6. 对账争议 Disputes</h2>\n");
   if (r.disputes.empty()) {
     absl::StrAppend(&out, "<p class=\"none\">None</p>\n</section>\n");
     return;
@@ -434,7 +463,7 @@ void DisputesHtml(const ReportData& r, const Names& names, std::string& out) {
 }
 
 void AdjustmentsHtml(const ReportData& r, const Names& names, std::string& out) {
-  absl::StrAppend(&out, "<section id=\"adjustments\">\n<h2>6. 调整 Adjustments</h2>\n");
+  absl::StrAppend(&out, "<section id=\"adjustments\">\n<h2>7. 调整 Adjustments</h2>\n");
   if (r.adjustments.empty()) {
     absl::StrAppend(&out, "<p class=\"none\">None</p>\n</section>\n");
     return;
@@ -453,7 +482,7 @@ void AdjustmentsHtml(const ReportData& r, const Names& names, std::string& out) 
 }
 
 void TransfersHtml(const ReportData& r, const Names& names, std::string& out) {
-  absl::StrAppend(&out, "<section id=\"transfers\">\n<h2>7. 划款指令 Transfer instructions</h2>\n");
+  absl::StrAppend(&out, "<section id=\"transfers\">\n<h2>8. 划款指令 Transfer instructions</h2>\n");
   if (r.transfers.empty()) {
     absl::StrAppend(&out, "<p class=\"none\">None</p>\n</section>\n");
     return;
@@ -483,7 +512,7 @@ constexpr const char* kCsvColumns[] = {
     "outstanding",  "utilisation_bp", "utilisation", "alert",   "side",
     "claim_id",     "kind",         "hub_amount", "party_amount", "resolved",
     "from_period",  "note",         "from",     "to",          "bank_serial",
-    "executed_on"};
+    "executed_on",  "day"};
 
 std::string CsvField(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
@@ -598,6 +627,7 @@ std::string Html(const ReportData& r) {
   NetHtml(r, names, out);
   LinesHtml(r, names, out);
   PrepaymentHtml(r, names, out);
+  AlertsHtml(r, names, out);
   DisputesHtml(r, names, out);
   AdjustmentsHtml(r, names, out);
   TransfersHtml(r, names, out);
@@ -650,6 +680,19 @@ std::string Csv(const ReportData& r) {
         .Set("utilisation_bp", q.utilisation_bp ? absl::StrCat(*q.utilisation_bp) : "")
         .Set("utilisation", q.utilisation_bp ? PercentFromBp(*q.utilisation_bp) : "")
         .Set("alert", q.alert)
+        .AppendTo(out);
+  }
+  for (const RaisedAlert& a : r.alerts) {
+    CsvRow("alert", p)
+        .Set("insured", a.insured)
+        .Set("treatment", a.treatment)
+        .Set("quota", Yuan(a.quota_fen))
+        .Set("outstanding", Yuan(a.outstanding_fen))
+        .Set("utilisation_bp", a.utilisation_bp ? absl::StrCat(*a.utilisation_bp) : "")
+        .Set("utilisation", a.utilisation_bp ? PercentFromBp(*a.utilisation_bp) : "")
+        .Set("alert", a.level)
+        .Set("claim_id", a.claim_id)
+        .Set("day", a.day)
         .AppendTo(out);
   }
   for (const Dispute& d : r.disputes) {
@@ -728,6 +771,19 @@ nlohmann::json Json(const ReportData& r) {
     e["utilisation_bp"] = q.utilisation_bp ? json(*q.utilisation_bp) : json(nullptr);
     e["utilisation"] = q.utilisation_bp ? json(PercentFromBp(*q.utilisation_bp)) : json(nullptr);
     j["prepayments"].push_back(std::move(e));
+  }
+  j["alerts"] = json::array();
+  for (const RaisedAlert& a : r.alerts) {
+    json e = {{"insured", a.insured},
+              {"treatment", a.treatment},
+              {"level", a.level},
+              {"day", a.day},
+              {"claim_id", NullIfEmpty(a.claim_id)}};
+    PutAmount(e, "quota", a.quota_fen);
+    PutAmount(e, "outstanding", a.outstanding_fen);
+    e["utilisation_bp"] = a.utilisation_bp ? json(*a.utilisation_bp) : json(nullptr);
+    e["utilisation"] = a.utilisation_bp ? json(PercentFromBp(*a.utilisation_bp)) : json(nullptr);
+    j["alerts"].push_back(std::move(e));
   }
   j["disputes"] = json::array();
   for (const Dispute& d : r.disputes) {

@@ -1,6 +1,7 @@
 // The clearing officer's monthly report (月度清算报表): one month's clearing as a printable,
 // self-contained HTML page, a CSV file and a JSON document, from figures the caller already has
-// (the hub's statement, net positions, prepayment quotas, disputes, adjustments, transfers).
+// (the hub's statement, net positions, prepayment quotas, the prepayment alerts raised during the
+// month, disputes, adjustments, transfers).
 //
 // Pure formatting: no clock (the caller gives the generation date), no network, no gRPC. Money
 // is integer fen throughout; amounts are shown as yuan text by core::Money::ToYuan ("1234.50"),
@@ -25,6 +26,13 @@
 //     #prepayment   rows <tr class="alert-none|alert-yellow|alert-red" data-insured
 //                   data-treatment>; utilisation "86.46%" or "—" when unknown. An alert value
 //                   other than yellow/red gets alert-none (its text is still shown, escaped).
+//     #alerts       prepayment alerts raised during the month, in the order raised (as given):
+//                   rows <tr class="alert-yellow|alert-red|alert-none" data-insured=".."
+//                   data-treatment=".." data-day="..">, cells day, insured, treatment, level
+//                   (<td class="alert">, the same colour classes as #prepayment; a level other
+//                   than yellow/red gets alert-none, its text still shown, escaped), utilisation
+//                   ("86.46%" or "—" when unknown), outstanding, quota, claim id ("—" when empty:
+//                   raised by a payment or a re-sizing). "None" when no alert was raised.
 //     #disputes, #adjustments, #transfers   tables, or "None" when empty. A transfer with an
 //                   empty executed_on shows "pending".
 //
@@ -34,18 +42,22 @@
 //   section,period,insured,treatment,region,class,settlements,total,fund,account,cash,
 //   cancellations,cancelled_clearing,amount,quota,outstanding,utilisation_bp,utilisation,alert,
 //   side,claim_id,kind,hub_amount,party_amount,resolved,from_period,note,from,to,bank_serial,
-//   executed_on
+//   executed_on,day
 //
-// `section` is one of obligation|net|line|prepayment|dispute|adjustment|transfer, in that order;
-// `period` is repeated on every row; a column a section does not use is empty. Amounts are yuan
-// text ("-12.30"); counts and utilisation_bp are integers; an unknown value (null utilisation,
-// null dispute amount, pending transfer date) is empty. Per section:
+// `section` is one of obligation|net|line|prepayment|alert|dispute|adjustment|transfer, in that
+// order; `period` is repeated on every row; a column a section does not use is empty (`day`,
+// the last column, is used by alert rows only); every row has as many fields as the header.
+// Amounts are yuan text ("-12.30"); counts and utilisation_bp are integers; an unknown value
+// (null utilisation, null dispute amount, pending transfer date) is empty. Per section:
 //   obligation  insured, treatment, amount (what insured owes treatment this month)
 //   net         region, amount (net position: receivers positive, payers negative)
 //   line        insured, treatment, class, settlements, total, fund, account, cash,
 //               cancellations, cancelled_clearing, amount (= fund + account - cancelled_clearing)
 //   prepayment  insured, treatment, quota, outstanding, utilisation_bp, utilisation ("86.46%"),
 //               alert (none|yellow|red)
+//   alert       insured, treatment, quota, outstanding, utilisation_bp, utilisation, alert (the
+//               level raised: yellow|red), claim_id (empty for a payment or re-sizing), day
+//               ("2026-03-10"); one row per alert, in the order raised
 //   dispute     region, side, claim_id, kind, hub_amount, party_amount, resolved (yes|no)
 //   adjustment  claim_id, insured, treatment, from_period, amount, note
 //   transfer    from, to, amount, bank_serial, executed_on
@@ -59,6 +71,8 @@
 //   lines [{insured, treatment, class, settlements, total, fund, account, cash, cancellations,
 //           cancelled_clearing, clearing}],
 //   prepayments [{insured, treatment, quota, outstanding, utilisation_bp, utilisation, alert}],
+//   alerts [{insured, treatment, level, day, claim_id, quota, outstanding, utilisation_bp,
+//            utilisation}]  (in the order raised; empty claim_id -> null),
 //   disputes [{region, side, claim_id, kind, hub, party, resolved}],
 //   adjustments [{claim_id, insured, treatment, from_period, amount, note}],
 //   transfers [{from, to, amount, bank_serial, executed_on}]  (empty serial/date -> null).
@@ -97,6 +111,17 @@ struct Prepayment {
   std::string alert;                      // none|yellow|red
 };
 
+// A prepayment alert (预付金预警) raised on a day of the month, when a pair's utilisation
+// crossed 70 % (yellow) or 90 % (red) upward.
+struct RaisedAlert {
+  std::string insured, treatment;
+  std::string level;     // yellow|red
+  std::string day;       // "2026-03-10"
+  std::string claim_id;  // the booking that crossed it; empty for a payment or re-sizing
+  int64_t quota_fen = 0, outstanding_fen = 0;
+  std::optional<int64_t> utilisation_bp;  // null when the quota is zero
+};
+
 // A reconciliation (对账) break raised by a region about one claim.
 struct Dispute {
   std::string region, side /* treatment|insured */, claim_id, kind /* settle|cancel */;
@@ -127,6 +152,7 @@ struct ReportData {
   std::vector<Obligation> obligations;
   std::map<std::string, int64_t> net_fen;  // region -> net position (payers negative)
   std::vector<Prepayment> prepayments;
+  std::vector<RaisedAlert> alerts;  // in the order raised
   std::vector<Dispute> disputes;
   std::vector<Adjustment> adjustments;
   std::vector<Transfer> transfers;

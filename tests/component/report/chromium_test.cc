@@ -2,7 +2,8 @@
 // directory, then headless Chromium (1) dumps the DOM it built from the file and (2) takes a
 // 1280x2000 screenshot, which is decoded here (zlib) to find the alert colours. A second
 // screenshot of the same month without alerts must have neither colour, so the colours seen are
-// the alerts' and nothing else's.
+// the alerts' and nothing else's. A third screenshot keeps the alerts raised during the month but
+// sets every prepayment quiet, so any alert colour in it comes from the #alerts table.
 //
 // Chromium is /usr/bin/chromium (Debian package `chromium`) or $CROSSCLEAR_CHROMIUM. If it is
 // missing the test FAILS: the report's rendering is part of what scripts/test checks.
@@ -64,6 +65,15 @@ ReportData Month() {
       {"460000", "310000", 20000000, 6500000, 3250, "none"},
       {"460100", "110000", 0, 120000, std::nullopt, "none"},
   };
+  // Raised during the month, in order: Beijing's pair crossing 70 % then 90 % on bookings, and
+  // Shanghai's crossing 70 % when its quota was re-sized down (no claim).
+  r.alerts = {
+      {"110000", "460100", "yellow", "2026-03-09", "460100-20260309-000011", 72000000, 50760000,
+       7050},
+      {"310000", "460100", "yellow", "2026-03-20", "", 40000000, 28500000, 7125},
+      {"110000", "460100", "red", "2026-03-24", "460100-20260324-000031", 72000000, 65000000,
+       9027},
+  };
   r.disputes = {{"110000", "insured", "460100-20260317-000042", "settle", 812300, std::nullopt,
                  false}};
   r.adjustments = {{"460100-20260226-000007", "310000", "460100", "2026-02", -4500,
@@ -111,6 +121,20 @@ std::vector<std::map<std::string, std::string>> Tags(const std::string& dom,
     out.push_back(std::move(attrs));
   }
   return out;
+}
+
+// The text of <section id="id"> ... </section> in a serialised DOM ("" when absent).
+std::string DomSection(const std::string& dom, const std::string& id) {
+  const size_t begin = dom.find("<section id=\"" + id + "\">");
+  if (begin == std::string::npos) return "";
+  const size_t end = dom.find("</section>", begin);
+  return dom.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+// 9027 bp -> "90.27%" (non-negative basis points), computed here independently of the report.
+std::string Percent(int64_t bp) {
+  const int64_t frac = bp % 100;
+  return std::to_string(bp / 100) + "." + (frac < 10 ? "0" : "") + std::to_string(frac) + "%";
 }
 
 // A decoded 8-bit RGB(A) PNG, or an error.
@@ -204,6 +228,8 @@ Image DecodePng(const std::string& png) {
 
 struct Colours {
   size_t red = 0, yellow = 0, heat_max = 0, receiver = 0, payer = 0;
+  size_t red_row = 0;      // tr.alert-red td background #fde3e1
+  size_t red_bands = 0;    // scanlines crossing a red row: both #d93025 and #fde3e1 on them
 };
 
 bool Near(const uint8_t* p, int r, int g, int b) {
@@ -212,14 +238,22 @@ bool Near(const uint8_t* p, int r, int g, int b) {
 
 Colours Count(const Image& img) {
   Colours c;
-  for (size_t i = 0; i + 2 < img.pixels.size(); i += static_cast<size_t>(img.channels)) {
-    const uint8_t* p = &img.pixels[i];
-    const int r = p[0], g = p[1], b = p[2];
-    if (r >= 180 && g <= 90 && b <= 90) ++c.red;                  // alert-red  #d93025
-    if (r >= 200 && g >= 160 && g <= 225 && b <= 90) ++c.yellow;  // alert-yellow #f4c20d
-    if (Near(p, 0x1f, 0x5a, 0x99)) ++c.heat_max;                  // heat-5
-    if (Near(p, 0x2e, 0x8b, 0x57)) ++c.receiver;                  // receiver bar
-    if (Near(p, 0x5b, 0x6b, 0x8c)) ++c.payer;                     // payer bar
+  const size_t stride = size_t{img.width} * static_cast<size_t>(img.channels);
+  for (size_t y = 0; stride > 0 && (y + 1) * stride <= img.pixels.size(); ++y) {
+    size_t line_red = 0, line_red_row = 0;
+    for (size_t i = y * stride; i + 2 < (y + 1) * stride; i += static_cast<size_t>(img.channels)) {
+      const uint8_t* p = &img.pixels[i];
+      const int r = p[0], g = p[1], b = p[2];
+      if (r >= 180 && g <= 90 && b <= 90) ++line_red;                // alert-red  #d93025
+      if (r >= 200 && g >= 160 && g <= 225 && b <= 90) ++c.yellow;  // alert-yellow #f4c20d
+      if (Near(p, 0x1f, 0x5a, 0x99)) ++c.heat_max;                  // heat-5
+      if (Near(p, 0x2e, 0x8b, 0x57)) ++c.receiver;                  // receiver bar
+      if (Near(p, 0x5b, 0x6b, 0x8c)) ++c.payer;                     // payer bar
+      if (Near(p, 0xfd, 0xe3, 0xe1)) ++line_red_row;                // red row background
+    }
+    c.red += line_red;
+    c.red_row += line_red_row;
+    if (line_red >= 20 && line_red_row >= 100) ++c.red_bands;
   }
   return c;
 }
@@ -249,9 +283,18 @@ class ChromiumReport : public ::testing::Test {
     }
     ReportData quiet = Month();
     for (Prepayment& p : quiet.prepayments) p.alert = "none";
+    quiet.alerts.clear();
     absl::StatusOr<std::string> quiet_html = WriteReport(quiet, (dir_ / "quiet").string());
     if (!quiet_html.ok()) {
       setup_error_ = "WriteReport: " + quiet_html.status().ToString();
+      return;
+    }
+    // The alerts raised, with every prepayment quiet: alert colours can only come from #alerts.
+    ReportData raised = Month();
+    for (Prepayment& p : raised.prepayments) p.alert = "none";
+    absl::StatusOr<std::string> raised_html = WriteReport(raised, (dir_ / "raised").string());
+    if (!raised_html.ok()) {
+      setup_error_ = "WriteReport: " + raised_html.status().ToString();
       return;
     }
     html_ = *html;
@@ -266,6 +309,8 @@ class ChromiumReport : public ::testing::Test {
     shot_exit_ = Screenshot("shot", html_, dir_ / "shot.png", shot_took_);
     std::chrono::milliseconds quiet_took{};
     quiet_exit_ = Screenshot("quiet", *quiet_html, dir_ / "quiet.png", quiet_took);
+    std::chrono::milliseconds raised_took{};
+    raised_exit_ = Screenshot("raised", *raised_html, dir_ / "raised.png", raised_took);
   }
 
   static void TearDownTestSuite() {
@@ -300,7 +345,7 @@ class ChromiumReport : public ::testing::Test {
 
   static inline std::string chromium_, setup_error_, html_, dom_;
   static inline std::filesystem::path dir_;
-  static inline int dom_exit_ = -1, shot_exit_ = -1, quiet_exit_ = -1;
+  static inline int dom_exit_ = -1, shot_exit_ = -1, quiet_exit_ = -1, raised_exit_ = -1;
   static inline std::chrono::milliseconds dom_took_{}, shot_took_{};
 };
 
@@ -352,7 +397,9 @@ TEST_F(ChromiumReport, DomHasANetBarPerRegion) {
 TEST_F(ChromiumReport, DomHasTheAlertClasses) {
   ASSERT_EQ(dom_exit_, 0) << Diagnostics("dom.log");
   std::map<std::string, std::string> alerts;
-  for (const auto& a : Tags(dom_, "tr")) {
+  const std::string prepayment = DomSection(dom_, "prepayment");
+  ASSERT_NE(prepayment, "");
+  for (const auto& a : Tags(prepayment, "tr")) {
     if (a.count("class") && a.at("class").rfind("alert-", 0) == 0) {
       alerts[a.at("data-insured") + ">" + a.at("data-treatment")] = a.at("class");
     }
@@ -363,6 +410,61 @@ TEST_F(ChromiumReport, DomHasTheAlertClasses) {
   EXPECT_EQ(alerts["460100>110000"], "alert-none");
   EXPECT_THAT(dom_, HasSubstr("94.22%"));
   EXPECT_THAT(dom_, HasSubstr("74.98%"));
+}
+
+TEST_F(ChromiumReport, DomHasTheRaisedAlertsRowsInOrder) {
+  ASSERT_EQ(dom_exit_, 0) << Diagnostics("dom.log");
+  const std::string section = DomSection(dom_, "alerts");
+  ASSERT_NE(section, "") << "no <section id=\"alerts\"> in the DOM";
+  // Right after #prepayment, before #disputes.
+  const size_t prepayment = dom_.find("<section id=\"prepayment\">");
+  const size_t alerts = dom_.find("<section id=\"alerts\">");
+  ASSERT_NE(prepayment, std::string::npos);
+  EXPECT_EQ(dom_.find("<section", dom_.find("</section>", prepayment)), alerts);
+  EXPECT_LT(alerts, dom_.find("<section id=\"disputes\">"));
+
+  std::vector<std::string> got, want;
+  for (const auto& a : Tags(section, "tr")) {
+    if (!a.count("data-day")) continue;  // the header row
+    got.push_back((a.count("class") ? a.at("class") : "?") + " " +
+                  (a.count("data-insured") ? a.at("data-insured") : "?") + ">" +
+                  (a.count("data-treatment") ? a.at("data-treatment") : "?") + " " +
+                  a.at("data-day"));
+  }
+  for (const RaisedAlert& x : Month().alerts) {
+    want.push_back("alert-" + x.level + " " + x.insured + ">" + x.treatment + " " + x.day);
+  }
+  EXPECT_EQ(got, want);
+  for (const RaisedAlert& x : Month().alerts) {
+    EXPECT_THAT(section, HasSubstr(">" + x.day + "</td>"));
+    ASSERT_TRUE(x.utilisation_bp.has_value());
+    EXPECT_THAT(section, HasSubstr(">" + Percent(*x.utilisation_bp) + "</td>"));
+    EXPECT_THAT(section, HasSubstr("data-fen=\"" + std::to_string(x.outstanding_fen) + "\""));
+    if (!x.claim_id.empty()) {
+      EXPECT_THAT(section, HasSubstr(">" + x.claim_id + "</td>"));
+    }
+  }
+  EXPECT_THAT(section, HasSubstr("<td class=\"code\">—</td>"));  // the re-sizing: no claim
+  EXPECT_THAT(section, HasSubstr("<span class=\"code\">310000</span> <span class=\"name\">上海市"
+                                 "</span>"));
+}
+
+TEST_F(ChromiumReport, ScreenshotShowsTheRaisedRedAlertRowInRed) {
+  ASSERT_EQ(raised_exit_, 0) << Diagnostics("raised.log");
+  const Image img = DecodePng(ReadFile(dir_ / "raised.png"));
+  ASSERT_EQ(img.error, "");
+  ASSERT_EQ(img.height, 2000u);
+  const Colours c = Count(img);
+  std::cout << "alerts-only screenshot: red " << c.red << " px, red row " << c.red_row
+            << " px, red bands " << c.red_bands << " scanlines, yellow " << c.yellow << " px\n";
+  // Every prepayment is quiet here, so the colours are the #alerts rows': the red row's level
+  // cell (#d93025, about 100 x 25 px) and its other cells' background (#fde3e1) on the same
+  // scanlines, and the yellow rows' level cells.
+  EXPECT_GE(c.red, 500u);
+  EXPECT_GE(c.red_row, 2000u);
+  EXPECT_GE(c.red_bands, 10u) << "no scanline crosses both the red level cell and the red row";
+  EXPECT_GE(c.yellow, 500u);
+  EXPECT_GE(c.heat_max, 500u);
 }
 
 TEST_F(ChromiumReport, ScreenshotShowsTheAlertColours) {
@@ -392,6 +494,7 @@ TEST_F(ChromiumReport, WithoutAlertsNeitherColourAppears) {
   ASSERT_EQ(img.error, "");
   const Colours c = Count(img);
   EXPECT_EQ(c.red, 0u);
+  EXPECT_EQ(c.red_row, 0u);
   EXPECT_EQ(c.yellow, 0u);
   EXPECT_GE(c.heat_max, 500u);
 }

@@ -17,7 +17,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// Four regions, obligations both ways, a red, a yellow and a quiet prepayment.
+// Four regions, obligations both ways, a red, a yellow and a quiet prepayment; two alerts raised
+// during the month (a booking crossing 70 %, a re-sizing crossing 90 %).
 ReportData Sample() {
   ReportData r;
   r.period = "2026-03";
@@ -40,6 +41,10 @@ ReportData Sample() {
       {"110000", "460100", 1400000, 1210000, 8642, "yellow"},
       {"310000", "460100", 600000, 560000, 9333, "red"},
       {"460100", "110000", 0, 10005, std::nullopt, "none"},
+  };
+  r.alerts = {
+      {"110000", "460100", "yellow", "2026-03-10", "CLM-0101", 1400000, 1000000, 7142},
+      {"310000", "460100", "red", "2026-03-18", "", 600000, 560000, 9333},
   };
   r.disputes = {{"110000", "insured", "CLM-0007", "settle", 120000, std::nullopt, false}};
   r.adjustments = {{"CLM-0003", "110000", "460100", "2026-02", -10000, "late cancellation"}};
@@ -127,8 +132,8 @@ TEST(ReportHtml, SelfContainedWithoutScriptsOrExternalResources) {
   for (const char* banned : {"<script", "<link", "src=", "http:", "https:", "url(", "@import"}) {
     EXPECT_THAT(html, Not(HasSubstr(banned))) << banned;
   }
-  for (const char* id : {"matrix", "net", "lines", "prepayment", "disputes", "adjustments",
-                         "transfers"}) {
+  for (const char* id : {"matrix", "net", "lines", "prepayment", "alerts", "disputes",
+                         "adjustments", "transfers"}) {
     EXPECT_EQ(Count(html, std::string("id=\"") + id + "\""), 1u) << id;
   }
 }
@@ -146,9 +151,15 @@ TEST(ReportHtml, EscapesEveryStringFromTheData) {
   r.prepayments[0].alert = "<blink>";
   r.lines[0].cls = "<cls>";
   r.obligations.push_back({"<evil>", "460100", 1});
+  r.alerts[0].level = "<marquee>";
+  r.alerts[0].day = "<day>";
+  r.alerts[0].claim_id = "CLM'<claim>\"";
+  r.alerts[1].insured = "<ins>";
+  r.alerts[1].treatment = "&tr";
   const std::string html = Html(r);
   for (const char* raw : {"<script", "<i>", "<b>x", "<img", "<side>", "a < b", "<serial>",
-                          "<blink>", "<cls>", "<evil>", "\"d\"", "'x'"}) {
+                          "<blink>", "<cls>", "<evil>", "\"d\"", "'x'", "<marquee>", "<day>",
+                          "<claim>", "<ins>", "&tr"}) {
     EXPECT_THAT(html, Not(HasSubstr(raw))) << raw;
   }
   EXPECT_THAT(html, HasSubstr("北京&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"));
@@ -159,6 +170,14 @@ TEST(ReportHtml, EscapesEveryStringFromTheData) {
   // An unknown alert is styled as none but still shown (escaped).
   EXPECT_THAT(Section(html, "prepayment"), HasSubstr("<tr class=\"alert-none\" data-insured=\"110000\""));
   EXPECT_THAT(Section(html, "prepayment"), HasSubstr("&lt;blink&gt;"));
+  // The same for a raised alert's level; day, claim id and region codes are escaped too.
+  const std::string a = Section(html, "alerts");
+  EXPECT_THAT(a, HasSubstr("<tr class=\"alert-none\" data-insured=\"110000\" "
+                           "data-treatment=\"460100\" data-day=\"&lt;day&gt;\"><td>&lt;day&gt;</td>"));
+  EXPECT_THAT(a, HasSubstr("<td class=\"alert\">&lt;marquee&gt;</td>"));
+  EXPECT_THAT(a, HasSubstr("<td class=\"code\">CLM&#39;&lt;claim&gt;&quot;</td>"));
+  EXPECT_THAT(a, HasSubstr("<tr class=\"alert-red\" data-insured=\"&lt;ins&gt;\" "
+                           "data-treatment=\"&amp;tr\""));
 }
 
 TEST(ReportHtml, RegionNamesBesideCodesAndCodeAloneWithoutName) {
@@ -166,8 +185,8 @@ TEST(ReportHtml, RegionNamesBesideCodesAndCodeAloneWithoutName) {
   r.obligations.push_back({"999999", "460100", 100});
   r.net_fen["999999"] = -100;
   const std::string html = Html(r);
-  for (const char* id : {"matrix", "net", "lines", "prepayment", "disputes", "adjustments",
-                         "transfers"}) {
+  for (const char* id : {"matrix", "net", "lines", "prepayment", "alerts", "disputes",
+                         "adjustments", "transfers"}) {
     EXPECT_THAT(Section(html, id),
                 HasSubstr("<span class=\"code\">110000</span> <span class=\"name\">北京市</span>"))
         << id;
@@ -269,6 +288,59 @@ TEST(ReportHtml, PrepaymentPercentFromBasisPointsAndAlertClasses) {
   EXPECT_THAT(p, HasSubstr("style=\"width:100.0%\"></span></span>123.45%"));
 }
 
+TEST(ReportHtml, AlertsSectionFollowsPrepaymentWithOneRowPerAlertInOrder) {
+  ReportData r = Sample();
+  // A third alert: the yellow pair crossing 90 % later, and one on a zero quota (no ratio).
+  r.alerts.push_back({"110000", "460100", "red", "2026-03-24", "CLM-0150", 1400000, 1263000, 9021});
+  r.alerts.push_back({"460100", "110000", "red", "2026-03-25", "CLM-0160", 0, 10005,
+                      std::nullopt});
+  const std::string html = Html(r);
+  // Placed right after #prepayment, before #disputes.
+  const size_t prepayment_end = html.find("</section>", html.find("<section id=\"prepayment\">"));
+  const size_t alerts = html.find("<section id=\"alerts\">");
+  ASSERT_NE(prepayment_end, std::string::npos);
+  ASSERT_NE(alerts, std::string::npos);
+  EXPECT_EQ(html.find("<section", prepayment_end), alerts);
+  EXPECT_LT(alerts, html.find("<section id=\"disputes\">"));
+
+  const std::string a = Section(html, "alerts");
+  EXPECT_THAT(a, HasSubstr("预付金预警 Prepayment alerts raised"));
+  EXPECT_EQ(Count(a, "<tr class=\"alert-"), r.alerts.size());
+  // Each row's start tag, built from the data, in the order raised (the order given).
+  size_t previous = 0;
+  for (const RaisedAlert& x : r.alerts) {
+    const std::string tr = "<tr class=\"alert-" + x.level + "\" data-insured=\"" + x.insured +
+                           "\" data-treatment=\"" + x.treatment + "\" data-day=\"" + x.day + "\">";
+    const size_t at = a.find(tr);
+    ASSERT_NE(at, std::string::npos) << tr;
+    EXPECT_GT(at, previous) << tr;
+    previous = at;
+  }
+  // Whole rows: day, insured, treatment, level, utilisation, outstanding, quota, claim id.
+  EXPECT_THAT(a, HasSubstr(
+      "<tr class=\"alert-yellow\" data-insured=\"110000\" data-treatment=\"460100\" "
+      "data-day=\"2026-03-10\"><td>2026-03-10</td><td><span class=\"code\">110000</span> "
+      "<span class=\"name\">北京市</span></td><td><span class=\"code\">460100</span> "
+      "<span class=\"name\">海口市</span></td><td class=\"alert\">黄色预警 yellow</td>"
+      "<td class=\"num\">71.42%</td><td class=\"num\" data-fen=\"1000000\">10000.00</td>"
+      "<td class=\"num\" data-fen=\"1400000\">14000.00</td><td class=\"code\">CLM-0101</td></tr>"));
+  // Raised by a re-sizing: no claim id.
+  EXPECT_THAT(a, HasSubstr(
+      "<td class=\"alert\">红色预警 red</td><td class=\"num\">93.33%</td>"
+      "<td class=\"num\" data-fen=\"560000\">5600.00</td>"
+      "<td class=\"num\" data-fen=\"600000\">6000.00</td><td class=\"code\">—</td></tr>"));
+  EXPECT_THAT(a, HasSubstr(">90.21%<"));
+  EXPECT_THAT(a, HasSubstr("<td class=\"code\">CLM-0150</td>"));
+  // Zero quota: utilisation unknown.
+  EXPECT_THAT(a, HasSubstr("<td class=\"alert\">红色预警 red</td><td class=\"num\">—</td>"
+                           "<td class=\"num\" data-fen=\"10005\">100.05</td>"
+                           "<td class=\"num\" data-fen=\"0\">0.00</td>"));
+  // The alert colours are the prepayment table's classes (one stylesheet rule each).
+  EXPECT_EQ(Count(html, "tr.alert-red td.alert {"), 1u);
+  EXPECT_EQ(Count(html, "tr.alert-yellow td.alert {"), 1u);
+  EXPECT_EQ(Count(a, "<td class=\"alert\">"), r.alerts.size());
+}
+
 TEST(ReportHtml, DisputesAdjustmentsTransfers) {
   ReportData r = Sample();
   r.disputes.push_back({"460100", "treatment", "CLM-0009", "cancel", 500, 700, true});
@@ -298,8 +370,8 @@ TEST(ReportHtml, EmptySectionsSayNone) {
   r.period = "2026-03";
   r.status = "open";
   const std::string html = Html(r);
-  for (const char* id : {"matrix", "net", "lines", "prepayment", "disputes", "adjustments",
-                         "transfers"}) {
+  for (const char* id : {"matrix", "net", "lines", "prepayment", "alerts", "disputes",
+                         "adjustments", "transfers"}) {
     EXPECT_THAT(Section(html, id), HasSubstr("<p class=\"none\">None</p>")) << id;
   }
   EXPECT_THAT(html, HasSubstr("data-fen=\"0\">¥ 0.00</dd>"));
@@ -308,7 +380,11 @@ TEST(ReportHtml, EmptySectionsSayNone) {
   s.disputes.clear();
   s.adjustments.clear();
   s.transfers.clear();
+  s.alerts.clear();
   const std::string html2 = Html(s);
+  EXPECT_THAT(Section(html2, "alerts"), HasSubstr("<p class=\"none\">None</p>"));
+  EXPECT_THAT(Section(html2, "alerts"), Not(HasSubstr("<tr")));
+  EXPECT_THAT(Section(html2, "prepayment"), Not(HasSubstr("None")));
   EXPECT_THAT(Section(html2, "disputes"), HasSubstr("None"));
   EXPECT_THAT(Section(html2, "adjustments"), HasSubstr("None"));
   EXPECT_THAT(Section(html2, "transfers"), HasSubstr("None"));
@@ -329,8 +405,8 @@ TEST(ReportCsv, OneWideHeaderAndSectionsInOrder) {
     EXPECT_EQ(Cell(header, rows[i], "period"), "2026-03");
   }
   EXPECT_EQ(sections, (std::vector<std::string>{"obligation", "net", "line", "prepayment",
-                                                "dispute", "adjustment", "transfer"}));
-  EXPECT_EQ(rows.size(), 1u + 4 + 4 + 3 + 3 + 1 + 1 + 2);
+                                                "alert", "dispute", "adjustment", "transfer"}));
+  EXPECT_EQ(rows.size(), 1u + 4 + 4 + 3 + 3 + 2 + 1 + 1 + 2);
   // First obligation, first net (code order), a line, a prepayment, the dispute, a transfer.
   EXPECT_EQ(Cell(header, rows[1], "insured"), "110000");
   EXPECT_EQ(Cell(header, rows[1], "amount"), "12345.50");
@@ -345,12 +421,75 @@ TEST(ReportCsv, OneWideHeaderAndSectionsInOrder) {
   EXPECT_EQ(Cell(header, rows[12], "utilisation"), "86.42%");
   EXPECT_EQ(Cell(header, rows[12], "alert"), "yellow");
   EXPECT_EQ(Cell(header, rows[14], "utilisation"), "");
-  EXPECT_EQ(Cell(header, rows[15], "hub_amount"), "1200.00");
-  EXPECT_EQ(Cell(header, rows[15], "party_amount"), "");
-  EXPECT_EQ(Cell(header, rows[15], "resolved"), "no");
-  EXPECT_EQ(Cell(header, rows[18], "to"), "460100");
-  EXPECT_EQ(Cell(header, rows[18], "executed_on"), "");
-  EXPECT_EQ(Cell(header, rows[17], "bank_serial"), "ICBC-20260410-01");
+  EXPECT_EQ(Cell(header, rows[15], "alert"), "yellow");
+  EXPECT_EQ(Cell(header, rows[16], "alert"), "red");
+  EXPECT_EQ(Cell(header, rows[17], "hub_amount"), "1200.00");
+  EXPECT_EQ(Cell(header, rows[17], "party_amount"), "");
+  EXPECT_EQ(Cell(header, rows[17], "resolved"), "no");
+  EXPECT_EQ(Cell(header, rows[20], "to"), "460100");
+  EXPECT_EQ(Cell(header, rows[20], "executed_on"), "");
+  EXPECT_EQ(Cell(header, rows[19], "bank_serial"), "ICBC-20260410-01");
+}
+
+TEST(ReportCsv, AlertRowsAndTheDayColumnAtTheEnd) {
+  ReportData r = Sample();
+  r.alerts.push_back({"460100", "110000", "red", "2026-03-25", "CLM,\"0160\"", 0, 10005,
+                      std::nullopt});
+  const std::string csv = Csv(r);
+  // The header line: the old columns unchanged, `day` appended at the end.
+  const std::string header_line = csv.substr(0, csv.find("\r\n"));
+  EXPECT_EQ(header_line.substr(0, 20), "section,period,insur");
+  EXPECT_EQ(header_line.substr(header_line.size() - 30), "to,bank_serial,executed_on,day");
+  const auto rows = ParseCsv(csv);
+  ASSERT_GE(rows.size(), 2u);
+  const auto& header = rows[0];
+  EXPECT_EQ(header.size(), 32u);
+  EXPECT_EQ(header.back(), "day");
+  // Every row, including the new column, has exactly the header's fields.
+  size_t alert_rows = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].size(), header.size()) << "row " << i << " (" << rows[i][0] << ")";
+    if (rows[i][0] == "alert") {
+      ++alert_rows;
+    } else {
+      EXPECT_EQ(Cell(header, rows[i], "day"), "") << "row " << i << " (" << rows[i][0] << ")";
+    }
+  }
+  ASSERT_EQ(alert_rows, r.alerts.size());
+  // The alert rows follow the prepayment rows, in the order raised, with the data's figures.
+  const size_t first = 1 + r.obligations.size() + r.net_fen.size() + r.lines.size() +
+                       r.prepayments.size();
+  EXPECT_EQ(rows[first - 1][0], "prepayment");
+  for (size_t k = 0; k < r.alerts.size(); ++k) {
+    const RaisedAlert& x = r.alerts[k];
+    const auto& row = rows[first + k];
+    EXPECT_EQ(Cell(header, row, "section"), "alert");
+    EXPECT_EQ(Cell(header, row, "period"), "2026-03");
+    EXPECT_EQ(Cell(header, row, "insured"), x.insured);
+    EXPECT_EQ(Cell(header, row, "treatment"), x.treatment);
+    EXPECT_EQ(Cell(header, row, "alert"), x.level);
+    EXPECT_EQ(Cell(header, row, "day"), x.day);
+    EXPECT_EQ(Cell(header, row, "claim_id"), x.claim_id);
+    EXPECT_EQ(Cell(header, row, "utilisation_bp"),
+              x.utilisation_bp ? std::to_string(*x.utilisation_bp) : "");
+    // Columns the alert section does not use are empty.
+    for (const char* unused : {"region", "class", "amount", "side", "kind", "note", "from", "to",
+                               "executed_on"}) {
+      EXPECT_EQ(Cell(header, row, unused), "") << unused;
+    }
+  }
+  EXPECT_EQ(Cell(header, rows[first], "quota"), "14000.00");
+  EXPECT_EQ(Cell(header, rows[first], "outstanding"), "10000.00");
+  EXPECT_EQ(Cell(header, rows[first], "utilisation"), "71.42%");
+  EXPECT_EQ(Cell(header, rows[first + 1], "utilisation"), "93.33%");
+  EXPECT_EQ(Cell(header, rows[first + 2], "utilisation"), "");  // zero quota
+  EXPECT_EQ(Cell(header, rows[first + 2], "quota"), "0.00");
+  EXPECT_EQ(Cell(header, rows[first + 2], "outstanding"), "100.05");
+  EXPECT_EQ(rows[first + r.alerts.size()][0], "dispute");
+  // A claim id with a comma and quotes is quoted per RFC 4180.
+  EXPECT_THAT(csv, HasSubstr(",\"CLM,\"\"0160\"\"\","));
+  // The dispute row keeps its claim id in the shared claim_id column.
+  EXPECT_EQ(Cell(header, rows[first + r.alerts.size()], "claim_id"), "CLM-0007");
 }
 
 TEST(ReportCsv, QuotesPerRfc4180) {
@@ -428,9 +567,52 @@ TEST(ReportJson, SameFiguresAsYuanTextAndFen) {
   }
 }
 
+TEST(ReportJson, AlertsInOrderWithAmountsTwiceAndNulls) {
+  ReportData r = Sample();
+  r.alerts.push_back({"460100", "110000", "red", "2026-03-25", "CLM-0160", 0, 10005,
+                      std::nullopt});
+  const nlohmann::json j = Json(r);
+  const auto& a = j["alerts"];
+  ASSERT_TRUE(a.is_array());
+  ASSERT_EQ(a.size(), r.alerts.size());
+  for (size_t k = 0; k < r.alerts.size(); ++k) {
+    const RaisedAlert& x = r.alerts[k];
+    EXPECT_EQ(a[k].size(), 11u) << k;  // exactly the documented keys
+    EXPECT_EQ(a[k]["insured"], x.insured);
+    EXPECT_EQ(a[k]["treatment"], x.treatment);
+    EXPECT_EQ(a[k]["level"], x.level);
+    EXPECT_EQ(a[k]["day"], x.day);
+    EXPECT_EQ(a[k]["quota_fen"], x.quota_fen);
+    EXPECT_EQ(a[k]["outstanding_fen"], x.outstanding_fen);
+    if (x.claim_id.empty()) {
+      EXPECT_TRUE(a[k]["claim_id"].is_null()) << k;
+    } else {
+      EXPECT_EQ(a[k]["claim_id"], x.claim_id);
+    }
+    if (x.utilisation_bp) {
+      EXPECT_EQ(a[k]["utilisation_bp"], *x.utilisation_bp);
+    } else {
+      EXPECT_TRUE(a[k]["utilisation_bp"].is_null()) << k;
+      EXPECT_TRUE(a[k]["utilisation"].is_null()) << k;
+    }
+  }
+  EXPECT_EQ(a[0]["quota"], "14000.00");
+  EXPECT_EQ(a[0]["outstanding"], "10000.00");
+  EXPECT_EQ(a[0]["utilisation"], "71.42%");
+  EXPECT_EQ(a[0]["claim_id"], "CLM-0101");
+  EXPECT_EQ(a[1]["utilisation"], "93.33%");
+  EXPECT_TRUE(a[1]["claim_id"].is_null());  // raised by a re-sizing
+  EXPECT_EQ(a[2]["outstanding"], "100.05");
+  EXPECT_EQ(a[2]["quota"], "0.00");
+  EXPECT_EQ(a[0]["level"], "yellow");
+  EXPECT_EQ(a[1]["level"], "red");
+  // The prepayments are unchanged next to the alerts.
+  EXPECT_EQ(j["prepayments"].size(), r.prepayments.size());
+}
+
 TEST(ReportJson, EmptyDataHasEmptyArrays) {
   const nlohmann::json j = Json(ReportData{});
-  for (const char* key : {"obligations", "net", "lines", "prepayments", "disputes",
+  for (const char* key : {"obligations", "net", "lines", "prepayments", "alerts", "disputes",
                           "adjustments", "transfers"}) {
     EXPECT_TRUE(j[key].is_array() && j[key].empty()) << key;
   }
