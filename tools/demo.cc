@@ -1,27 +1,85 @@
 // The narrated demo over a real local federation.
 #include "tools/demo.h"
 
+#include <filesystem>
 #include <iomanip>
 #include <map>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "crossclear/v1/services.grpc.pb.h"
 #include "data/claim_json.h"
 #include "data/world_json.h"
+#include "rpc/call.h"
 #include "tools/federation.h"
+#include "tools/federation_harness.h"
+#include "tools/officer.h"
 
 namespace crossclear::tools {
 namespace {
 
-const std::map<std::string, std::string>& RegionNames() {
-  static const auto* names = new std::map<std::string, std::string>{
-      {"110000", "Beijing 北京"},  {"310000", "Shanghai 上海"},  {"460100", "Haikou 海口"},
-      {"440100", "Guangzhou 广州"}, {"460000", "Hainan 海南"}};
+namespace v1 = ::crossclear::v1;
+
+std::map<std::string, std::string>& RegionNames() {
+  static auto* names = new std::map<std::string, std::string>(ProvinceNames());
   return *names;
 }
 
 std::string Named(const std::string& region) {
   auto it = RegionNames().find(region);
   return it == RegionNames().end() ? region : region + " " + it->second;
+}
+
+// Runs one of the clearing officer's commands as `crossclear` would, printing the command
+// line and its output indented. A pay step with execute_all records every pending transfer.
+int Officer(const nlohmann::json& step, Federation& fed, const core::Date& day,
+            const std::string& report_dir, std::ostream& out) {
+  std::vector<std::string> args;
+  for (const auto& a : step["args"]) args.push_back(a.get<std::string>());
+  if (args.empty()) {
+    out << "    -> ERROR: an officer step needs args\n";
+    return kExitUsage;
+  }
+  HubTarget hub;
+  hub.channel = fed.OperatorChannel();
+  hub.day = day;
+  hub.region_names = RegionNames();
+  if (args[0] == "report") {
+    args.push_back("--out");
+    args.push_back(report_dir);
+  }
+  if (args[0] == "pay" && step.value("execute_all", false) && args.size() >= 2) {
+    // The bank executed every instruction: the officer records each with its serial.
+    auto stub = v1::ClearingService::NewStub(hub.channel);
+    v1::MonthRequest req;
+    req.set_period(args[1]);
+    v1::MonthReply month;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata(rpc::kTodayKey, day.ToString());
+    if (grpc::Status st = stub->GetMonth(&ctx, req, &month); !st.ok()) {
+      out << "    -> ERROR " << st.error_message() << "\n";
+      return kExitUnavailable;
+    }
+    int n = 0;
+    for (const v1::TransferRecord& t : month.state().transfers()) {
+      if (!t.bank_serial().empty()) continue;
+      args.push_back("--executed");
+      args.push_back(absl::StrCat(t.from(), ":", t.to(), ":",
+                                  core::Money::FromFen(t.amount_fen()).ToYuan(), ":BANK-", args[1],
+                                  "-", ++n, ":", day.ToString()));
+    }
+  }
+  out << "    $ crossclear " << absl::StrJoin(args, " ") << "\n";
+  std::ostringstream text;
+  std::vector<std::string_view> views(args.begin() + 1, args.end());
+  int status = RunOfficer(args[0], views, hub, text, text);
+  for (const std::string& line :
+       std::vector<std::string>(absl::StrSplit(text.str(), '\n', absl::SkipEmpty()))) {
+    out << "      " << line << "\n";
+  }
+  return status;
 }
 
 void PrintResult(const core::ClaimResult& r, std::ostream& out) {
@@ -45,14 +103,14 @@ void PrintResult(const core::ClaimResult& r, std::ostream& out) {
         << a.fund_pay.ToYuan() << " (ratio " << p.ratio.ToString() << ", category "
         << core::CategoryName(p.category) << ", rules[" << p.rule_index << "] of policy "
         << p.policy_version << ")\n"
-        << "                   patient: personal account " << a.account_pay.ToYuan()
-        << ", cash " << a.cash_pay.ToYuan() << "\n";
+        << "                   patient: personal account " << a.account_pay.ToYuan() << ", cash "
+        << a.cash_pay.ToYuan() << "\n";
   }
 }
 
 }  // namespace
 
-int RunDemo(const std::string& file, std::ostream& out) {
+int RunDemo(const std::string& file, const std::string& report_dir, std::ostream& out) {
   auto doc = data::ReadJsonFile(file);
   if (!doc.ok()) {
     out << doc.status().message() << "\n";
@@ -63,6 +121,11 @@ int RunDemo(const std::string& file, std::ostream& out) {
     out << world.status().message() << "\n";
     return 2;
   }
+  if (doc->contains("region_names")) {
+    for (const auto& [code, name] : (*doc)["region_names"].items()) {
+      RegionNames()[code] = name.get<std::string>();
+    }
+  }
   out << "crossclear demo: a hub and " << world->regions.size()
       << " region nodes on loopback, mutual TLS, one RocksDB each\n  regions:";
   for (const auto& [code, _] : world->regions) out << "  " << Named(code);
@@ -72,13 +135,20 @@ int RunDemo(const std::string& file, std::ostream& out) {
     out << "cannot start the federation: " << backend.status().message() << "\n";
     return 1;
   }
+  Federation* fed = FederationOf(**backend);
+  if (fed == nullptr) {
+    out << "the demo needs the federation backend\n";
+    return 1;
+  }
   std::map<std::string, core::Date> claim_days;
+  std::string report_path;
   int step_no = 0;
   bool ok = true;
   for (const auto& step : (*doc)["steps"]) {
     ++step_no;
     std::string op = step.value("op", "");
-    if (step.contains("say")) out << "[" << step_no << "] " << step["say"].get<std::string>() << "\n";
+    if (step.contains("say"))
+      out << "[" << step_no << "] " << step["say"].get<std::string>() << "\n";
     core::Date day;
     if (step.contains("at")) day = *core::Date::Parse(step["at"].get<std::string>());
     if (op == "settle" || op == "presettle") {
@@ -87,7 +157,8 @@ int RunDemo(const std::string& file, std::ostream& out) {
       claim_days[raw.id] = day;
       out << "    " << op << " " << raw.id << " (" << raw.person << " at " << raw.institution
           << ", " << raw.setting << ", " << day.ToString() << ")\n";
-      auto r = (*backend)->Submit(raw, op == "settle" ? core::Mode::kSettle : core::Mode::kPresettle, day);
+      auto r = (*backend)->Submit(
+          raw, op == "settle" ? core::Mode::kSettle : core::Mode::kPresettle, day);
       if (!r.ok()) {
         out << "    -> ERROR " << r.status().message() << "\n";
         ok = false;
@@ -100,8 +171,8 @@ int RunDemo(const std::string& file, std::ostream& out) {
       auto r = (*backend)->Cancel(id, day);
       out << "    cancel " << id << " on " << day.ToString() << " -> "
           << (!r.ok() ? std::string("ERROR ") + std::string(r.status().message())
-                      : *r == core::Reason::kNone ? std::string("CANCELLED")
-                                                  : std::string(core::ReasonName(*r)))
+              : *r == core::Reason::kNone ? std::string("CANCELLED")
+                                          : std::string(core::ReasonName(*r)))
           << "\n";
       ok = ok && r.ok();
     } else if (op == "balance") {
@@ -134,10 +205,32 @@ int RunDemo(const std::string& file, std::ostream& out) {
       out << "    sum of net positions: " << sum.ToYuan()
           << (sum == core::Money() ? "  (balanced)" : "  (NOT BALANCED)") << "\n";
       ok = ok && sum == core::Money();
+    } else if (op == "prepay" || op == "officer") {
+      nlohmann::json officer = step;
+      if (op == "prepay") {
+        officer["args"] = {"prepay",        step["amount"], "--insured",
+                           step["insured"], "--treatment",  step["treatment"]};
+        if (step.value("emergency", false)) officer["args"].push_back("--emergency");
+      }
+      int status = Officer(officer, *fed, day, report_dir, out);
+      if (status != 0) {
+        out << "    -> exit status " << status << "\n";
+        ok = false;
+      }
+      const auto& args = officer["args"];
+      if (status == 0 && args.size() >= 2 && args[0] == "report") {
+        report_path = absl::StrCat(report_dir, "/clearing-", args[1].get<std::string>(), ".html");
+      }
     }
     out << "\n";
   }
   out << (ok ? "demo finished: every step ran.\n" : "demo finished WITH ERRORS.\n");
+  if (!report_path.empty()) {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(report_path, ec);
+    out << "the month's report: " << (ec ? report_path : absolute.lexically_normal().string())
+        << "\n";
+  }
   return ok ? 0 : 1;
 }
 

@@ -17,4 +17,9 @@ namespace crossclear::tools {
 absl::StatusOr<std::unique_ptr<Backend>> MakeFederationBackend(const data::World& world,
                                                                const std::string& file);
 
+class Federation;
+// The federation a backend made by MakeFederationBackend runs on (its hub address and
+// certificates); nullptr for any other backend.
+Federation* FederationOf(Backend& backend);
+
 }  // namespace crossclear::tools

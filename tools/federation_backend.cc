@@ -32,6 +32,8 @@ class FederationBackend final : public Backend {
     }
   }
 
+  Federation& federation() { return *fed_; }
+
   absl::StatusOr<core::ClaimResult> Submit(const core::RawClaim& raw, core::Mode mode,
                                            core::Date today) override {
     v1::SettleRequest req;
@@ -289,6 +291,11 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeFederationBackend(const data::World
   auto fed = Federation::Start(options);
   if (!fed.ok()) return fed.status();
   return std::unique_ptr<Backend>(new FederationBackend(std::move(*fed), world));
+}
+
+Federation* FederationOf(Backend& backend) {
+  auto* federation = dynamic_cast<FederationBackend*>(&backend);
+  return federation == nullptr ? nullptr : &federation->federation();
 }
 
 }  // namespace crossclear::tools

@@ -8,6 +8,7 @@
 #include "tools/demo.h"
 #include "tools/federation.h"
 #include "tools/inprocess_backend.h"
+#include "tools/officer.h"
 #include "tools/vectors.h"
 
 namespace crossclear::tools {
@@ -54,20 +55,37 @@ int Vectors(const std::vector<std::string_view>& args) {
 }
 
 constexpr std::string_view kDemoUsage =
-    "usage: crossclear demo WORLD.json\n"
+    "usage: crossclear demo WORLD.json [--out DIR]\n"
     "\n"
     "Starts a local federation (the hub and one node per region of WORLD.json, separate\n"
     "processes over mutual TLS with generated certificates) and walks the file's narrated\n"
     "steps, ending with the month's clearing. The parties run with a test clock so that\n"
-    "each step happens on its own day. Exit status 0 when every step ran and the net\n"
-    "positions sum to zero.\n";
+    "each step happens on its own day. The clearing officer's steps run the same code as\n"
+    "`crossclear close`, `reconcile`, ... ; the month's report is written into DIR (default:\n"
+    "crossclear-report in the current folder) and its path printed last. Exit status 0 when\n"
+    "every step ran and the net positions sum to zero.\n";
 
 int Demo(const std::vector<std::string_view>& args) {
-  if (args.size() != 1 || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kDemoUsage;
-    return args.size() == 1 ? 0 : 2;
+  std::string world, out_dir = "crossclear-report";
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      std::cout << kDemoUsage;
+      return 0;
+    }
+    if (args[i] == "--out" && i + 1 < args.size()) {
+      out_dir = std::string(args[++i]);
+    } else if (args[i].starts_with("-") || !world.empty()) {
+      std::cerr << "crossclear demo: unexpected argument " << args[i] << "\n" << kDemoUsage;
+      return 2;
+    } else {
+      world = std::string(args[i]);
+    }
   }
-  return RunDemo(std::string(args[0]), std::cout);
+  if (world.empty()) {
+    std::cerr << kDemoUsage;
+    return 2;
+  }
+  return RunDemo(world, out_dir, std::cout);
 }
 
 struct Command {
@@ -89,7 +107,12 @@ void PrintUsage(std::ostream& out) {
          "commands:\n";
   size_t width = 0;
   for (const Command& c : kCommands) width = std::max(width, c.name.size());
+  for (const OfficerCommand& c : OfficerCommands()) width = std::max(width, c.name.size());
   for (const Command& c : kCommands) {
+    out << "  " << c.name << std::string(width - c.name.size() + 2, ' ') << c.summary << "\n";
+  }
+  out << "\nthe clearing officer's commands, at the hub (--hub ADDR --pki DIR):\n";
+  for (const OfficerCommand& c : OfficerCommands()) {
     out << "  " << c.name << std::string(width - c.name.size() + 2, ' ') << c.summary << "\n";
   }
   out << "\nRun `crossclear COMMAND --help` for a command's options.\n";
@@ -107,6 +130,9 @@ int Main(int argc, char** argv) {
   }
   for (const Command& c : kCommands) {
     if (c.name == args[0]) return c.run({args.begin() + 1, args.end()});
+  }
+  if (IsOfficerCommand(args[0])) {
+    return RunOfficerCli(args[0], {args.begin() + 1, args.end()}, std::cout, std::cerr);
   }
   std::cerr << "crossclear: unknown command " << args[0] << "\n";
   PrintUsage(std::cerr);
