@@ -63,26 +63,30 @@ using PairKey = std::pair<std::string, std::string>;  // (insured, treatment)
 struct Position {
   bool has_quota = false;  // "prepayments" holds a record of the pair
   core::Money quota;
-  core::Money outstanding;  // the sum of `unpaid`: core::Outstanding over the ledger
   std::map<core::Period, core::Money> unpaid;  // clearing amount per booking month not paid
-};
 
-v1::Alert ToProto(core::Alert a) {
-  switch (a) {
-    case core::Alert::kNone:
-      return v1::ALERT_NONE;
-    case core::Alert::kYellow:
-      return v1::ALERT_YELLOW;
-    case core::Alert::kRed:
-      return v1::ALERT_RED;
+  // core::Outstanding over the ledger: what the unpaid months add up to (a few months).
+  core::Money Outstanding() const {
+    core::Money sum;
+    for (const auto& [period, amount] : unpaid) sum += amount;
+    return sum;
   }
-  return v1::ALERT_UNSPECIFIED;
-}
+};
 
 // "0.9123", or "none (zero quota)" when the quota is zero.
 std::string UtilisationOf(core::Money quota, core::Money outstanding) {
   auto bp = core::UtilisationBp(quota, outstanding);
   return bp ? core::UtilisationText(*bp) : std::string("none (zero quota)");
+}
+
+// A position's figures as PrepaymentReply and PrepaymentPosition carry them.
+template <typename Reply>
+void Figures(const Position& p, Reply* out) {
+  const core::Money outstanding = p.Outstanding();
+  out->set_quota_fen(p.quota.fen());
+  out->set_outstanding_fen(outstanding.fen());
+  if (auto bp = core::UtilisationBp(p.quota, outstanding)) out->set_utilisation_bp(*bp);
+  out->set_alert(protoconv::ToProto(core::AlertFor(p.quota, outstanding)));
 }
 
 // An ALERT ledger entry as GetMonth lists it.
@@ -325,9 +329,6 @@ struct HubServer::Impl {
           return absl::OkStatus();
         });
     if (!entries.ok()) return entries;
-    for (auto& [pair, p] : loaded) {
-      for (const auto& [period, amount] : p.unpaid) p.outstanding += amount;
-    }
     std::lock_guard<std::mutex> lock(positions_mu);
     positions = std::move(loaded);
     return absl::OkStatus();
@@ -358,10 +359,9 @@ class HubServer::Impl::Moves {
     const core::MonthEvent& e = **event;
     const PairKey pair{e.insured, e.treatment};
     Position& p = Working(pair);
-    const core::Money quota_before = p.quota, outstanding_before = p.outstanding;
+    const core::Money quota_before = p.quota, outstanding_before = p.Outstanding();
     const core::Money amount = core::ClearingAmountOf(e);
     p.unpaid[e.period] += amount;
-    p.outstanding += amount;
     Check(batch, pair, quota_before, outstanding_before, entry.day(), entry.claim_id());
     return absl::OkStatus();
   }
@@ -371,7 +371,7 @@ class HubServer::Impl::Moves {
   void SetQuota(storage::Batch& batch, const PairKey& pair, core::Money quota,
                 const std::string& day) {
     Position& p = Working(pair);
-    const core::Money quota_before = p.quota, outstanding_before = p.outstanding;
+    const core::Money quota_before = p.quota, outstanding_before = p.Outstanding();
     p.has_quota = true;
     p.quota = quota;
     Check(batch, pair, quota_before, outstanding_before, day, "");
@@ -394,8 +394,7 @@ class HubServer::Impl::Moves {
       Position& p = Working(pair);
       auto it = p.unpaid.find(period);
       if (it == p.unpaid.end()) continue;
-      const core::Money quota_before = p.quota, outstanding_before = p.outstanding;
-      p.outstanding -= it->second;
+      const core::Money quota_before = p.quota, outstanding_before = p.Outstanding();
       p.unpaid.erase(it);
       Check(batch, pair, quota_before, outstanding_before, day, "");
     }
@@ -436,7 +435,7 @@ class HubServer::Impl::Moves {
              core::Money outstanding_before, const std::string& day,
              const std::string& claim_id) {
     const Position& after = touched_.at(pair);
-    auto level = core::Crossed(quota_before, outstanding_before, after.quota, after.outstanding);
+    auto level = core::Crossed(quota_before, outstanding_before, after.quota, after.Outstanding());
     if (!level) return;
     v1::LedgerEntry a;
     a.set_kind(v1::LedgerEntry::ALERT);
@@ -446,7 +445,7 @@ class HubServer::Impl::Moves {
     a.set_treatment_region(pair.second);
     a.set_note(std::string(core::AlertName(*level)));
     a.set_quota_fen(after.quota.fen());
-    a.set_amount_fen(after.outstanding.fen());
+    a.set_amount_fen(after.Outstanding().fen());
     batch.AppendLedger(Bytes(a));
     alerts_.push_back(std::move(a));
   }
@@ -816,15 +815,16 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     const Position now = moves.Peek(pair);
     if (req->emergency()) {
       // 紧急调增 only while the pair is red.
-      const core::Alert level = core::AlertFor(now.quota, now.outstanding);
+      const core::Money outstanding = now.Outstanding();
+      const core::Alert level = core::AlertFor(now.quota, outstanding);
       if (level != core::Alert::kRed) {
         return protoconv::ErrorStatus(
             v1::INVALID_DATA, "emergency",
             absl::StrCat("an emergency top-up is made only while the pair's alert is red; ",
                          req->insured(), " with ", req->treatment(), " is ",
                          std::string(core::AlertName(level)), " (utilisation ",
-                         UtilisationOf(now.quota, now.outstanding), ", outstanding ",
-                         now.outstanding.ToYuan(), " of quota ", now.quota.ToYuan(),
+                         UtilisationOf(now.quota, outstanding), ", outstanding ",
+                         outstanding.ToYuan(), " of quota ", now.quota.ToYuan(),
                          "): make an ordinary top-up"));
       }
     }
@@ -1176,11 +1176,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     }
     if (auto s = CheckRegions(req->insured(), req->treatment()); !s.ok()) return s;
     // The position the hub keeps (no ledger scan): one consistent figure of the pair.
-    const Position p = h_.PositionOf({req->insured(), req->treatment()});
-    reply->set_quota_fen(p.quota.fen());
-    reply->set_outstanding_fen(p.outstanding.fen());
-    if (auto bp = core::UtilisationBp(p.quota, p.outstanding)) reply->set_utilisation_bp(*bp);
-    reply->set_alert(ToProto(core::AlertFor(p.quota, p.outstanding)));
+    Figures(h_.PositionOf({req->insured(), req->treatment()}), reply);
     return grpc::Status::OK;
   }
 
@@ -1194,14 +1190,11 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     // One moment's positions of every pair (positions_mu held while they are copied).
     std::lock_guard<std::mutex> lock(h_.positions_mu);
     for (const auto& [pair, p] : h_.positions) {
-      if (!p.has_quota && p.outstanding == core::Money()) continue;
+      if (!p.has_quota && p.Outstanding() == core::Money()) continue;
       v1::PrepaymentPosition* out = reply->add_positions();
       out->set_insured(pair.first);
       out->set_treatment(pair.second);
-      out->set_quota_fen(p.quota.fen());
-      out->set_outstanding_fen(p.outstanding.fen());
-      if (auto bp = core::UtilisationBp(p.quota, p.outstanding)) out->set_utilisation_bp(*bp);
-      out->set_alert(ToProto(core::AlertFor(p.quota, p.outstanding)));
+      Figures(p, out);
     }
     return grpc::Status::OK;
   }

@@ -111,6 +111,12 @@ constexpr EnumTable<core::Insurance, v1::Insurance, 2> kInsurances = {{
     {core::Insurance::kResident, v1::RESIDENT},
 }};
 
+constexpr EnumTable<core::Alert, v1::Alert, 3> kAlerts = {{
+    {core::Alert::kNone, v1::ALERT_NONE},
+    {core::Alert::kYellow, v1::ALERT_YELLOW},
+    {core::Alert::kRed, v1::ALERT_RED},
+}};
+
 constexpr EnumTable<core::Sex, v1::Sex, 2> kSexes = {{
     {core::Sex::kMale, v1::MALE},
     {core::Sex::kFemale, v1::FEMALE},
@@ -261,6 +267,12 @@ absl::StatusOr<core::Insurance> FromProto(v1::Insurance i, std::string_view fiel
 absl::StatusOr<std::optional<core::Insurance>> OptionalFromProto(v1::Insurance i,
                                                                  std::string_view field) {
   return OptionalEnum(kInsurances, v1::Insurance_descriptor(), i, field, "an insurance");
+}
+
+v1::Alert ToProto(core::Alert a) { return ToProtoEnum(kAlerts, a); }
+absl::StatusOr<core::Alert> FromProto(v1::Alert a, std::string_view field) {
+  return RequiredEnum(kAlerts, v1::Alert_descriptor(), a, field,
+                      "an alert level (ALERT_NONE, ALERT_YELLOW or ALERT_RED)");
 }
 
 v1::Sex ToProto(core::Sex s) { return ToProtoEnum(kSexes, s); }

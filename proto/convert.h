@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "core/clearing.h"
 #include "core/engine.h"
+#include "core/prepayment.h"
 #include "core/types.h"
 #include "crossclear/v1/services.pb.h"
 #include "crossclear/v1/types.pb.h"
@@ -49,6 +50,10 @@ v1::Insurance ToProto(core::Insurance i);
 absl::StatusOr<core::Insurance> FromProto(v1::Insurance i, std::string_view field);
 absl::StatusOr<std::optional<core::Insurance>> OptionalFromProto(v1::Insurance i,
                                                                  std::string_view field);
+
+// A prepayment alert level (ClearingService): none, yellow, red.
+v1::Alert ToProto(core::Alert a);
+absl::StatusOr<core::Alert> FromProto(v1::Alert a, std::string_view field);
 
 v1::Sex ToProto(core::Sex s);
 absl::StatusOr<core::Sex> FromProto(v1::Sex s, std::string_view field);

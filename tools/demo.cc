@@ -1,6 +1,7 @@
 // The narrated demo over a real local federation.
 #include "tools/demo.h"
 
+#include <chrono>
 #include <filesystem>
 #include <iomanip>
 #include <map>
@@ -57,6 +58,8 @@ int Officer(const nlohmann::json& step, Federation& fed, const core::Date& day,
     req.set_period(args[1]);
     v1::MonthReply month;
     grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::milliseconds(hub.deadline_ms));
     ctx.AddMetadata(rpc::kTodayKey, day.ToString());
     if (grpc::Status st = stub->GetMonth(&ctx, req, &month); !st.ok()) {
       out << "    -> ERROR " << st.error_message() << "\n";

@@ -195,20 +195,11 @@ class FederationBackend final : public Backend {
     out.quota = core::Money::FromFen(reply.quota_fen());
     out.outstanding = core::Money::FromFen(reply.outstanding_fen());
     if (reply.has_utilisation_bp()) out.utilisation_bp = reply.utilisation_bp();
-    switch (reply.alert()) {
-      case v1::ALERT_NONE:
-        out.alert = core::Alert::kNone;
-        break;
-      case v1::ALERT_YELLOW:
-        out.alert = core::Alert::kYellow;
-        break;
-      case v1::ALERT_RED:
-        out.alert = core::Alert::kRed;
-        break;
-      default:
-        return absl::InternalError(
-            absl::StrCat("the hub answered an unknown alert ", static_cast<int>(reply.alert())));
+    auto alert = protoconv::FromProto(reply.alert(), "alert");
+    if (!alert.ok()) {
+      return absl::InternalError(absl::StrCat("the hub answered ", alert.status().message()));
     }
+    out.alert = *alert;
     return out;
   }
 

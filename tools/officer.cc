@@ -19,6 +19,7 @@
 #include "core/month.h"
 #include "crossclear/v1/services.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "proto/convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
 
@@ -159,17 +160,10 @@ std::string PairColumns(const HubTarget& hub, const std::string& from, const std
   return text.str();
 }
 
+// "none" | "yellow" | "red" (core's names), "unknown" for a value the hub should not send.
 std::string AlertName(v1::Alert a) {
-  switch (a) {
-    case v1::ALERT_YELLOW:
-      return "yellow";
-    case v1::ALERT_RED:
-      return "red";
-    case v1::ALERT_NONE:
-      return "none";
-    default:
-      return "unknown";
-  }
+  auto alert = protoconv::FromProto(a, "alert");
+  return alert.ok() ? std::string(core::AlertName(*alert)) : std::string("unknown");
 }
 
 std::string PercentText(int64_t bp) {

@@ -1,11 +1,16 @@
-// Hospital claims for the component tests: a claim with its lines, as a hospital sends it.
+// For the component tests: a claim with its lines, as a hospital sends it, and a call's context.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "crossclear/v1/services.pb.h"
+#include "rpc/call.h"
 
 namespace crossclear::federation_test {
 
@@ -32,6 +37,15 @@ inline v1::SettleRequest Claim(const std::string& id, const std::string& person,
     if (l.chronic.has_value()) line->set_chronic(*l.chronic);
   }
   return req;
+}
+
+// A call on `day` (the parties run with the test clock), waiting for a peer still starting.
+inline std::unique_ptr<grpc::ClientContext> Ctx(const std::string& day) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+  ctx->set_wait_for_ready(true);
+  ctx->AddMetadata(rpc::kTodayKey, day);
+  return ctx;
 }
 
 }  // namespace crossclear::federation_test

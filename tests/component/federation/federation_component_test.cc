@@ -139,15 +139,6 @@ class FederationComponent : public ::testing::Test {
     fed_ = std::move(*fed);
   }
 
-  // A call on `day` (the parties run with the test clock), waiting for a peer still starting.
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& day) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
-    ctx->set_wait_for_ready(true);
-    ctx->AddMetadata(rpc::kTodayKey, day);
-    return ctx;
-  }
-
   // The node serving each hospital (the world file's "region" of the institution).
   static std::string RegionOfInstitution(const std::string& code) {
     static const std::map<std::string, std::string> kNodeOf = {{kHaikouHospital, kHaikou},

@@ -131,14 +131,6 @@ class HospitalReconcileComponent : public ::testing::Test {
     fed_ = std::move(*fed);
   }
 
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& day) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
-    ctx->set_wait_for_ready(true);
-    ctx->AddMetadata(rpc::kTodayKey, day);
-    return ctx;
-  }
-
   // `cert` ("institution-H46010000001", "region-460100") at the Haikou node.
   std::unique_ptr<v1::HospitalService::Stub> AtHaikou(const std::string& cert) {
     return v1::HospitalService::NewStub(fed_->Channel(cert, fed_->NodeAddress(kHaikou)));

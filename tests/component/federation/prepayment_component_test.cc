@@ -31,6 +31,7 @@
 #include "crossclear/v1/services.grpc.pb.h"
 #include "claims.h"
 #include "in_process_federation.h"
+#include "proto/convert.h"
 #include "proto/month_convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
@@ -94,18 +95,6 @@ int64_t ClearingFenOf(const v1::ClaimResult& r) {
 
 std::string Yuan(int64_t fen) { return core::Money::FromFen(fen).ToYuan(); }
 
-v1::Alert ToProto(core::Alert a) {
-  switch (a) {
-    case core::Alert::kNone:
-      return v1::ALERT_NONE;
-    case core::Alert::kYellow:
-      return v1::ALERT_YELLOW;
-    case core::Alert::kRed:
-      return v1::ALERT_RED;
-  }
-  return v1::ALERT_UNSPECIFIED;
-}
-
 // The alert a move of a pair raises, as GetMonth lists it; nullopt when it crosses nothing.
 std::optional<v1::PrepaymentAlert> Raised(const Pair& pair, int64_t quota_before,
                                           int64_t outstanding_before, int64_t quota_after,
@@ -118,7 +107,7 @@ std::optional<v1::PrepaymentAlert> Raised(const Pair& pair, int64_t quota_before
   v1::PrepaymentAlert a;
   a.set_insured(pair.first);
   a.set_treatment(pair.second);
-  a.set_level(ToProto(*level));
+  a.set_level(protoconv::ToProto(*level));
   a.set_day(day);
   a.set_claim_id(claim_id);
   a.set_quota_fen(quota_after);
@@ -252,14 +241,6 @@ class PrepaymentComponent : public ::testing::Test {
     auto fed = InProcessFederation::Start(setup);
     ASSERT_TRUE(fed.ok()) << fed.status();
     fed_ = std::move(*fed);
-  }
-
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& day) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
-    ctx->set_wait_for_ready(true);
-    ctx->AddMetadata(rpc::kTodayKey, day);
-    return ctx;
   }
 
   static std::string RegionOfInstitution(const std::string& code) {
@@ -439,7 +420,7 @@ v1::ListPrepaymentsReply Expected(const Replay& r) {
     p->set_outstanding_fen(outstanding);
     auto bp = core::UtilisationBp(core::Money::FromFen(quota), core::Money::FromFen(outstanding));
     if (bp) p->set_utilisation_bp(*bp);
-    p->set_alert(ToProto(core::AlertFor(core::Money::FromFen(quota),
+    p->set_alert(protoconv::ToProto(core::AlertFor(core::Money::FromFen(quota),
                                         core::Money::FromFen(outstanding))));
   }
   return out;
@@ -583,7 +564,7 @@ TEST_F(PrepaymentComponent, EmergencyTopUp_RefusedUnlessRed_AcceptedWhileRed_Cou
   EXPECT_EQ(topped.quota_fen(), quota + top_up);
   const v1::PrepaymentReply now = Position(kBeijing, kHaikou);
   EXPECT_EQ(now.quota_fen(), quota + top_up);
-  EXPECT_EQ(now.alert(), ToProto(core::AlertFor(Money::FromFen(quota + top_up),
+  EXPECT_EQ(now.alert(), protoconv::ToProto(core::AlertFor(Money::FromFen(quota + top_up),
                                                 Money::FromFen(now.outstanding_fen()))));
   EXPECT_EQ(MetricsOk()[kEmergencyTopups], 1);
   // No longer red (about 47 %): a second emergency top-up is refused.

@@ -506,6 +506,9 @@ TEST(RoundTrip, Enums_EveryValue) {
   ExpectEnumRoundTrips<LineFlag, v1::LineFlag>({LineFlag::kPayable, LineFlag::kNotInCatalog,
                                                 LineFlag::kClassC, LineFlag::kLimitSex,
                                                 LineFlag::kLimitAge, LineFlag::kLimitSetting});
+  ExpectEnumRoundTrips<core::Alert, v1::Alert>(
+      {core::Alert::kNone, core::Alert::kYellow, core::Alert::kRed});
+  EXPECT_FALSE(FromProto(v1::ALERT_UNSPECIFIED, "alert").ok());
 }
 
 TEST(RoundTrip, Reasons_EveryReasonKeepsItsProtoName_NoneIsUnspecified) {
