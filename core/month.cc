@@ -35,12 +35,14 @@ struct Booked {
   int count = 0;
 };
 
-// The settle/cancel events of `period` on the `side` of `region`, by (claim_id, kind).
+// The settle/cancel events of `period`'s days on the `side` of `region`, by (claim_id, kind).
+// By the day, not the booking month: every party agrees on a fact's day, while the hub books
+// a fact it learns after its month closed into a later month.
 std::map<EventKey, Booked> BookedOn(const Period& period, const std::string& region, Side side,
                                     const std::vector<MonthEvent>& events) {
   std::map<EventKey, Booked> out;
   for (const MonthEvent& e : events) {
-    if (e.period != period) continue;
+    if (Period::Of(e.day) != period) continue;
     if (e.kind == EventKind::kAdjust) continue;  // only the hub books adjustments
     const std::string& party = side == Side::kInsured ? e.insured : e.treatment;
     if (party != region) continue;

@@ -109,7 +109,8 @@ struct Difference {
   friend bool operator==(const Difference&, const Difference&) = default;
 };
 
-// Compares, for `period`, the hub's settle/cancel events where `region` is the `side`
+// Compares, for the days of `period` (a fact's month here is the month of its day, whatever
+// month the hub booked it into), the hub's settle/cancel events where `region` is the `side`
 // (insured == region, or treatment == region) with the party's own events of that side
 // (filtered the same way: a party's ledger may hold both sides). Keyed by
 // (claim_id, kind); adjust events are not compared (only the hub books them).

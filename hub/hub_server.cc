@@ -16,6 +16,7 @@
 #include <variant>
 
 #include <grpcpp/grpcpp.h>
+#include <openssl/evp.h>
 
 #include "absl/strings/str_cat.h"
 #include "certs/identity.h"
@@ -252,6 +253,95 @@ struct HubServer::Impl {
     return p->ToString();
   }
 
+  // SHA-256 of the claim's canonical bytes: what the hub remembers of a reserved claim.
+  static std::string ClaimDigest(const v1::Claim& claim) {
+    const std::string bytes = protoconv::CanonicalBytes(claim);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) {
+      // Only on an OpenSSL failure; an empty digest never matches a stored one.
+      return std::string();
+    }
+    return std::string(reinterpret_cast<const char*>(md), len);
+  }
+
+  enum class Reservation { kReserved, kKnown, kDuplicate };
+
+  // Before a settlement is forwarded: the id is reserved for this claim (a PENDING routed
+  // record, one synced batch), or it is already this claim's (a retry: forwarded again to the
+  // insured region it went to, which `insured` then names), or it is another claim's
+  // (DUPLICATE_CLAIM). A tombstone the hub wrote for another region's reversal of an id it
+  // never routed does not hold the id against this one.
+  absl::StatusOr<Reservation> Reserve(const v1::Claim& claim, const std::string& treatment,
+                                      std::string* insured, const std::string& digest) {
+    std::lock_guard<std::mutex> lock(LockFor(claim.id()));
+    auto routed = LoadRouted(claim.id());
+    if (!routed.ok()) return routed.status();
+    if (routed->has_value()) {
+      const v1::RoutedClaim& r = **routed;
+      const bool other_region = r.treatment_region() != treatment;
+      if (!(r.reversed_unrouted() && other_region)) {
+        if (other_region || r.state() == v1::TOMBSTONE ||
+            (!r.claim_digest().empty() && r.claim_digest() != digest)) {
+          return Reservation::kDuplicate;
+        }
+        if (!r.insured_region().empty()) *insured = r.insured_region();
+        return Reservation::kKnown;
+      }
+      std::cerr << "crossclear-hub: claim " << claim.id() << " of region " << treatment
+                << " replaces the tombstone region " << r.treatment_region()
+                << " left by reversing an id the hub never routed\n";
+    }
+    v1::RoutedClaim r;
+    r.set_claim_id(claim.id());
+    r.set_insured_region(*insured);
+    r.set_treatment_region(treatment);
+    r.set_institution(claim.institution());
+    r.set_state(v1::PENDING);
+    r.set_claim_digest(digest);
+    storage::Batch batch;
+    batch.Put(storage::kRoutedCf, claim.id(), Bytes(r));
+    if (auto c = store->Commit(std::move(batch)); !c.ok()) return c.status();
+    return Reservation::kReserved;
+  }
+
+  // The insured region refused the claim on its merits: the reservation goes (nothing stands).
+  absl::Status Unreserve(const std::string& id, const std::string& digest) {
+    std::lock_guard<std::mutex> lock(LockFor(id));
+    auto routed = LoadRouted(id);
+    if (!routed.ok()) return routed.status();
+    if (!routed->has_value() || (*routed)->state() != v1::PENDING ||
+        (*routed)->claim_digest() != digest) {
+      return absl::OkStatus();
+    }
+    storage::Batch batch;
+    batch.Delete(storage::kRoutedCf, id);
+    return store->Commit(std::move(batch)).status();
+  }
+
+  // A reversal of an id the hub never routed: a TOMBSTONE routed record of the calling region
+  // and its ledger entry. Returns nullopt when written, or the record that appeared meanwhile
+  // (the original arrived first).
+  absl::StatusOr<std::optional<v1::RoutedClaim>> TombstoneUnrouted(const std::string& id,
+                                                                   const std::string& treatment,
+                                                                   const core::Date& today) {
+    std::lock_guard<std::mutex> lock(LockFor(id));
+    auto routed = LoadRouted(id);
+    if (!routed.ok()) return routed.status();
+    if (routed->has_value()) return *std::move(routed);
+    v1::RoutedClaim r;
+    r.set_claim_id(id);
+    r.set_treatment_region(treatment);
+    r.set_state(v1::TOMBSTONE);
+    r.set_cancelled_on(today.ToString());
+    r.set_reversed_unrouted(true);
+    storage::Batch batch;
+    batch.AppendLedger(Bytes(Entry(v1::LedgerEntry::TOMBSTONE, r, today.ToString(), 0)));
+    batch.Put(storage::kRoutedCf, id, Bytes(r));
+    if (auto c = store->Commit(std::move(batch)); !c.ok()) return c.status();
+    return std::optional<v1::RoutedClaim>();
+  }
+
   // Records what the insured region's stored claim says and the hub does not have yet:
   // the settlement, then its cancellation, or a tombstone. Never records a fact twice:
   // the routed record of the id says what is already in the ledger. Defined below.
@@ -462,22 +552,47 @@ absl::Status HubServer::Impl::RecordFromStored(const v1::StoredClaim& stored) {
   auto routed = LoadRouted(id);
   if (!routed.ok()) return routed.status();
   v1::RoutedClaim r = routed->value_or(v1::RoutedClaim());
+  // A record made by a reservation (PENDING) or by a dispute's adjustment only (no state yet)
+  // is learnt like a new one.
+  const bool learnt = !routed->has_value() || r.state() == v1::CLAIM_STATE_UNSPECIFIED ||
+                      r.state() == v1::PENDING;
+  // Nothing the hub cannot record is dropped in silence: an insured region's record that
+  // contradicts the hub's (another pair, another claim under the id) is an error, logged.
+  if (routed->has_value()) {
+    std::string contradiction;
+    if (r.reversed_unrouted()) {
+      contradiction = "the hub holds the id as reversed by region " + r.treatment_region() +
+                      " before it was ever routed";
+    } else if (r.treatment_region() != stored.treatment_region() ||
+               (!r.insured_region().empty() && r.insured_region() != stored.insured_region())) {
+      contradiction = absl::StrCat("the hub routed it from ", r.treatment_region(), " to ",
+                                   r.insured_region(), ", the insured region's record says from ",
+                                   stored.treatment_region(), " to ", stored.insured_region());
+    } else if (stored.state() != v1::TOMBSTONE && !r.claim_digest().empty() &&
+               r.claim_digest() != ClaimDigest(stored.claim().claim())) {
+      contradiction = "the insured region holds another claim under the id";
+    }
+    if (!contradiction.empty()) {
+      std::cerr << "crossclear-hub: claim " << id << " NOT recorded: " << contradiction << "\n";
+      return absl::DataLossError(absl::StrCat("claim ", id, " not recorded: ", contradiction));
+    }
+  }
   // The lock of the pair the entries below name, from before its position is read to after
   // the new one is published: the stored claim's pair for a claim learnt now, else the
   // record's.
-  const bool learnt = !routed->has_value() || r.state() == v1::CLAIM_STATE_UNSPECIFIED;
   const PairKey pair = learnt ? PairKey{stored.insured_region(), stored.treatment_region()}
                               : PairKey{r.insured_region(), r.treatment_region()};
   std::lock_guard<std::mutex> pair_lock(PairLock(pair));
   storage::Batch batch;
   Moves moves(*this);
   bool changed = false;
-  // A record made by a dispute's adjustment only (no state yet) is learnt like a new one.
   if (learnt) {
     r.set_claim_id(id);
     r.set_insured_region(stored.insured_region());
     r.set_treatment_region(stored.treatment_region());
-    r.set_institution(stored.claim().claim().institution());
+    if (!stored.claim().claim().institution().empty()) {
+      r.set_institution(stored.claim().claim().institution());
+    }
     if (stored.state() == v1::TOMBSTONE) {
       r.set_state(v1::TOMBSTONE);
       r.set_cancelled_on(stored.cancelled_on());
@@ -496,6 +611,7 @@ absl::Status HubServer::Impl::RecordFromStored(const v1::StoredClaim& stored) {
             !s.ok()) {
           return s;
         }
+        r.set_settle_counted_fen(r.settle_counted_fen() + r.clearing_fen());
       }
     }
     changed = true;
@@ -511,6 +627,7 @@ absl::Status HubServer::Impl::RecordFromStored(const v1::StoredClaim& stored) {
           !s.ok()) {
         return s;
       }
+      r.set_cancel_counted_fen(r.cancel_counted_fen() - r.clearing_fen());
     }
     changed = true;
   }
@@ -530,31 +647,53 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
   grpc::Status RouteSettle(grpc::ServerContext* ctx, const v1::RouteSettleRequest* req,
                            v1::RouteSettleReply* reply) override {
     auto who = h_.Caller(*ctx);
-    const std::string& treatment = req->claim().institution().region();
-    if (!who.ok() || who->role != Role::kRegion || who->code != treatment) {
+    if (!who.ok() || who->role != Role::kRegion) {
       return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
-                                         "submit a claim as region " + treatment);
+                                         "submit claims");
+    }
+    const std::string treatment = who->code;
+    // Whose institution this is, the hub's own directory says (as the regions published it),
+    // not the request: a region submits claims of its own institutions only.
+    const v1::Claim& claim = req->claim().claim();
+    if (auto s = CheckInstitution(*who, claim.institution(), req->claim().institution());
+        !s.ok()) {
+      return s;
     }
     if (req->mode() != v1::SETTLE && req->mode() != v1::PRESETTLE) {
       return protoconv::ErrorStatus(v1::INVALID_CLAIM, "mode", "must be SETTLE or PRESETTLE");
     }
     auto today = h_.clock.Today(*ctx);
     if (!today.ok()) return protoconv::FromAbsl(today.status());
-    const v1::Claim& claim = req->claim().claim();
     auto insured = h_.InsuredRegionOf(claim.person());
     if (!insured.ok()) return protoconv::FromAbsl(insured.status());
     if (!insured->has_value()) {
       *reply->mutable_result() = RejectedResult(core::Reason::kUnknownPerson);
       return grpc::Status::OK;
     }
-    const std::string& insured_region = **insured;
-    reply->set_insuplc_admdvs(insured_region);
+    std::string insured_region = **insured;
     if (insured_region == treatment) {
+      reply->set_insuplc_admdvs(insured_region);
       *reply->mutable_result() = RejectedResult(core::Reason::kLocalClaim);
       return grpc::Status::OK;
     }
+    // A settlement reserves its id at the hub before it is forwarded (one synced batch): a
+    // claim id is the federation's, so a different claim under a used id is refused here,
+    // whichever institution or region sends it, and never reaches an insured region.
+    const std::string digest = h_.ClaimDigest(claim);
+    bool reserved = false;
+    if (req->mode() == v1::SETTLE) {
+      auto reservation = h_.Reserve(claim, treatment, &insured_region, digest);
+      if (!reservation.ok()) return protoconv::FromAbsl(reservation.status());
+      if (*reservation == Impl::Reservation::kDuplicate) {
+        *reply->mutable_result() = RejectedResult(core::Reason::kDuplicateClaim);
+        return grpc::Status::OK;
+      }
+      reserved = *reservation == Impl::Reservation::kReserved;
+    }
+    reply->set_insuplc_admdvs(insured_region);
     v1::PeerService::Stub* peer = h_.Peer(insured_region);
     if (!peer) {
+      if (reserved) (void)h_.Unreserve(claim.id(), digest);  // nothing was forwarded
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no route to region " + insured_region);
     }
     v1::DecideRequest dreq;
@@ -566,6 +705,7 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
     auto octx = rpc::Outbound(h_.clock, *today, h_.deadline());
     grpc::Status st = peer->Decide(octx.get(), dreq, &dreply);
     if (!st.ok()) {
+      // In doubt: the reservation stays; the treatment node resolves the claim by status.
       return grpc::Status(st.error_code(),
                           "insured region " + insured_region + ": " + st.error_message(),
                           st.error_details());
@@ -573,34 +713,67 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
     *reply->mutable_result() = dreply.result();
     reply->set_replayed(dreply.replayed());
     reply->set_setl_date(dreply.setl_date());
-    if (req->mode() == v1::SETTLE && dreply.result().settled()) {
-      v1::StoredClaim stored;  // what the insured region now holds
-      *stored.mutable_claim() = req->claim();
-      stored.set_state(v1::SETTLED);
-      *stored.mutable_result() = dreply.result();
-      stored.set_settled_on(dreply.setl_date());
-      stored.set_treatment_region(treatment);
-      stored.set_insured_region(insured_region);
-      if (auto s = h_.RecordFromStored(stored); !s.ok()) {
-        // Settled at the insured region but not recorded here: the treatment node is told
-        // it is in doubt and resolves it by status, which records it.
-        return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                            "hub could not record the settlement: " + std::string(s.message()));
-      }
+    if (req->mode() != v1::SETTLE) return grpc::Status::OK;
+    if (!dreply.result().settled()) {
+      // Refused on the merits: nothing stands, the hospital may send the id again once fixed.
+      if (auto s = h_.Unreserve(claim.id(), digest); !s.ok()) return protoconv::FromAbsl(s);
+      return grpc::Status::OK;
+    }
+    v1::StoredClaim stored;  // what the insured region now holds
+    *stored.mutable_claim() = req->claim();
+    stored.set_state(v1::SETTLED);
+    *stored.mutable_result() = dreply.result();
+    stored.set_settled_on(dreply.setl_date());
+    stored.set_treatment_region(treatment);
+    stored.set_insured_region(insured_region);
+    if (auto s = h_.RecordFromStored(stored); !s.ok()) {
+      // Settled at the insured region but not recorded here: the treatment node is told
+      // it is in doubt and resolves it by status, which records it.
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "hub could not record the settlement: " + std::string(s.message()));
     }
     return grpc::Status::OK;
   }
 
   grpc::Status RouteCancel(grpc::ServerContext* ctx, const v1::RouteCancelRequest* req,
                            v1::RouteCancelReply* reply) override {
-    std::string treatment, insured;
-    if (auto s = Locate(*ctx, req->claim_id(), req->insured_region(), req->person(), &treatment,
-                        &insured);
-        !s.ok()) {
-      return s;
-    }
+    std::string treatment;
+    std::optional<v1::RoutedClaim> record;
+    if (auto s = Locate(*ctx, req->claim_id(), &treatment, &record); !s.ok()) return s;
     auto today = h_.clock.Today(*ctx);
     if (!today.ok()) return protoconv::FromAbsl(today.status());
+    if (!record.has_value()) {
+      // The hub never routed the id, so no insured region can hold it (an id is reserved here
+      // before it is forwarded): nothing to cancel. A reversal burns the id for the calling
+      // region only, so that its own late original is refused; nothing is forwarded.
+      if (!req->reversal()) {
+        reply->set_reason(v1::UNKNOWN_CLAIM);
+        return grpc::Status::OK;
+      }
+      auto tomb = h_.TombstoneUnrouted(req->claim_id(), treatment, *today);
+      if (!tomb.ok()) return protoconv::FromAbsl(tomb.status());
+      if (!tomb->has_value()) {
+        reply->set_tombstoned(true);
+        reply->set_cancelled_on(today->ToString());
+        return grpc::Status::OK;
+      }
+      record = **tomb;  // the original arrived in the meantime: reverse it where it went
+      if (record->treatment_region() != treatment) {
+        return protoconv::PermissionDenied("region/" + treatment,
+                                           "act on claim " + req->claim_id() + " of region " +
+                                               record->treatment_region());
+      }
+    }
+    if (record->reversed_unrouted()) {
+      if (req->reversal()) {
+        reply->set_tombstoned(true);
+        reply->set_cancelled_on(record->cancelled_on());
+      } else {
+        reply->set_reason(v1::UNKNOWN_CLAIM);
+      }
+      return grpc::Status::OK;
+    }
+    const std::string& insured = record->insured_region();
     v1::PeerService::Stub* peer = h_.Peer(insured);
     if (!peer) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no route to region " + insured);
     v1::InsuredCancelRequest creq;
@@ -621,15 +794,25 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
 
   grpc::Status RouteStatus(grpc::ServerContext* ctx, const v1::RouteStatusRequest* req,
                            v1::RouteStatusReply* reply) override {
-    std::string treatment, insured;
-    if (auto s = Locate(*ctx, req->claim_id(), req->insured_region(), req->person(), &treatment,
-                        &insured);
-        !s.ok()) {
-      return s;
+    std::string treatment;
+    std::optional<v1::RoutedClaim> record;
+    if (auto s = Locate(*ctx, req->claim_id(), &treatment, &record); !s.ok()) return s;
+    if (!record.has_value()) {
+      reply->set_known(false);  // never routed: no insured region can hold it
+      return grpc::Status::OK;
+    }
+    if (record->reversed_unrouted()) {
+      reply->set_known(true);
+      v1::StoredClaim* tomb = reply->mutable_claim();
+      tomb->mutable_claim()->mutable_claim()->set_id(record->claim_id());
+      tomb->set_state(v1::TOMBSTONE);
+      tomb->set_treatment_region(record->treatment_region());
+      tomb->set_cancelled_on(record->cancelled_on());
+      return grpc::Status::OK;
     }
     auto today = h_.clock.Today(*ctx);
     if (!today.ok()) return protoconv::FromAbsl(today.status());
-    return Sync(*today, req->claim_id(), treatment, insured, reply);
+    return Sync(*today, req->claim_id(), treatment, record->insured_region(), reply);
   }
 
   grpc::Status LocatePerson(grpc::ServerContext* ctx, const v1::LocatePersonRequest* req,
@@ -708,12 +891,10 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
   }
 
  private:
-  // The caller (a region node, the treatment side) and the claim's insured region: from
-  // the hub's record, else the request, else the directory by person. A region may act
-  // only on the claims it routed.
+  // The caller (a region node, the treatment side) and the hub's record of the claim
+  // (nullopt: the hub never routed the id). A region may act only on the claims it routed.
   grpc::Status Locate(const grpc::ServerContext& ctx, const std::string& id,
-                      const std::string& insured_hint, const std::string& person,
-                      std::string* treatment, std::string* insured) {
+                      std::string* treatment, std::optional<v1::RoutedClaim>* record) {
     auto who = h_.Caller(ctx);
     if (!who.ok() || who->role != Role::kRegion) {
       return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
@@ -722,24 +903,33 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
     *treatment = who->code;
     auto routed = h_.LoadRouted(id);
     if (!routed.ok()) return protoconv::FromAbsl(routed.status());
-    if (routed->has_value()) {
-      if ((*routed)->treatment_region() != who->code) {
-        return protoconv::PermissionDenied(who->ToString(),
-                                           "act on claim " + id + " of region " +
-                                               (*routed)->treatment_region());
-      }
-      *insured = (*routed)->insured_region();
-      return grpc::Status::OK;
+    if (routed->has_value() && (*routed)->treatment_region() != who->code) {
+      return protoconv::PermissionDenied(who->ToString(),
+                                         "act on claim " + id + " of region " +
+                                             (*routed)->treatment_region());
     }
-    *insured = insured_hint;
-    if (insured->empty()) {
-      auto found = h_.InsuredRegionOf(person);
-      if (!found.ok()) return protoconv::FromAbsl(found.status());
-      if (!found->has_value()) {
-        return protoconv::ErrorStatus(v1::UNKNOWN_CLAIM, "person",
-                                      "cannot locate the insured region of claim " + id);
-      }
-      *insured = **found;
+    *record = std::move(*routed);
+    return grpc::Status::OK;
+  }
+
+  // The institution a region submits a claim of must be, in the hub's directory, one of that
+  // region's, and the claim must name it as such.
+  grpc::Status CheckInstitution(const Identity& who, const std::string& code,
+                                const v1::Institution& named) {
+    const std::string what = "submit a claim of institution " + code;
+    if (named.code() != code || named.region() != who.code) {
+      return protoconv::PermissionDenied(
+          who.ToString(), what + " described as " + named.code() + " of region " + named.region());
+    }
+    auto owner = h_.store->Get(storage::kDirectoryInstitutionsCf, code);
+    if (!owner.ok()) return protoconv::FromAbsl(owner.status());
+    if (!owner->has_value()) {
+      return protoconv::PermissionDenied(who.ToString(),
+                                         what + ": it is in no region's published directory");
+    }
+    if (**owner != who.code) {
+      return protoconv::PermissionDenied(who.ToString(),
+                                         what + ": it is an institution of region " + **owner);
     }
     return grpc::Status::OK;
   }
@@ -1064,9 +1254,12 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     return Answer(period, reply);
   }
 
-  // The operator settles one dispute. adopt "party": the difference is booked as an ADJUST
-  // entry into the next open month (never an edit of the disputed one); adopt "hub": the
-  // hub's figure stands.
+  // The operator settles one dispute. adopt "hub": the hub's figure stands, nothing moves.
+  // adopt "party": the hub first asks the insured region (whose record of a claim is the
+  // fact) and learns what it lacks, booked like any late record; a party figure that record
+  // contradicts is refused; an ADJUST entry into the next open month books only what the
+  // hub's clearing still does not count of the fact, over every month together. So a fact
+  // is counted once, however many parties dispute it and whichever months it crossed.
   grpc::Status ResolveDispute(grpc::ServerContext* ctx, const v1::ResolveDisputeRequest* req,
                               v1::MonthReply* reply) override {
     core::Period period;
@@ -1079,60 +1272,55 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
       return protoconv::ErrorStatus(v1::INVALID_DATA, "adopt",
                                     "\"" + req->adopt() + "\" is neither party nor hub");
     }
-    std::unique_lock<std::shared_mutex> lock(h_.months_mu);
-    auto state = h_.LoadMonth(period);
-    if (!state.ok()) return protoconv::FromAbsl(state.status());
-    v1::MonthState m = *std::move(state);
-    if (m.status() != "disputed") {
-      return protoconv::ErrorStatus(
-          v1::WRONG_MONTH_STATE, "period",
-          absl::StrCat(period.ToString(), " is ", m.status(), ": it has no open dispute"));
-    }
     v1::Dispute key;
     key.set_region(req->region());
     key.set_side(req->side());
     key.set_claim_id(req->claim_id());
     key.set_kind(req->kind());
+    // The dispute as it stands (read again under the lock below): whom to ask.
+    v1::Dispute target;
+    {
+      auto state = h_.LoadMonth(period);
+      if (!state.ok()) return protoconv::FromAbsl(state.status());
+      v1::MonthState m = *std::move(state);
+      if (auto s = FindOpen(period, m, key, &target); !s.ok()) return s;
+    }
+    const bool cancel = target.kind() == "cancel";
+    if (req->adopt() == "party") {
+      auto fact = LearnFact(today, target);
+      if (!fact.ok()) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            absl::StrCat("cannot ask the insured region about claim ",
+                                         target.claim_id(), ": ",
+                                         std::string(fact.status().message())));
+      }
+      const int64_t party = target.has_party_fen() ? target.party_fen() : 0;
+      if (party != *fact) {
+        return protoconv::ErrorStatus(
+            v1::INVALID_DATA, "adopt",
+            absl::StrCat("region ", target.region(), "'s figure for the ", target.kind(),
+                         " of claim ", target.claim_id(), " (",
+                         core::Money::FromFen(party).ToYuan(), ") is contradicted by the insured "
+                         "region's record (",
+                         core::Money::FromFen(*fact).ToYuan(), "): adopt hub; the claim's "
+                         "facts reach the hub from the insured region"));
+      }
+    }
+    std::unique_lock<std::shared_mutex> lock(h_.months_mu);
+    auto state = h_.LoadMonth(period);
+    if (!state.ok()) return protoconv::FromAbsl(state.status());
+    v1::MonthState m = *std::move(state);
     v1::Dispute* dispute = nullptr;
-    for (auto& d : *m.mutable_disputes()) {
-      if (!d.resolved() && SameDispute(d, key)) dispute = &d;
-    }
-    if (dispute == nullptr) {
-      return protoconv::ErrorStatus(
-          v1::INVALID_DATA, "claim_id",
-          absl::StrCat("no open dispute of ", req->claim_id(), " (", req->kind(), ") by region ",
-                       req->region(), " as ", req->side(), " in ", period.ToString()));
-    }
+    if (auto s = FindOpen(period, m, key, nullptr, &dispute); !s.ok()) return s;
     storage::Batch batch;
     dispute->set_resolved(true);
     dispute->set_resolution(req->adopt());
     dispute->set_note(req->note());
     // The adjustment moves its pair: the pair's lock is held through the commit.
-    std::unique_lock<std::mutex> pair_lock;
+    std::unique_lock<std::mutex> claim_lock, pair_lock;
     Impl::Moves moves(h_);
     if (req->adopt() == "party") {
-      const int64_t amount = dispute->party_fen() - dispute->hub_fen();
-      auto booked = h_.FirstOpenMonth(period.Next());
-      if (!booked.ok()) return protoconv::FromAbsl(booked.status());
-      v1::LedgerEntry e;
-      e.set_kind(v1::LedgerEntry::ADJUST);
-      e.set_claim_id(dispute->claim_id());
-      e.set_day(today.ToString());
-      e.set_period(booked->ToString());
-      e.set_insured_region(dispute->insured());
-      e.set_treatment_region(dispute->treatment());
-      e.set_clearing_fen(amount);
-      e.set_note(absl::StrCat("dispute ", period.ToString(), " ", dispute->kind(), " ",
-                              dispute->claim_id(), " by ", dispute->region(), " as ",
-                              dispute->side(), ": party ",
-                              core::Money::FromFen(dispute->party_fen()).ToYuan(), ", hub ",
-                              core::Money::FromFen(dispute->hub_fen()).ToYuan(),
-                              req->note().empty() ? "" : "; " + req->note()));
-      // A late record of the same fact must not count it a second time.
-      std::lock_guard<std::mutex> claim_lock(h_.LockFor(dispute->claim_id()));
-      pair_lock = std::unique_lock<std::mutex>(
-          h_.PairLock(PairKey{dispute->insured(), dispute->treatment()}));
-      if (auto s = moves.Book(batch, e); !s.ok()) return protoconv::FromAbsl(s);
+      claim_lock = std::unique_lock<std::mutex>(h_.LockFor(dispute->claim_id()));
       auto routed = h_.LoadRouted(dispute->claim_id());
       if (!routed.ok()) return protoconv::FromAbsl(routed.status());
       v1::RoutedClaim r = routed->value_or(v1::RoutedClaim());
@@ -1141,12 +1329,43 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
         r.set_insured_region(dispute->insured());
         r.set_treatment_region(dispute->treatment());
       }
-      if (dispute->kind() == "cancel") {
-        r.set_cancel_adjusted(true);
+      const int64_t counted = cancel ? r.cancel_counted_fen() : r.settle_counted_fen();
+      const int64_t residual = (dispute->has_party_fen() ? dispute->party_fen() : 0) - counted;
+      if (residual == 0) {
+        dispute->set_note(absl::StrCat("already counted by the hub (",
+                                       core::Money::FromFen(counted).ToYuan(), ")",
+                                       req->note().empty() ? "" : "; " + req->note()));
       } else {
-        r.set_settle_adjusted(true);
+        auto booked = h_.FirstOpenMonth(period.Next());
+        if (!booked.ok()) return protoconv::FromAbsl(booked.status());
+        v1::LedgerEntry e;
+        e.set_kind(v1::LedgerEntry::ADJUST);
+        e.set_claim_id(dispute->claim_id());
+        e.set_day(today.ToString());
+        e.set_period(booked->ToString());
+        e.set_insured_region(r.insured_region());
+        e.set_treatment_region(r.treatment_region());
+        e.set_clearing_fen(residual);
+        e.set_note(absl::StrCat("dispute ", period.ToString(), " ", dispute->kind(), " ",
+                                dispute->claim_id(), " by ", dispute->region(), " as ",
+                                dispute->side(), ": party ",
+                                core::Money::FromFen(dispute->party_fen()).ToYuan(), ", hub ",
+                                core::Money::FromFen(dispute->hub_fen()).ToYuan(), ", counted ",
+                                core::Money::FromFen(counted).ToYuan(),
+                                req->note().empty() ? "" : "; " + req->note()));
+        pair_lock = std::unique_lock<std::mutex>(
+            h_.PairLock(PairKey{r.insured_region(), r.treatment_region()}));
+        if (auto s = moves.Book(batch, e); !s.ok()) return protoconv::FromAbsl(s);
+        // A late record of the same fact must not count it a second time.
+        if (cancel) {
+          r.set_cancel_adjusted(true);
+          r.set_cancel_counted_fen(counted + residual);
+        } else {
+          r.set_settle_adjusted(true);
+          r.set_settle_counted_fen(counted + residual);
+        }
+        batch.Put(storage::kRoutedCf, dispute->claim_id(), Bytes(r));
       }
-      batch.Put(storage::kRoutedCf, dispute->claim_id(), Bytes(r));
     }
     // Once no dispute is open the month is reconciled; all of it one batch.
     if (std::all_of(m.disputes().begin(), m.disputes().end(),
@@ -1161,6 +1380,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     }
     moves.Apply();
     if (pair_lock.owns_lock()) pair_lock.unlock();
+    if (claim_lock.owns_lock()) claim_lock.unlock();
     lock.unlock();
     return Answer(period, reply);
   }
@@ -1437,6 +1657,55 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     return grpc::Status::OK;
   }
 
+  // The open dispute of `m` that `key` names (copied to `copy`, or pointed at by `found`), or
+  // the refusal: the month has no open dispute, or none of that claim, kind, region and side.
+  grpc::Status FindOpen(const core::Period& period, v1::MonthState& m, const v1::Dispute& key,
+                        v1::Dispute* copy, v1::Dispute** found = nullptr) {
+    if (m.status() != "disputed") {
+      return protoconv::ErrorStatus(
+          v1::WRONG_MONTH_STATE, "period",
+          absl::StrCat(period.ToString(), " is ", m.status(), ": it has no open dispute"));
+    }
+    for (auto& d : *m.mutable_disputes()) {
+      if (d.resolved() || !SameDispute(d, key)) continue;
+      if (copy != nullptr) *copy = d;
+      if (found != nullptr) *found = &d;
+      return grpc::Status::OK;
+    }
+    return protoconv::ErrorStatus(
+        v1::INVALID_DATA, "claim_id",
+        absl::StrCat("no open dispute of ", key.claim_id(), " (", key.kind(), ") by region ",
+                     key.region(), " as ", key.side(), " in ", period.ToString()));
+  }
+
+  // Asks the dispute's insured region for its record of the claim, records what the hub lacks
+  // (a late settlement or cancellation, booked into the first open month), and returns the
+  // fact's clearing amount for the dispute's kind: the settlement +A (0 if it never
+  // settled), the cancellation -A (0 if not cancelled).
+  // The pair asked is the hub's record's, never the disputing node's word: a claim the hub
+  // never routed cannot be held by any insured region (ids are reserved before forwarding).
+  absl::StatusOr<int64_t> LearnFact(const core::Date& today, const v1::Dispute& d) {
+    auto routed = h_.LoadRouted(d.claim_id());
+    if (!routed.ok()) return routed.status();
+    if (!routed->has_value() || (*routed)->reversed_unrouted()) return 0;
+    const v1::RoutedClaim& r = **routed;
+    v1::PeerService::Stub* peer = h_.Peer(r.insured_region());
+    if (!peer) return absl::UnavailableError("no route to region " + r.insured_region());
+    v1::InsuredStatusRequest sreq;
+    sreq.set_claim_id(d.claim_id());
+    sreq.set_treatment_region(r.treatment_region());
+    v1::RouteStatusReply sreply;
+    auto octx = rpc::Outbound(h_.clock, today, h_.deadline());
+    grpc::Status st = peer->Status(octx.get(), sreq, &sreply);
+    if (!st.ok()) return absl::UnavailableError(st.error_message());
+    if (!sreply.known()) return 0;
+    if (auto s = h_.RecordFromStored(sreply.claim()); !s.ok()) return s;
+    const v1::StoredClaim& c = sreply.claim();
+    const int64_t amount = ClearingFen(c.result());
+    if (d.kind() == "cancel") return c.state() == v1::CANCELLED ? -amount : 0;
+    return c.state() == v1::SETTLED || c.state() == v1::CANCELLED ? amount : 0;
+  }
+
   static bool SameDispute(const v1::Dispute& a, const v1::Dispute& b) {
     return a.region() == b.region() && a.side() == b.side() && a.claim_id() == b.claim_id() &&
            a.kind() == b.kind();
@@ -1480,12 +1749,14 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     return events;
   }
 
-  // The SETTLE and CANCEL entries booked into `period`, as they are sent to the nodes.
+  // The SETTLE and CANCEL entries of the facts of `period`'s days, as they are sent to the
+  // nodes: reconciliation compares facts by the month of their day, wherever the hub booked
+  // them (a fact learnt after its month closed is booked into a later month and still agrees).
   absl::StatusOr<std::vector<v1::LedgerEntry>> MonthEntries(const core::Period& period) const {
     std::vector<v1::LedgerEntry> out;
     absl::Status scan =
         h_.ScanEntries([&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&& ev) {
-      if (ev && ev->kind != core::EventKind::kAdjust && ev->period == period) {
+      if (ev && ev->kind != core::EventKind::kAdjust && core::Period::Of(ev->day) == period) {
         out.push_back(std::move(e));
       }
       return absl::OkStatus();

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -185,10 +186,17 @@ struct RegionNode::Impl {
 
   // --- treatment side --------------------------------------------------------------
 
+  // A claim whose outcome the node does not know: a settlement (PENDING / IN_DOUBT) or a
+  // cancellation it was asked for (SETTLED with cancel_requested_on).
+  static bool InDoubt(const v1::TreatmentRecord& rec) {
+    return rec.state() == v1::PENDING || rec.state() == v1::IN_DOUBT ||
+           (rec.state() == v1::SETTLED && !rec.cancel_requested_on().empty());
+  }
+
   // The record and its in-doubt index entry change together.
   void PutTreatment(storage::Batch& batch, const v1::TreatmentRecord& rec) {
     batch.Put(storage::kTreatmentClaimsCf, rec.claim().id(), Bytes(rec));
-    if (rec.state() == v1::PENDING || rec.state() == v1::IN_DOUBT) {
+    if (InDoubt(rec)) {
       batch.Put(storage::kInDoubtCf, rec.claim().id(), "");
     } else {
       batch.Delete(storage::kInDoubtCf, rec.claim().id());
@@ -281,18 +289,104 @@ struct RegionNode::Impl {
     return rec;
   }
 
+  // What became of a cancellation the node carried out (CompleteCancel).
+  struct CancelOutcome {
+    v1::TreatmentRecord rec;                   // as it now stands
+    v1::Reason refused = v1::REASON_UNSPECIFIED;  // the insured region's refusal, if any
+    grpc::Status error;                        // not confirmed: still in doubt
+  };
+
+  // Carries out the cancellation a SETTLED record holds a request for (cancel_requested_on):
+  // through the hub to the insured region, where it is idempotent. Confirmed (or
+  // ALREADY_CANCELLED: an earlier attempt landed and its answer was lost): CANCELLED with its
+  // ledger entry. Refused on the merits: the request is dropped and the refusal returned.
+  // Not confirmed: the request stays and the node tries again (background, or the next call
+  // naming the id). Caller holds the claim's treatment lock.
+  absl::StatusOr<CancelOutcome> CompleteCancel(v1::TreatmentRecord rec, const core::Date& today) {
+    CancelOutcome out;
+    v1::RouteCancelRequest creq;
+    creq.set_claim_id(rec.claim().id());
+    creq.set_insured_region(rec.insured_region());
+    creq.set_person(rec.claim().person());
+    v1::RouteCancelReply creply;
+    auto cctx = rpc::Outbound(clock, today, deadline());
+    grpc::Status st = hub->RouteCancel(cctx.get(), creq, &creply);
+    if (!st.ok()) {
+      out.rec = std::move(rec);
+      out.error = st;
+      return out;
+    }
+    storage::Batch batch;
+    if (!creply.cancelled() && creply.reason() != v1::ALREADY_CANCELLED) {
+      std::cerr << "crossclear-node " << opt.region << ": cancel of claim " << rec.claim().id()
+                << " refused by the insured region: " << v1::Reason_Name(creply.reason())
+                << "\n";
+      rec.set_cancel_requested_on("");
+      PutTreatment(batch, rec);
+      if (auto s = Commit(std::move(batch)); !s.ok()) return s;
+      out.rec = std::move(rec);
+      out.refused = creply.reason();
+      return out;
+    }
+    rec.set_state(v1::CANCELLED);
+    rec.set_cancelled_on(creply.cancelled_on());
+    rec.set_cancel_requested_on("");
+    PutTreatment(batch, rec);
+    AppendLedger(batch, TreatmentEntry(v1::LedgerEntry::CANCEL, rec, creply.cancelled_on(),
+                                       -ClearingFen(rec.result())));
+    if (auto s = Commit(std::move(batch)); !s.ok()) return s;
+    out.rec = std::move(rec);
+    return out;
+  }
+
+  // Resolves whatever `rec` is in doubt about: its settlement, or the cancellation asked for.
+  // Returns the record as it now stands. Caller holds the claim's treatment lock.
+  absl::StatusOr<v1::TreatmentRecord> ResolveDoubt(v1::TreatmentRecord rec,
+                                                   const core::Date& today) {
+    if (rec.state() == v1::PENDING || rec.state() == v1::IN_DOUBT) {
+      return Resolve(std::move(rec), today);
+    }
+    if (rec.state() == v1::SETTLED && !rec.cancel_requested_on().empty()) {
+      auto done = CompleteCancel(std::move(rec), today);
+      if (!done.ok()) return done.status();
+      return std::move(done->rec);
+    }
+    return rec;
+  }
+
   void ResolveAllInDoubt() {
     std::vector<std::string> ids;
-    (void)store->Scan(storage::kInDoubtCf, "", [&](std::string_view key, std::string_view) {
-      ids.emplace_back(key);
-      return true;
-    });
+    absl::Status scan =
+        store->Scan(storage::kInDoubtCf, "", [&](std::string_view key, std::string_view) {
+          ids.emplace_back(key);
+          return true;
+        });
+    if (!scan.ok()) {
+      std::cerr << "crossclear-node " << opt.region
+                << ": cannot read the in-doubt index: " << scan.message() << "\n";
+      return;
+    }
     for (const auto& id : ids) {
       std::lock_guard<std::mutex> lock(treatment_locks.For(id));
       auto rec = Load<v1::TreatmentRecord>(*store, storage::kTreatmentClaimsCf, id);
-      if (!rec.ok() || !rec->has_value()) continue;
-      if ((*rec)->state() != v1::PENDING && (*rec)->state() != v1::IN_DOUBT) continue;
-      (void)Resolve(**rec, rpc::Clock::SystemToday());
+      if (!rec.ok()) {
+        std::cerr << "crossclear-node " << opt.region << ": claim " << id
+                  << " in doubt cannot be read: " << rec.status().message() << "\n";
+        continue;
+      }
+      if (!rec->has_value() || !InDoubt(**rec)) continue;
+      // In test-clock mode the day the cancel was asked for stands in for the system's (the
+      // parties take each call's day from its metadata).
+      core::Date today = rpc::Clock::SystemToday();
+      if (clock.test_clock() && !(*rec)->cancel_requested_on().empty()) {
+        auto day = core::Date::Parse((*rec)->cancel_requested_on());
+        if (day.ok()) today = *day;
+      }
+      auto resolved = ResolveDoubt(**rec, today);
+      if (!resolved.ok()) {
+        std::cerr << "crossclear-node " << opt.region << ": claim " << id
+                  << " in doubt not resolved: " << resolved.status().message() << "\n";
+      }
     }
   }
 
@@ -489,35 +583,32 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
         reply->set_reason(v1::UNKNOWN_CLAIM);
         return grpc::Status::OK;
     }
-    v1::RouteCancelRequest creq;
-    creq.set_claim_id(rec.claim().id());
-    creq.set_insured_region(rec.insured_region());
-    creq.set_person(rec.claim().person());
-    v1::RouteCancelReply creply;
-    auto cctx = rpc::Outbound(n_.clock, *today, n_.deadline());
-    grpc::Status st = n_.hub->RouteCancel(cctx.get(), creq, &creply);
-    if (!st.ok()) {
+    // The request is recorded before it is forwarded (one synced batch): from here on the
+    // cancellation is in doubt until confirmed, and the node completes it whatever happens to
+    // the answer (decisions.md 23).
+    if (rec.cancel_requested_on().empty()) {
+      rec.set_cancel_requested_on(today->ToString());
+      storage::Batch batch;
+      n_.PutTreatment(batch, rec);
+      if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+    }
+    auto done = n_.CompleteCancel(std::move(rec), *today);
+    if (!done.ok()) return protoconv::FromAbsl(done.status());
+    if (!done->error.ok()) {
+      const grpc::Status& st = done->error;
       return grpc::Status(st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
                               ? grpc::StatusCode::DEADLINE_EXCEEDED
                               : grpc::StatusCode::UNAVAILABLE,
-                          "cancel of " + rec.claim().id() +
-                              " not confirmed (retry with the same id): " + st.error_message());
+                          "cancel of " + req->mdtrt_id() +
+                              " is in doubt; the node completes it (query its status): " +
+                              st.error_message());
     }
-    // ALREADY_CANCELLED from the insured region while we hold it settled means an earlier
-    // cancel of ours landed but its answer was lost: it is cancelled.
-    if (!creply.cancelled() && creply.reason() != v1::ALREADY_CANCELLED) {
-      reply->set_reason(creply.reason());
+    if (done->refused != v1::REASON_UNSPECIFIED) {
+      reply->set_reason(done->refused);
       return grpc::Status::OK;
     }
-    rec.set_state(v1::CANCELLED);
-    rec.set_cancelled_on(creply.cancelled_on());
-    storage::Batch batch;
-    n_.PutTreatment(batch, rec);
-    n_.AppendLedger(batch, n_.TreatmentEntry(v1::LedgerEntry::CANCEL, rec, creply.cancelled_on(),
-                                             -ClearingFen(rec.result())));
-    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
     reply->set_cancelled(true);
-    reply->set_cancelled_on(creply.cancelled_on());
+    reply->set_cancelled_on(done->rec.cancelled_on());
     return grpc::Status::OK;
   }
 
@@ -537,14 +628,12 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
       return protoconv::ErrorStatus(core::Reason::kUnknownClaim, "mdtrt_id",
                                     "no claim " + req->mdtrt_id() + " of this institution");
     }
-    v1::TreatmentRecord rec = **loaded;
-    if (rec.state() == v1::PENDING || rec.state() == v1::IN_DOUBT) {
-      auto resolved = n_.Resolve(rec, *today);
-      if (!resolved.ok()) return protoconv::FromAbsl(resolved.status());
-      rec = *resolved;
-    }
+    auto resolved = n_.ResolveDoubt(**loaded, *today);
+    if (!resolved.ok()) return protoconv::FromAbsl(resolved.status());
+    const v1::TreatmentRecord& rec = *resolved;
     reply->set_mdtrt_id(rec.claim().id());
-    reply->set_state(rec.state() == v1::PENDING ? v1::IN_DOUBT : rec.state());
+    // A settlement or a cancellation still unconfirmed is IN_DOUBT (settled_on tells which).
+    reply->set_state(Impl::InDoubt(rec) ? v1::IN_DOUBT : rec.state());
     *reply->mutable_result() = rec.result();
     reply->set_settled_on(rec.settled_on());
     reply->set_cancelled_on(rec.cancelled_on());
@@ -704,6 +793,11 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
           if (rec.claim().institution() != institution) return true;
           core::NodeClaim c;
           c.id = rec.claim().id();
+          if (Impl::InDoubt(rec)) {  // its month is unknown until resolved (a cancel asked for)
+            c.state = core::StmtState::kInDoubt;
+            out.push_back(std::move(c));
+            return true;
+          }
           switch (rec.state()) {
             case v1::SETTLED:
               c.state = core::StmtState::kSettled;
@@ -798,6 +892,17 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
     if (loaded->has_value()) {
       rec = **loaded;
       bool same = SameClaim(rec.claim(), wire_claim);
+      if (same && rec.state() == v1::SETTLED && !rec.cancel_requested_on().empty()) {
+        // A cancellation of it is in doubt: what stands is known once that is complete.
+        auto resolved = n_.ResolveDoubt(rec, *today);
+        if (!resolved.ok()) return protoconv::FromAbsl(resolved.status());
+        rec = *resolved;
+        if (Impl::InDoubt(rec)) {
+          return Unavailable("claim " + claim.id +
+                             " has a cancellation in doubt that the node is completing; "
+                             "query its status");
+        }
+      }
       if (same && rec.state() == v1::SETTLED) {
         *reply->mutable_result() = rec.result();
         reply->set_setl_date(rec.settled_on());

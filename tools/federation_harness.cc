@@ -162,6 +162,17 @@ absl::Status Federation::KillNode(const std::string& region) {
   return absl::OkStatus();
 }
 
+absl::Status Federation::SignalNode(const std::string& region, int signal) {
+  auto it = nodes_.find(region);
+  if (it == nodes_.end() || it->second.pid <= 0) {
+    return absl::NotFoundError("no running node for region " + region);
+  }
+  if (::kill(it->second.pid, signal) != 0) {
+    return absl::InternalError("cannot signal the node of region " + region);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> Federation::WaitNodeExit(const std::string& region, int timeout_ms) {
   auto it = nodes_.find(region);
   if (it == nodes_.end() || it->second.pid <= 0) {

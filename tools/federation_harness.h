@@ -37,6 +37,8 @@ class Federation {
   absl::Status KillNode(const std::string& region);
   absl::Status StartNode(const std::string& region,
                          const std::vector<std::string>& extra_flags = {});
+  // Sends `signal` to a running node (SIGSTOP / SIGCONT: a node that stalls, then resumes).
+  absl::Status SignalNode(const std::string& region, int signal);
   // Waits for a node process to exit by itself (e.g. a fault-injection crash).
   absl::StatusOr<int> WaitNodeExit(const std::string& region, int timeout_ms);
 

@@ -396,8 +396,9 @@ int Resolve(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostre
   for (const v1::Dispute& d : reply.state().disputes()) open += d.resolved() ? 0 : 1;
   out << "resolved: claim " << req.claim_id() << " " << req.kind() << " (region " << req.region()
       << " as " << req.side() << "), adopting the "
-      << (req.adopt() == "party" ? "node's figure: the difference is carried into the next "
-                                   "open month as an adjustment"
+      << (req.adopt() == "party" ? "node's figure: the hub learnt the claim from its insured "
+                                   "region; what it did not yet count is booked into the next "
+                                   "open month"
                                  : "hub's figure: nothing moves")
       << "\nmonth " << period->ToString() << ": " << reply.state().status() << ", " << open
       << " open dispute(s)\n";
@@ -615,14 +616,18 @@ const std::vector<Spec>& Specs() {
        1,
        &Reconcile},
       {"resolve",
-       "resolve one dispute (adjustment into the next month, or the hub's figure)",
+       "resolve one dispute (the node's figure, learnt into the next month, or the hub's)",
        "usage: crossclear resolve PERIOD --region CODE --side treatment|insured --claim ID\n"
        "                          --kind settle|cancel --adopt party|hub [--note TEXT] "
        "[connection]\n"
        "\n"
-       "--adopt party: the node's figure is right; the difference is booked as an adjustment\n"
-       "into the next open month (the disputed month is never edited). --adopt hub: the hub's\n"
-       "figure stands. When no dispute is open the month is reconciled.\n",
+       "--adopt party: the node's figure is right. The hub asks the claim's insured region\n"
+       "(whose record is the fact), learns what it lacks, and books what it does not yet count\n"
+       "into the next open month, as a late settlement or cancellation or, for a residual\n"
+       "difference, an adjustment (the disputed month is never edited; a fact is counted once\n"
+       "however many parties dispute it). A figure the insured region's record contradicts is\n"
+       "refused. --adopt hub: the hub's figure stands. When no dispute is open the month is\n"
+       "reconciled.\n",
        {"region", "side", "claim", "kind", "adopt", "note"},
        {},
        1,

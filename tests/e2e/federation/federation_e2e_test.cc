@@ -1,11 +1,14 @@
 // End-to-end tests of the federation: real hub and node processes over mutual TLS on
 // loopback, each with its own RocksDB, started by the same harness the runner uses.
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -127,6 +130,32 @@ int64_t PairObligation(const v1::MonthReply& m, const std::string& insured,
   return 0;
 }
 
+// A one-line inpatient claim as a treatment node resolves it (1.00 yuan of XA10BAA001 at a
+// level-3 institution), for calls made directly as a node or as the hub.
+v1::ResolvedClaim TinyResolvedClaim(const std::string& id, const std::string& person,
+                                    const std::string& institution, const std::string& region) {
+  v1::ResolvedClaim rc;
+  rc.mutable_claim()->set_id(id);
+  rc.mutable_claim()->set_person(person);
+  rc.mutable_claim()->set_institution(institution);
+  rc.mutable_claim()->set_setting(v1::INPATIENT);
+  rc.mutable_claim()->set_date("2026-03-10");
+  auto* line = rc.mutable_claim()->add_lines();
+  line->set_item("XA10BAA001");
+  line->set_qty_milli(1000);
+  line->set_price_fen(100);
+  line->set_chronic(true);
+  auto* rl = rc.add_lines();
+  *rl->mutable_line() = *line;
+  rl->set_amount_fen(100);
+  rc.mutable_institution()->set_code(institution);
+  rc.mutable_institution()->set_region(region);
+  rc.mutable_institution()->set_level(3);
+  rc.mutable_institution()->add_networked(v1::INPATIENT);
+  rc.set_catalog_version("2026A");
+  return rc;
+}
+
 TEST(FederationE2E, Settle_ThroughHubToInsuredRegion_RecordedOnceEverywhere) {
   auto fed = StartFederation();
   ASSERT_TRUE(fed);
@@ -212,25 +241,7 @@ TEST(FederationE2E, InDoubtNeverSeenByInsuredRegion_ReversedAndLateOriginalRefus
   // The original arriving late at Beijing (as the hub would send it) is refused.
   auto peer = v1::PeerService::NewStub(fed->ChannelAs("hub", fed->NodeAddress(kBeijing)));
   v1::DecideRequest late;
-  v1::ResolvedClaim* rc = late.mutable_claim();
-  rc->mutable_claim()->set_id("E2E-REV");
-  rc->mutable_claim()->set_person("BJ-RET-01");
-  rc->mutable_claim()->set_institution(kHospital);
-  rc->mutable_claim()->set_setting(v1::INPATIENT);
-  rc->mutable_claim()->set_date("2026-03-10");
-  auto* line = rc->mutable_claim()->add_lines();
-  line->set_item("XA10BAA001");
-  line->set_qty_milli(1000);
-  line->set_price_fen(100);
-  line->set_chronic(true);
-  auto* rl = rc->add_lines();
-  *rl->mutable_line() = *line;
-  rl->set_amount_fen(100);
-  rc->mutable_institution()->set_code(kHospital);
-  rc->mutable_institution()->set_region(kHaikou);
-  rc->mutable_institution()->set_level(3);
-  rc->mutable_institution()->add_networked(v1::INPATIENT);
-  rc->set_catalog_version("2026A");
+  *late.mutable_claim() = TinyResolvedClaim("E2E-REV", "BJ-RET-01", kHospital, kHaikou);
   late.set_mode(v1::SETTLE);
   late.set_setl_date("2026-03-10");
   late.set_treatment_region(kHaikou);
@@ -526,7 +537,7 @@ TEST(FederationE2E, BadDataFile_NodeRefusesNamingFileAndField) {
 // March names that claim as Beijing's dispute and holds the month; resolving it books an
 // adjustment into April, and the hub's March + April equal Beijing's own March again. A late
 // status query that teaches the hub the settlement does not count it a second time.
-TEST(FederationE2E, Reconcile_LostReply_NamedDispute_AdjustedNextMonth_TotalsBalance) {
+TEST(FederationE2E, Reconcile_LostReply_NamedDispute_LearntIntoNextMonth_TotalsBalance) {
   auto fed = StartFederation();  // Haikou's resolver does not run during the test
   ASSERT_TRUE(fed);
   auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
@@ -579,7 +590,8 @@ TEST(FederationE2E, Reconcile_LostReply_NamedDispute_AdjustedNextMonth_TotalsBal
   ASSERT_TRUE(detail.has_value());
   EXPECT_EQ(detail->reason(), v1::WRONG_MONTH_STATE);
 
-  // Resolved with Beijing's figure: an adjustment in April, March itself unchanged.
+  // Resolved with Beijing's figure: the hub learns the settlement from Beijing and books it
+  // into April (March is closed); March itself unchanged, nothing left to adjust.
   auto stub = v1::ClearingService::NewStub(fed->OperatorChannel());
   v1::ResolveDisputeRequest resolve;
   resolve.set_period("2026-03");
@@ -595,9 +607,7 @@ TEST(FederationE2E, Reconcile_LostReply_NamedDispute_AdjustedNextMonth_TotalsBal
   EXPECT_EQ(resolved.state().status(), "reconciled");
   EXPECT_EQ(PairObligation(resolved, kBeijing, kHaikou), ok_fen);
   v1::MonthReply april = MonthStep(*fed, "get", "2026-04", "2026-04-03");
-  ASSERT_EQ(april.adjustments_size(), 1);
-  EXPECT_EQ(april.adjustments(0).claim_id(), "E2E-LOST");
-  EXPECT_EQ(april.adjustments(0).clearing_fen(), lost_fen);
+  EXPECT_EQ(april.adjustments_size(), 0);
   EXPECT_EQ(PairObligation(april, kBeijing, kHaikou), lost_fen);
 
   // Beijing's own March (as it reports it to the hub) equals the hub's March + April.
@@ -648,6 +658,263 @@ TEST(FederationE2E, Reconcile_LostReply_NamedDispute_AdjustedNextMonth_TotalsBal
   auto twice_detail = protoconv::DetailOf(twice);
   ASSERT_TRUE(twice_detail.has_value()) << twice.error_message();
   EXPECT_EQ(twice_detail->reason(), v1::ALREADY_PAID);
+}
+
+
+// ---- issue 8: money never multiplied, lost or taken by the wrong party ----------------------
+
+v1::StatusReply QueryStatus(v1::HospitalService::Stub& hospital, const std::string& id,
+                            const std::string& day, const std::string& institution = kHospital) {
+  v1::StatusRequest req;
+  req.set_mdtrt_id(id);
+  req.set_fixmedins_code(institution);
+  v1::StatusReply reply;
+  auto ctx = Ctx(day);
+  grpc::Status st = hospital.QueryStatus(ctx.get(), req, &reply);
+  EXPECT_TRUE(st.ok()) << id << ": " << st.error_message();
+  return reply;
+}
+
+// Settles `id` on `day` while Beijing's node dies after committing it, before replying: the
+// insured region holds the settlement, the hub and Haikou do not know it.
+void SettleAndLoseTheReply(Federation& fed, v1::HospitalService::Stub& hospital,
+                           const std::string& id, const std::string& day) {
+  ASSERT_OK(fed.KillNode(kBeijing));
+  ASSERT_OK(fed.StartNode(kBeijing, {"--test-crash-after-decide", id}));
+  v1::SettleRequest req = InpatientClaim(id);
+  req.mutable_claim()->set_date(day);
+  v1::SettleReply reply;
+  auto ctx = Ctx(day);
+  EXPECT_FALSE(hospital.Settle(ctx.get(), req, &reply).ok());
+  auto exit_code = fed.WaitNodeExit(kBeijing, 10000);
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  ASSERT_OK(fed.StartNode(kBeijing));
+}
+
+// Hole 1: a claim settled on 03-31 whose reply is lost, March closed on 04-01, the hub taught
+// on 04-02 (booked into April): March's reconciliation compares it by its day and agrees. A
+// second such claim the hub learns only when its dispute is resolved: each party that reports
+// it, with either adoption, leaves it counted once.
+TEST(FederationE2E, LostReplyAcrossMonthEnd_CountedOnceWhateverReportsIt) {
+  auto fed = StartFederation();  // the resolvers do not run during the test
+  ASSERT_TRUE(fed);
+  auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  SettleAndLoseTheReply(*fed, *hospital, "E2E-EDGE-A", "2026-03-31");
+  SettleAndLoseTheReply(*fed, *hospital, "E2E-EDGE-B", "2026-03-31");
+  EXPECT_EQ(MonthStep(*fed, "close", "2026-03", "2026-04-01").state().status(), "closed");
+
+  v1::StatusReply a = QueryStatus(*hospital, "E2E-EDGE-A", "2026-04-02");
+  ASSERT_EQ(a.state(), v1::SETTLED);
+  EXPECT_EQ(a.settled_on(), "2026-03-31");
+  const int64_t a_fen = FundFen(a.result());
+  ASSERT_GT(a_fen, 0);
+  EXPECT_EQ(PairObligation(MonthStep(*fed, "get", "2026-04", "2026-04-02"), kBeijing, kHaikou),
+            a_fen)
+      << "learnt after March closed: booked into April";
+
+  v1::MonthReply disputed = MonthStep(*fed, "reconcile", "2026-03", "2026-04-03");
+  ASSERT_EQ(disputed.state().status(), "disputed");
+  std::vector<std::string> disputed_ids;
+  for (const v1::Dispute& d : disputed.state().disputes()) disputed_ids.push_back(d.claim_id());
+  EXPECT_EQ(disputed_ids, std::vector<std::string>{"E2E-EDGE-B"})
+      << "A is the same fact at every party (compared in the month of its day); only Beijing "
+         "holds B";
+  const v1::Dispute& b = disputed.state().disputes(0);
+  EXPECT_EQ(b.region(), kBeijing);
+  ASSERT_TRUE(b.has_party_fen());
+  const int64_t b_fen = b.party_fen();
+
+  // Adopting Beijing's figure: the hub asks the insured region, learns the settlement and
+  // books it into the first open month; nothing is left to adjust.
+  auto stub = v1::ClearingService::NewStub(fed->OperatorChannel());
+  auto resolve = [&](const v1::Dispute& d, const std::string& adopt, const std::string& day) {
+    v1::ResolveDisputeRequest req;
+    req.set_period("2026-03");
+    req.set_region(d.region());
+    req.set_side(d.side());
+    req.set_claim_id(d.claim_id());
+    req.set_kind(d.kind());
+    req.set_adopt(adopt);
+    v1::MonthReply reply;
+    auto ctx = Ctx(day);
+    grpc::Status st = stub->ResolveDispute(ctx.get(), req, &reply);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return reply;
+  };
+  v1::MonthReply resolved = resolve(b, "party", "2026-04-03");
+  EXPECT_EQ(resolved.state().status(), "reconciled");
+  v1::MonthReply april = MonthStep(*fed, "get", "2026-04", "2026-04-03");
+  EXPECT_EQ(april.adjustments_size(), 0)
+      << "the hub learnt B itself from the insured region: a settlement, not an adjustment";
+  EXPECT_EQ(PairObligation(april, kBeijing, kHaikou), a_fen + b_fen);
+
+  // Haikou learns B; the hub counts nothing again; March agrees when run again.
+  EXPECT_EQ(QueryStatus(*hospital, "E2E-EDGE-B", "2026-04-04").state(), v1::SETTLED);
+  v1::MonthReply again = MonthStep(*fed, "reconcile", "2026-03", "2026-04-04");
+  EXPECT_EQ(again.state().status(), "reconciled");
+  EXPECT_EQ(PairObligation(again, kBeijing, kHaikou), 0);
+  EXPECT_EQ(PairObligation(MonthStep(*fed, "get", "2026-04", "2026-04-04"), kBeijing, kHaikou),
+            a_fen + b_fen)
+      << "each fact once, over March and April together";
+  // April, closed and reconciled, agrees too: its facts are those of its days.
+  EXPECT_EQ(MonthStep(*fed, "close", "2026-04", "2026-05-01").state().status(), "closed");
+  EXPECT_EQ(MonthStep(*fed, "reconcile", "2026-04", "2026-05-01").state().status(), "reconciled");
+}
+
+// Hole 2: one claim id from two institutions in two treatment regions, for patients insured in
+// two regions: the second is refused DUPLICATE_CLAIM at the hub and never reaches Shanghai.
+TEST(FederationE2E, SameClaimIdFromAnotherRegion_RefusedBeforeForwarding) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  auto haikou = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleReply first;
+  auto ctx = Ctx();
+  ASSERT_TRUE(haikou->Settle(ctx.get(), InpatientClaim("E2E-DUP"), &first).ok());
+  ASSERT_TRUE(first.result().settled());
+
+  // Beijing's hospital, the same id, a Shanghai patient (long-term resident in Beijing).
+  auto beijing = v1::HospitalService::NewStub(fed->HospitalChannel("H11010100001", kBeijing));
+  v1::SettleRequest other = InpatientClaim("E2E-DUP");
+  other.mutable_claim()->set_psn_no("SH-EMP-04");
+  other.mutable_claim()->set_fixmedins_code("H11010100001");
+  v1::SettleReply second;
+  auto sctx = Ctx();
+  grpc::Status st = beijing->Settle(sctx.get(), other, &second);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_FALSE(second.result().settled());
+  EXPECT_EQ(second.result().reason(), v1::DUPLICATE_CLAIM);
+  // Shanghai never saw it, and nothing is owed between Shanghai and Beijing.
+  auto shanghai = v1::PeerService::NewStub(fed->ChannelAs("hub", fed->NodeAddress("310000")));
+  v1::InsuredStatusRequest q;
+  q.set_claim_id("E2E-DUP");
+  q.set_treatment_region(kBeijing);
+  v1::RouteStatusReply known;
+  auto qctx = Ctx();
+  ASSERT_TRUE(shanghai->Status(qctx.get(), q, &known).ok());
+  EXPECT_FALSE(known.known());
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", "310000", kBeijing), 0);
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", kBeijing, kHaikou), FundFen(first.result()));
+  // The first claim's retry is still a replay.
+  v1::SettleReply replay;
+  auto rctx = Ctx();
+  ASSERT_TRUE(haikou->Settle(rctx.get(), InpatientClaim("E2E-DUP"), &replay).ok());
+  EXPECT_TRUE(replay.replayed());
+}
+
+// Hole 4: the hub authorizes a claim by its own institution directory, not by the request.
+TEST(FederationE2E, RegionSubmittingAnotherRegionsOrAnInventedInstitution_Refused) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  auto hub = v1::HubService::NewStub(fed->ChannelAs("region-110000", fed->HubAddress()));
+  // Haikou's hospital, described as Beijing's; then an institution no region published.
+  for (const std::string institution : {std::string(kHospital), std::string("H11019999999")}) {
+    SCOPED_TRACE(institution);
+    v1::RouteSettleRequest req;
+    req.set_mode(v1::SETTLE);
+    *req.mutable_claim() = TinyResolvedClaim("E2E-AS-" + institution, "SH-EMP-04", institution,
+                                             kBeijing);
+    v1::RouteSettleReply reply;
+    auto ctx = Ctx();
+    grpc::Status st = hub->RouteSettle(ctx.get(), req, &reply);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+    EXPECT_NE(st.error_message().find(institution), std::string::npos) << st.error_message();
+  }
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", "310000", kBeijing), 0);
+  // Its own institution, honestly described, settles.
+  v1::RouteSettleRequest own;
+  own.set_mode(v1::SETTLE);
+  *own.mutable_claim() = TinyResolvedClaim("E2E-AS-OWN", "SH-EMP-04", "H11010100001", kBeijing);
+  v1::RouteSettleReply reply;
+  auto ctx = Ctx();
+  ASSERT_TRUE(hub->RouteSettle(ctx.get(), own, &reply).ok());
+  EXPECT_TRUE(reply.result().settled()) << v1::Reason_Name(reply.result().reason());
+}
+
+// Hole 5: a reversal (冲正) of an id the hub never routed burns it for the reversing region's
+// own late original only; another region's claim under that id settles.
+TEST(FederationE2E, ReversalOfAnIdNeverRouted_BurnsItForThatRegionOnly) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  auto reverse = [&](const std::string& as, const std::string& id) {
+    auto hub = v1::HubService::NewStub(fed->ChannelAs(as, fed->HubAddress()));
+    v1::RouteCancelRequest req;
+    req.set_claim_id(id);
+    req.set_reversal(true);
+    req.set_person("BJ-RET-01");
+    req.set_insured_region(kBeijing);
+    v1::RouteCancelReply reply;
+    auto ctx = Ctx();
+    grpc::Status st = hub->RouteCancel(ctx.get(), req, &reply);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    EXPECT_TRUE(reply.tombstoned());
+  };
+  reverse("region-110000", "E2E-NOT-YOURS");
+  auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleReply settled;
+  auto ctx = Ctx();
+  ASSERT_TRUE(hospital->Settle(ctx.get(), InpatientClaim("E2E-NOT-YOURS"), &settled).ok());
+  EXPECT_TRUE(settled.result().settled()) << v1::Reason_Name(settled.result().reason());
+  // Now it is Haikou's claim: Beijing may neither reverse nor cancel it.
+  auto hub = v1::HubService::NewStub(fed->ChannelAs("region-110000", fed->HubAddress()));
+  v1::RouteCancelRequest cancel;
+  cancel.set_claim_id("E2E-NOT-YOURS");
+  cancel.set_reversal(true);
+  v1::RouteCancelReply creply;
+  auto cctx = Ctx();
+  EXPECT_EQ(hub->RouteCancel(cctx.get(), cancel, &creply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", kBeijing, kHaikou), FundFen(settled.result()));
+  // Haikou reversing an id of its own before its original arrives: the late original is
+  // refused, as a reversal promises.
+  reverse("region-460100", "E2E-LATE");
+  v1::SettleReply late;
+  auto lctx = Ctx();
+  ASSERT_TRUE(hospital->Settle(lctx.get(), InpatientClaim("E2E-LATE"), &late).ok());
+  EXPECT_EQ(late.result().reason(), v1::DUPLICATE_CLAIM);
+}
+
+// Hole 12: the insured node stalls, the hospital cancels, the treatment node is killed with the
+// cancel in flight, the insured node resumes and cancels: the restarted treatment node learns
+// it (the cancel was in doubt, not forgotten), and the three ledgers agree.
+TEST(FederationE2E, CancelAnswerLost_TreatmentNodeCompletesIt_LedgersAgree) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleReply settled;
+  auto ctx = Ctx("2026-03-10");
+  ASSERT_TRUE(hospital->Settle(ctx.get(), InpatientClaim("E2E-CXL"), &settled).ok());
+  ASSERT_TRUE(settled.result().settled());
+
+  ASSERT_OK(fed->SignalNode(kBeijing, SIGSTOP));
+  std::thread cancel([&] {
+    v1::CancelRequest req;
+    req.set_mdtrt_id("E2E-CXL");
+    req.set_fixmedins_code(kHospital);
+    v1::CancelReply reply;
+    auto cctx = Ctx("2026-03-12", /*wait_for_ready=*/false);
+    EXPECT_FALSE(hospital->Cancel(cctx.get(), req, &reply).ok()) << "its node is killed";
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_OK(fed->KillNode(kHaikou));
+  ASSERT_OK(fed->SignalNode(kBeijing, SIGCONT));
+  cancel.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // Beijing answers the hub
+  ASSERT_OK(fed->StartNode(kHaikou));
+
+  auto again = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::StatusReply status = QueryStatus(*again, "E2E-CXL", "2026-03-13");
+  EXPECT_EQ(status.state(), v1::CANCELLED);
+  EXPECT_EQ(status.cancelled_on(), "2026-03-12");
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", kBeijing, kHaikou), 0);
+  // A resend of the settlement is not answered "settled".
+  v1::SettleReply resend;
+  auto rctx = Ctx("2026-03-13");
+  ASSERT_TRUE(again->Settle(rctx.get(), InpatientClaim("E2E-CXL"), &resend).ok());
+  EXPECT_FALSE(resend.result().settled());
+  // The hub's month and both nodes' agree.
+  EXPECT_EQ(MonthStep(*fed, "close", "2026-03", "2026-04-01").state().status(), "closed");
+  EXPECT_EQ(MonthStep(*fed, "reconcile", "2026-03", "2026-04-01").state().status(),
+            "reconciled");
 }
 
 }  // namespace

@@ -440,6 +440,24 @@ TEST(Reconcile, SameEventsOnBothSides_Agreement) {
   }
 }
 
+// A fact the hub learnt after its month closed is booked into a later month; reconciliation
+// compares facts by the month of their day, so March agrees and April does not see it twice.
+TEST(Reconcile, LateBookedFact_ComparedInTheMonthOfItsDay) {
+  MonthEvent late =
+      Settle("L", "110000", "460100", "2026-03-31", {Fig(kIn, "100.00", "80.00", "0.00", "20.00")});
+  late.period = Period{2026, 4};  // closed March: the hub booked it into April
+  const std::vector<MonthEvent> hub = {late};
+  const std::vector<MonthEvent> party = {
+      Settle("L", "110000", "460100", "2026-03-31", {Fig(kIn, "100.00", "80.00", "0.00", "20.00")})};
+  for (Side side : {Side::kTreatment, Side::kInsured}) {
+    const std::string region = side == Side::kInsured ? "110000" : "460100";
+    EXPECT_TRUE(Reconcile(kMarch, region, side, hub, party).empty());
+    EXPECT_TRUE(Reconcile(Period{2026, 4}, region, side, hub, party).empty());
+    EXPECT_EQ(Reconcile(kMarch, region, side, hub, {}),
+              (std::vector<Difference>{{"L", EventKind::kSettle, Yuan("80.00"), std::nullopt}}));
+  }
+}
+
 TEST(Reconcile, PresentAtTheHubOnly) {
   const std::vector<MonthEvent> hub = HubMarch();
   std::vector<MonthEvent> party = Filtered(hub, "460100", Side::kTreatment);  // A, B, cancel A, P
