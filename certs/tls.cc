@@ -230,8 +230,12 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, const Clie
   // A peer that restarts must be reachable again within a call's deadline: keep the
   // reconnect backoff short (gRPC's default grows to two minutes).
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Despite its name, gRPC 1.51 takes this as the least time a connection attempt (TCP, TLS
+  // handshake, HTTP/2 settings) is given (subchannel.cc, ParseArgsForBackoffValues). At 100 ms
+  // a loaded machine timed attempts out ("connection attempt timed out before receiving
+  // SETTINGS frame") and calls failed UNAVAILABLE; a dead peer is refused at once anyway.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5000);
   return grpc::CreateCustomChannel(target, grpc::experimental::TlsCredentials(options), args);
 }
 
