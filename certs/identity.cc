@@ -6,6 +6,7 @@
 #include <grpc/grpc_security_constants.h>
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -116,35 +117,52 @@ absl::StatusOr<Identity> ParseSpiffeId(std::string_view uri) {
   return id;
 }
 
-absl::StatusOr<Identity> PeerIdentity(const grpc::AuthContext& ctx) {
-  if (!ctx.IsPeerAuthenticated()) {
-    return absl::UnauthenticatedError("the caller presented no verified certificate");
-  }
+absl::StatusOr<Identity> IdentityFromSans(const std::vector<std::string_view>& uri_sans,
+                                          const std::vector<std::string_view>& all_sans) {
   // Every spiffe:// value counts (in any letter case), so that a certificate naming two
   // identities is refused rather than read as whichever comes first.
-  std::vector<std::string> ids;
-  for (const char* property : {GRPC_X509_SAN_PROPERTY_NAME, GRPC_PEER_SPIFFE_ID_PROPERTY_NAME}) {
-    for (const grpc::string_ref& value : ctx.FindPropertyValues(property)) {
-      std::string text(value.data(), value.size());
-      if (StartsWithSchemeIgnoringCase(text) &&
-          std::find(ids.begin(), ids.end(), text) == ids.end()) {
-        ids.push_back(std::move(text));
-      }
+  std::vector<std::string_view> ids;
+  std::copy_if(uri_sans.begin(), uri_sans.end(), std::back_inserter(ids),
+               StartsWithSchemeIgnoringCase);
+  // A spiffe:// value listed more often among all SANs than among the URI SANs sits in a SAN of
+  // another kind (a DNS name or an e-mail address the CA may have checked far less carefully):
+  // the certificate is refused whole, even when its URI SAN is good.
+  for (std::string_view value : all_sans) {
+    if (StartsWithSchemeIgnoringCase(value) && std::count(all_sans.begin(), all_sans.end(), value) >
+                                                   std::count(ids.begin(), ids.end(), value)) {
+      return absl::UnauthenticatedError(
+          "the certificate carries '" + std::string(value) +
+          "' in a SAN that is not a URI (DNS or e-mail); an identity may only be a URI SAN");
     }
   }
   if (ids.empty()) {
-    return absl::UnauthenticatedError("the caller's certificate carries no spiffe:// URI SAN");
+    return absl::UnauthenticatedError("the certificate carries no spiffe:// URI SAN");
   }
   if (ids.size() > 1) {
     std::string listed;
-    for (const std::string& id : ids) listed += (listed.empty() ? "" : ", ") + id;
-    return absl::UnauthenticatedError("the caller's certificate carries " +
-                                      std::to_string(ids.size()) + " spiffe:// URI SANs (" +
-                                      listed + "); exactly one is required");
+    for (std::string_view id : ids) listed += (listed.empty() ? "" : ", ") + std::string(id);
+    return absl::UnauthenticatedError("the certificate carries " + std::to_string(ids.size()) +
+                                      " spiffe:// URI SANs (" + listed +
+                                      "); exactly one is required");
   }
   absl::StatusOr<Identity> id = ParseSpiffeId(ids[0]);
   if (!id.ok()) return absl::UnauthenticatedError(id.status().message());
   return id;
+}
+
+absl::StatusOr<Identity> PeerIdentity(const grpc::AuthContext& ctx) {
+  if (!ctx.IsPeerAuthenticated()) {
+    return absl::UnauthenticatedError("the caller presented no verified certificate");
+  }
+  const std::vector<grpc::string_ref> uris = ctx.FindPropertyValues(GRPC_PEER_URI_PROPERTY_NAME);
+  const std::vector<grpc::string_ref> sans = ctx.FindPropertyValues(GRPC_X509_SAN_PROPERTY_NAME);
+  const auto view = [](const grpc::string_ref& ref) {
+    return std::string_view(ref.data(), ref.size());
+  };
+  std::vector<std::string_view> uri_views, san_views;
+  std::transform(uris.begin(), uris.end(), std::back_inserter(uri_views), view);
+  std::transform(sans.begin(), sans.end(), std::back_inserter(san_views), view);
+  return IdentityFromSans(uri_views, san_views);
 }
 
 grpc::Status Denied(const Identity& who, std::string_view action) {

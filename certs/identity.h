@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
@@ -51,11 +52,20 @@ struct Identity {
 // code on a role that takes none, an extra or empty path segment, a query or fragment.
 absl::StatusOr<Identity> ParseSpiffeId(std::string_view uri);
 
-// The caller's identity from its certificate: the single spiffe:// URI among the auth context's
-// "x509_subject_alternative_name" values (every SAN of the peer's leaf certificate) and
-// "peer_spiffe_id" (set by gRPC when the certificate has exactly one URI SAN, a spiffe one).
-// UNAUTHENTICATED when the peer is not authenticated (plaintext), carries no spiffe:// URI or
-// several, or carries one that ParseSpiffeId rejects.
+// The identity a verified certificate carries, from its subject alternative names as gRPC
+// reports them: `uri_sans` are its URI SANs, `all_sans` every SAN of any kind (URI, DNS, e-mail,
+// IP), the URIs included. The identity is read only from a URI SAN: there must be exactly one
+// spiffe:// URI SAN, ParseSpiffeId must accept it, and no SAN of another kind may hold a
+// spiffe:// value (in any letter case), even one equal to the URI. Anything else is
+// UNAUTHENTICATED naming what is wrong. Servers (PeerIdentity) and clients (MakeChannel's check of
+// the server) both decide with this.
+absl::StatusOr<Identity> IdentityFromSans(const std::vector<std::string_view>& uri_sans,
+                                          const std::vector<std::string_view>& all_sans);
+
+// The caller's identity from its certificate: IdentityFromSans over the auth context's
+// "peer_uri" values (gRPC 1.51 lists each URI SAN of the peer's leaf there) and its
+// "x509_subject_alternative_name" values (every SAN: URI, DNS, e-mail, IP).
+// UNAUTHENTICATED when the peer is not authenticated (plaintext) or IdentityFromSans refuses.
 // Trustworthy only on a server whose credentials verify client certificates, as
 // certs::ServerCredentials does: gRPC reports the SANs of whatever certificate it accepted.
 absl::StatusOr<Identity> PeerIdentity(const grpc::AuthContext& ctx);

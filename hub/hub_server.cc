@@ -1792,7 +1792,8 @@ absl::StatusOr<std::unique_ptr<HubServer>> HubServer::Create(const HubOptions& o
   auto creds = certs::ChannelCredentials(certs::ForRole(options.pki_dir, "hub"));
   if (!creds.ok()) return creds.status();
   for (const auto& [region, address] : options.routes) {
-    impl->peers[region] = v1::PeerService::NewStub(certs::MakeChannel(address, *creds));
+    impl->peers[region] = v1::PeerService::NewStub(
+        certs::MakeChannel(address, *creds, certs::Identity{certs::Role::kRegion, region}));
   }
   return std::unique_ptr<HubServer>(new HubServer(std::move(impl)));
 }

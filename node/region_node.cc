@@ -1426,7 +1426,8 @@ absl::StatusOr<std::unique_ptr<RegionNode>> RegionNode::Create(const NodeOptions
   impl->data = std::make_shared<const LoadedRegion>(std::move(*loaded));
   auto creds = certs::ChannelCredentials(certs::ForRole(options.pki_dir, "region-" + options.region));
   if (!creds.ok()) return creds.status();
-  impl->hub = v1::HubService::NewStub(certs::MakeChannel(options.hub_address, *creds));
+  impl->hub = v1::HubService::NewStub(
+      certs::MakeChannel(options.hub_address, *creds, certs::Identity{certs::Role::kHub, ""}));
   return std::unique_ptr<RegionNode>(new RegionNode(std::move(impl)));
 }
 

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -276,9 +277,16 @@ std::shared_ptr<grpc::Channel> Federation::ChannelAs(const std::string& name,
   std::string key = name + "@" + target;
   auto it = channels_.find(key);
   if (it != channels_.end()) return it->second;
+  // We started whatever serves at `target`: the channel expects that party's certificate.
+  std::optional<certs::Identity> server;
+  if (target == HubAddress()) server = certs::Identity{certs::Role::kHub, ""};
+  for (const auto& [region, node] : nodes_) {
+    if (target == NodeAddress(region)) server = certs::Identity{certs::Role::kRegion, region};
+  }
+  if (!server) return nullptr;
   auto creds = certs::ChannelCredentials(certs::ForRole(pki_dir_, name));
   if (!creds.ok()) return nullptr;
-  auto channel = certs::MakeChannel(target, *creds);
+  auto channel = certs::MakeChannel(target, *creds, *server);
   channels_[key] = channel;
   return channel;
 }

@@ -48,7 +48,8 @@ class Federation {
   std::shared_ptr<grpc::Channel> RegionChannel(const std::string& region);  // the office
   std::shared_ptr<grpc::Channel> OperatorChannel();                         // to the hub
   std::shared_ptr<grpc::Channel> AuditorChannel();                          // to the hub
-  // A channel to `target` presenting certificate files <pki>/<name>.pem/.key.
+  // A channel to `target` presenting certificate files <pki>/<name>.pem/.key, talking only to
+  // the party this federation runs there (the hub or a region's node); null for another target.
   std::shared_ptr<grpc::Channel> ChannelAs(const std::string& name, const std::string& target);
 
   std::string NodeAddress(const std::string& region) const;

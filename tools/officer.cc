@@ -826,7 +826,7 @@ int RunOfficerCli(std::string_view command, const std::vector<std::string_view>&
         << ": " << creds.status().message() << "\n";
     return kExitUnavailable;
   }
-  hub.channel = certs::MakeChannel(*address, *creds);
+  hub.channel = certs::MakeChannel(*address, *creds, certs::Identity{certs::Role::kHub, ""});
   return Run(*spec, *p, hub, out, err);
 }
 

@@ -125,77 +125,129 @@ class FakeAuthContext : public grpc::AuthContext {
     return true;
   }
 
-  FakeAuthContext& San(const std::string& value) {
-    AddProperty(GRPC_X509_SAN_PROPERTY_NAME, value);
-    return *this;
+  // A SAN as gRPC 1.51 reports it: in the list of every SAN and under its kind's property
+  // (mtls_test pins this on real certificates).
+  FakeAuthContext& Uri(const std::string& value) { return San(GRPC_PEER_URI_PROPERTY_NAME, value); }
+  FakeAuthContext& Dns(const std::string& value) { return San(GRPC_PEER_DNS_PROPERTY_NAME, value); }
+  FakeAuthContext& Email(const std::string& value) {
+    return San(GRPC_PEER_EMAIL_PROPERTY_NAME, value);
   }
+  FakeAuthContext& Ip(const std::string& value) { return San(GRPC_PEER_IP_PROPERTY_NAME, value); }
 
  private:
   struct EmptyIterator : grpc::AuthPropertyIterator {};
+
+  FakeAuthContext& San(const std::string& kind, const std::string& value) {
+    AddProperty(GRPC_X509_SAN_PROPERTY_NAME, value);
+    AddProperty(kind, value);
+    return *this;
+  }
 
   bool authenticated_;
   std::string identity_name_ = GRPC_X509_SAN_PROPERTY_NAME;
   std::vector<std::pair<std::string, std::string>> properties_;
 };
 
-TEST(PeerIdentity, OneSpiffeSanAmongDnsAndIp_IsTheIdentity) {
+TEST(PeerIdentity, OneSpiffeUriAmongDnsAndIp_IsTheIdentity) {
   FakeAuthContext ctx(true);
-  ctx.San("localhost").San("spiffe://crossclear/region/110000").San("127.0.0.1");
+  ctx.Dns("localhost").Uri("spiffe://crossclear/region/110000").Ip("127.0.0.1");
   absl::StatusOr<Identity> id = PeerIdentity(ctx);
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(id->ToString(), "region/110000");
 }
 
-TEST(PeerIdentity, PeerSpiffeIdAlone_IsTheIdentity) {
+TEST(PeerIdentity, OtherUrisBesideTheSpiffeUri_AreIgnored) {
   FakeAuthContext ctx(true);
-  ctx.AddProperty(GRPC_PEER_SPIFFE_ID_PROPERTY_NAME, "spiffe://crossclear/auditor");
+  ctx.Uri("https://example.org/h1").Uri("spiffe://crossclear/institution/H1").Email("a@b.cn");
   absl::StatusOr<Identity> id = PeerIdentity(ctx);
   ASSERT_TRUE(id.ok()) << id.status();
-  EXPECT_EQ(id->role, Role::kAuditor);
+  EXPECT_EQ(id->ToString(), "institution/H1");
 }
 
-TEST(PeerIdentity, SameIdInSanAndPeerSpiffeId_CountsOnce) {
+// gRPC's peer_spiffe_id is not read: the URI SANs say all it could.
+TEST(PeerIdentity, PeerSpiffeIdWithoutUriSan_IsUnauthenticated) {
   FakeAuthContext ctx(true);
-  ctx.San("spiffe://crossclear/hub");
-  ctx.AddProperty(GRPC_PEER_SPIFFE_ID_PROPERTY_NAME, "spiffe://crossclear/hub");
-  absl::StatusOr<Identity> id = PeerIdentity(ctx);
-  ASSERT_TRUE(id.ok()) << id.status();
-  EXPECT_EQ(id->role, Role::kHub);
+  ctx.AddProperty(GRPC_PEER_SPIFFE_ID_PROPERTY_NAME, "spiffe://crossclear/auditor");
+  EXPECT_EQ(PeerIdentity(ctx).status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST(PeerIdentity, SpiffeIdInDnsOrEmailSan_IsUnauthenticated) {
+  FakeAuthContext dns(true);
+  dns.Dns("spiffe://crossclear/hub").Dns("localhost");
+  absl::StatusOr<Identity> id = PeerIdentity(dns);
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(id.status().message().find("'spiffe://crossclear/hub' in a SAN that is not a URI"),
+            std::string::npos)
+      << id.status();
+  FakeAuthContext email(true);
+  email.Email("spiffe://crossclear/hub");
+  EXPECT_EQ(PeerIdentity(email).status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST(PeerIdentity, SpiffeIdInDnsSanBesideAGoodUriSan_IsUnauthenticated) {
+  FakeAuthContext ctx(true);
+  ctx.Uri("spiffe://crossclear/region/110000").Dns("spiffe://crossclear/hub");
+  EXPECT_EQ(PeerIdentity(ctx).status().code(), absl::StatusCode::kUnauthenticated);
+  // Even the same ID, and any spiffe:// value in any letter case or trust domain.
+  for (const std::string dns :
+       {"spiffe://crossclear/region/110000", "SPIFFE://crossclear/hub", "Spiffe://elsewhere/x"}) {
+    FakeAuthContext same(true);
+    same.Uri("spiffe://crossclear/region/110000").Dns(dns);
+    EXPECT_EQ(PeerIdentity(same).status().code(), absl::StatusCode::kUnauthenticated) << dns;
+  }
 }
 
 TEST(PeerIdentity, NotAuthenticated_IsUnauthenticatedEvenWithSans) {
   FakeAuthContext ctx(false);
-  ctx.San("spiffe://crossclear/hub");
+  ctx.Uri("spiffe://crossclear/hub");
   EXPECT_EQ(PeerIdentity(ctx).status().code(), absl::StatusCode::kUnauthenticated);
 }
 
 TEST(PeerIdentity, NoSpiffeSan_IsUnauthenticated) {
   FakeAuthContext ctx(true);
-  ctx.San("localhost").San("127.0.0.1");
+  ctx.Dns("localhost").Ip("127.0.0.1");
   ctx.AddProperty(GRPC_X509_CN_PROPERTY_NAME, "crossclear-hub");
   EXPECT_EQ(PeerIdentity(ctx).status().code(), absl::StatusCode::kUnauthenticated);
 }
 
-TEST(PeerIdentity, TwoSpiffeSans_IsUnauthenticatedNotTheFirst) {
+TEST(PeerIdentity, TwoSpiffeUris_IsUnauthenticatedNotTheFirst) {
   FakeAuthContext ctx(true);
-  ctx.San("spiffe://crossclear/region/110000").San("spiffe://crossclear/hub");
+  ctx.Uri("spiffe://crossclear/region/110000").Uri("spiffe://crossclear/hub");
   absl::StatusOr<Identity> id = PeerIdentity(ctx);
   EXPECT_EQ(id.status().code(), absl::StatusCode::kUnauthenticated);
-  // A second ID in other letter case still counts as a second ID.
-  FakeAuthContext upper(true);
-  upper.San("spiffe://crossclear/region/110000").San("SPIFFE://crossclear/hub");
-  EXPECT_EQ(PeerIdentity(upper).status().code(), absl::StatusCode::kUnauthenticated);
+  // A second ID in other letter case still counts as a second ID, and so does a repeat.
+  for (const std::string second :
+       {"SPIFFE://crossclear/hub", "spiffe://crossclear/region/110000"}) {
+    FakeAuthContext two(true);
+    two.Uri("spiffe://crossclear/region/110000").Uri(second);
+    EXPECT_EQ(PeerIdentity(two).status().code(), absl::StatusCode::kUnauthenticated) << second;
+  }
 }
 
 TEST(PeerIdentity, SpiffeIdOfAnotherTrustDomain_IsUnauthenticated) {
   FakeAuthContext ctx(true);
-  ctx.San("spiffe://elsewhere/region/110000");
+  ctx.Uri("spiffe://elsewhere/region/110000");
   EXPECT_EQ(PeerIdentity(ctx).status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+// The form clients use on the server's certificate (MakeChannel): the same rules.
+TEST(IdentityFromSans, UriSanOnly_AndNoSpiffeElsewhere) {
+  absl::StatusOr<Identity> id = IdentityFromSans(
+      {"spiffe://crossclear/hub"}, {"spiffe://crossclear/hub", "localhost", "127.0.0.1"});
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->role, Role::kHub);
+  EXPECT_EQ(IdentityFromSans({}, {"spiffe://crossclear/hub"}).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(IdentityFromSans({"spiffe://crossclear/hub"},
+                             {"spiffe://crossclear/hub", "spiffe://crossclear/hub"})
+                .status()
+                .code(),
+            absl::StatusCode::kUnauthenticated);
 }
 
 TEST(Authorize, Allowed_IsOkAndNamesTheCaller) {
   FakeAuthContext ctx(true);
-  ctx.San("spiffe://crossclear/hub");
+  ctx.Uri("spiffe://crossclear/hub");
   Identity who{Role::kAuditor, "x"};
   grpc::Status s = Authorize(
       ctx, "call the insured-region service",
@@ -206,7 +258,7 @@ TEST(Authorize, Allowed_IsOkAndNamesTheCaller) {
 
 TEST(Authorize, NotAllowed_IsPermissionDeniedNamingWhoAndWhat) {
   FakeAuthContext ctx(true);
-  ctx.San("spiffe://crossclear/region/110000");
+  ctx.Uri("spiffe://crossclear/region/110000");
   Identity who{Role::kAuditor, "unchanged"};
   grpc::Status s = Authorize(
       ctx, "submit claims as region 120000",

@@ -33,6 +33,26 @@ int RunMakePki(const std::string& out_dir, const std::string& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int MakeLeafWithSan(const std::string& dir, const std::string& name, const std::string& san) {
+  const std::string base = dir + "/" + name;
+  {
+    std::ofstream config(base + ".cnf");
+    config << "[req]\ndistinguished_name = dn\nprompt = no\n"
+           << "[dn]\nO = crossclear test\nCN = " << name << "\n"
+           << "[leaf_ext]\nbasicConstraints = critical, CA:FALSE\n"
+           << "keyUsage = critical, digitalSignature\n"
+           << "extendedKeyUsage = serverAuth, clientAuth\n"
+           << "subjectAltName = " << san << "\n";
+  }
+  const std::string command =
+      "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -sha256 -days 2"
+      " -config '" +
+      base + ".cnf' -extensions leaf_ext -CA '" + dir + "/ca.pem' -CAkey '" + dir +
+      "/ca.key' -keyout '" + base + ".key' -out '" + base + ".pem' >'" + base + ".log' 2>&1";
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream out;

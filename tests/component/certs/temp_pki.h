@@ -24,6 +24,11 @@ class TempDir {
 // did not exit normally). `args` is pasted into a shell command: tests pass only plain words.
 int RunMakePki(const std::string& out_dir, const std::string& args);
 
+// Makes <dir>/<name>.pem and <name>.key: a leaf signed by <dir>/ca.pem (made by make-pki.sh) whose
+// subjectAltName is exactly `san`, in openssl's syntax (e.g. "DNS:spiffe://crossclear/hub,
+// DNS:localhost"), for certificates make-pki.sh would never make. Returns openssl's exit status.
+int MakeLeafWithSan(const std::string& dir, const std::string& name, const std::string& san);
+
 // The whole file, or "" if it cannot be read.
 std::string ReadAll(const std::string& path);
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -163,12 +164,19 @@ std::string InProcessFederation::ReadyPath(const std::string& region) const {
 
 std::shared_ptr<grpc::Channel> InProcessFederation::Channel(const std::string& cert_name,
                                                             const std::string& target) {
+  // We started whatever serves at `target`: the channel expects that party's certificate.
+  std::optional<certs::Identity> server;
+  if (target == HubAddress()) server = certs::Identity{certs::Role::kHub, ""};
+  for (const auto& [region, port] : node_ports_) {
+    if (target == NodeAddress(region)) server = certs::Identity{certs::Role::kRegion, region};
+  }
   auto creds = certs::ChannelCredentials(certs::ForRole(pki_dir_, cert_name));
-  if (!creds.ok()) {
-    ADD_FAILURE() << "credentials of " << cert_name << ": " << creds.status();
+  if (!server || !creds.ok()) {
+    ADD_FAILURE() << "no channel to " << target << " as " << cert_name << ": "
+                  << (server ? creds.status().ToString() : "no party of ours serves there");
     return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   }
-  return certs::MakeChannel(target, *creds);
+  return certs::MakeChannel(target, *creds, *server);
 }
 
 absl::StatusOr<std::vector<v1::LedgerEntry>> InProcessFederation::ReadLedger(

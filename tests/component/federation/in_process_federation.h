@@ -51,7 +51,9 @@ class InProcessFederation {
   const std::string& pki_dir() const { return pki_dir_; }
 
   // A channel to `target` presenting <pki>/<cert_name>.pem (e.g. "operator", "auditor", "hub",
-  // "region-110000", "institution-H46010000001"). A bad certificate is a test failure.
+  // "region-110000", "institution-H46010000001"), talking only to the party this federation
+  // runs at `target` (the hub or a region's node). A bad certificate or another target is a
+  // test failure.
   std::shared_ptr<grpc::Channel> Channel(const std::string& cert_name, const std::string& target);
 
   // Every ledger entry of `party` ("hub" or a region code) in sequence order, read from its
