@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "rpc/flags.h"
 
 namespace crossclear::node {
 
@@ -22,7 +23,10 @@ struct NodeOptions {
   std::string ready_file;     // optional: written with the port once serving and published
   bool test_clock = false;    // accept x-crossclear-today metadata (tests only)
   int forward_deadline_ms = 5000;
-  int resolve_interval_ms = 2000;   // how often in-doubt claims are resolved
+  int resolve_interval_ms = 2000;   // how often in-doubt claims are resolved (and a directory
+                                    // publish the hub did not answer is retried)
+  // The largest message the node accepts; its chunks to the hub are a quarter of it.
+  int max_message_bytes = rpc::kDefaultMaxMessageBytes;
   std::string test_crash_after_decide;  // tests only: _exit(137) after committing this claim
 };
 
@@ -33,8 +37,9 @@ class RegionNode {
   static absl::StatusOr<std::unique_ptr<RegionNode>> Create(const NodeOptions& options);
   ~RegionNode();
 
-  // Starts serving, publishes the directory to the hub (retrying until it answers) and
-  // starts the in-doubt resolver. Returns once serving.
+  // Starts serving, publishes the directory to the hub (what changed since the publish the
+  // hub last acknowledged; retrying until it answers) and starts the in-doubt resolver.
+  // Returns once serving.
   absl::Status Start();
   int port() const;
   void Wait();
