@@ -101,6 +101,8 @@ struct RegionNode::Impl {
   // other region or the operator resolves is taken up, and is logged until then).
   std::mutex retry_mu;
   std::optional<std::chrono::steady_clock::time_point> publish_retry_at;
+  mutable std::mutex figures_mu;
+  PublishFigures last_publish;
 
   std::shared_ptr<const LoadedRegion> Data() const {
     std::lock_guard<std::mutex> lock(data_mu);
@@ -384,6 +386,7 @@ struct RegionNode::Impl {
       return out;  // the hub already has exactly this directory
     }
 
+    const auto started = std::chrono::steady_clock::now();
     auto ctx = rpc::Outbound(clock, rpc::Clock::SystemToday(), rpc::BulkDeadline(deadline(), bytes));
     auto writer = hub->PublishDirectory(ctx.get(), &out.reply);
     const size_t budget = rpc::ChunkBytes(opt.max_message_bytes);
@@ -419,6 +422,7 @@ struct RegionNode::Impl {
     if (open) send();  // the last chunk (the only one of an empty full publish)
     if (open) writer->WritesDone();
     out.status = writer->Finish();
+    Record(out, std::chrono::steady_clock::now() - started);
     if (!out.status.ok()) {
       std::cerr << "crossclear-node " << opt.region << ": directory publish not answered ("
                 << out.status.error_message() << "); retried\n";
@@ -480,7 +484,24 @@ struct RegionNode::Impl {
     return out;
   }
 
-  // "person BJ-RET-01 is held by region 110000 at the hub (2 conflicts in all: ...)".
+  void Record(const PublishOutcome& out, std::chrono::steady_clock::duration took) {
+    PublishFigures f;
+    f.answered = out.status.ok();
+    f.full = out.sent.full();
+    f.persons_added = out.sent.persons_added();
+    f.persons_removed = out.sent.persons_removed();
+    f.institutions_added = out.sent.institutions_added();
+    f.institutions_removed = out.sent.institutions_removed();
+    f.chunks = out.sent.chunks();
+    f.bytes = out.sent.bytes();
+    f.conflicts = out.reply.conflicts_total();
+    f.seconds = std::chrono::duration<double>(took).count();
+    std::lock_guard<std::mutex> lock(figures_mu);
+    last_publish = f;
+  }
+
+  // "person SH-NEW-21 held by region 110000; cannot remove person ... (2 conflict(s) in all)":
+  // the first five the hub listed, and the count.
   static std::string ConflictText(const v1::PublishDirectoryReply& reply) {
     std::string text;
     for (int i = 0; i < reply.conflicts_size() && i < 5; ++i) {
@@ -1637,6 +1658,11 @@ absl::Status RegionNode::Start() {
 }
 
 int RegionNode::port() const { return impl_->port; }
+
+PublishFigures RegionNode::LastPublish() const {
+  std::lock_guard<std::mutex> lock(impl_->figures_mu);
+  return impl_->last_publish;
+}
 
 void RegionNode::Wait() {
   if (impl_->server) impl_->server->Wait();

@@ -4,6 +4,7 @@
 // region's data.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,18 @@ struct NodeOptions {
   std::string test_crash_after_decide;  // tests only: _exit(137) after committing this claim
 };
 
+// What a directory publish sent and how long the hub took (for operators and the bench).
+struct PublishFigures {
+  bool answered = false;  // the hub answered (conflicts or not)
+  bool full = false;      // everything was sent: the first publish, or a resync
+  uint32_t persons_added = 0, persons_removed = 0;
+  uint32_t institutions_added = 0, institutions_removed = 0;
+  uint32_t chunks = 0;     // messages sent
+  uint64_t bytes = 0;      // their serialized size
+  uint32_t conflicts = 0;  // ids the hub refused (another region holds them)
+  double seconds = 0;      // from the first chunk to the hub's answer
+};
+
 class RegionNode {
  public:
   // Opens the database, imports `data_file` if given (a bad file is refused with the
@@ -42,6 +55,8 @@ class RegionNode {
   // Returns once serving.
   absl::Status Start();
   int port() const;
+  // The last directory publish that sent something (zero figures before the first).
+  PublishFigures LastPublish() const;
   void Wait();
   void Shutdown();
 

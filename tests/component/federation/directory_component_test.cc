@@ -29,6 +29,7 @@
 #include "nlohmann/json.hpp"
 #include "proto/status.h"
 #include "tools/load_data_client.h"
+#include "tools/settled_entry.h"
 
 namespace crossclear::federation_test {
 namespace {
@@ -269,29 +270,11 @@ std::string BulkId(int i) {
 
 // A settlement of January 2026 as a party's ledger holds it: insured Shanghai, treated in Haikou.
 v1::LedgerEntry January(int i) {
-  v1::LedgerEntry e;
-  e.set_kind(v1::LedgerEntry::SETTLE);
-  e.set_claim_id("JAN-" + std::to_string(i));
-  e.set_day("2026-01-" + std::string(i % 28 < 9 ? "0" : "") + std::to_string(i % 28 + 1));
-  e.set_insured_region(kShanghai);
-  e.set_treatment_region(kHaikou);
-  e.set_institution(kHaikouHospital);
-  e.set_person(BulkId(i % kBulkPersons));
-  v1::ClaimResult* r = e.mutable_result();
-  r->set_settled(true);
-  r->set_has_parts(true);
-  v1::PartResult* part = r->add_parts();
-  part->set_part(v1::INPATIENT);
-  part->set_settled(true);
-  part->set_category(v1::CATEGORY_LONG_TERM);
-  part->set_ratio_bp(8500);
-  const int64_t fund = 10000 + i, account = 500;
-  part->mutable_amounts()->set_total_fen(fund + account + 3000);
-  part->mutable_amounts()->set_fund_pay_fen(fund);
-  part->mutable_amounts()->set_account_pay_fen(account);
-  part->mutable_amounts()->set_cash_pay_fen(3000);
-  e.set_clearing_fen(fund + account);
-  return e;
+  return tools::SettledEntry("JAN-" + std::to_string(i),
+                             "2026-01-" + std::string(i % 28 < 9 ? "0" : "") +
+                                 std::to_string(i % 28 + 1),
+                             kShanghai, kHaikou, kHaikouHospital, BulkId(i % kBulkPersons),
+                             10000 + i, 500, 3000);
 }
 
 class BulkComponent : public DirectoryComponent {
