@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 
@@ -57,6 +58,36 @@ constexpr int kMaxResizeMonths = 12;
 constexpr int kDefaultResizeMonths = 2;
 
 using PairKey = std::pair<std::string, std::string>;  // (insured, treatment)
+
+// ---- the directory -----------------------------------------------------------------------
+
+// A directory id (person id, institution code) is a key: bounded, not empty, no separator.
+constexpr size_t kMaxDirectoryIdBytes = 64;
+// At most this many ids in one publish: the hub applies a publish in one batch, in memory.
+constexpr size_t kMaxDirectoryIdsPerPublish = 20'000'000;
+// A publish's reply lists this many conflicts at most (and counts them all).
+constexpr int kMaxListedConflicts = 100;
+// How many conflicts the hub's log line names.
+constexpr int kLoggedConflicts = 5;
+
+// Why `id` cannot be a directory id, or "" when it can.
+std::string BadDirectoryId(std::string_view id) {
+  if (id.empty()) return "is empty";
+  if (id.size() > kMaxDirectoryIdBytes) {
+    return absl::StrCat("is longer than ", kMaxDirectoryIdBytes, " bytes");
+  }
+  if (id.find('\0') != std::string_view::npos) return "contains a NUL byte";
+  return "";
+}
+
+// One kind of id of a directory publish, as it arrived (in order, across the chunks).
+struct DirectoryPart {
+  std::string_view kind;                   // storage::kPersonKind | kInstitutionKind
+  std::string_view cf;                     // its directory family
+  std::string_view field, removed_field;   // the request's fields, for errors
+  std::vector<std::string> added, removed;
+  uint32_t taken = 0, dropped = 0;         // additions taken, ids removed
+};
 
 // A pair's prepayment position as the hub keeps it in memory: built from the ledger, the
 // paid months and the quotas at start-up, then moved by every booking, top-up, re-sizing and
@@ -123,8 +154,13 @@ struct HubServer::Impl {
   int port = 0;
   class Routing;
   class Clearing;
+  class Directory;
   std::unique_ptr<Routing> routing;
   std::unique_ptr<Clearing> clearing;
+  std::unique_ptr<Directory> directory;
+  // Held while the directory changes (a publish, an assignment): each reads owners and
+  // writes them in one batch. Routing reads the directory without it.
+  std::mutex directory_mu;
 
   // Prepayment positions per (insured, treatment). A pair's lock (striped) is held from
   // reading its position, through the commit of the batch that moves it, to publishing the
@@ -385,6 +421,30 @@ struct HubServer::Impl {
     if (!scan.ok()) return scan;
     if (!bad.ok()) return bad;
     return paid;
+  }
+
+  // A hub database from before "directory_by_region" existed: builds that index once from
+  // the directory (one batch), so a full publish can remove what a region no longer names.
+  absl::Status IndexDirectoryByRegion() {
+    bool indexed = false;
+    absl::Status first = store->Scan(storage::kDirectoryByRegionCf, "",
+                                     [&](std::string_view, std::string_view) {
+                                       indexed = true;
+                                       return false;
+                                     });
+    if (!first.ok() || indexed) return first;
+    storage::Batch batch;
+    for (const auto& [cf, kind] : {std::pair{storage::kDirectoryPersonsCf, storage::kPersonKind},
+                                   std::pair{storage::kDirectoryInstitutionsCf,
+                                             storage::kInstitutionKind}}) {
+      absl::Status scan = store->Scan(cf, "", [&](std::string_view id, std::string_view owner) {
+        batch.Put(storage::kDirectoryByRegionCf, storage::DirectoryRegionKey(owner, kind, id), "");
+        return true;
+      });
+      if (!scan.ok()) return scan;
+    }
+    if (batch.empty()) return absl::OkStatus();
+    return store->Commit(std::move(batch)).status();
   }
 
   // Builds the prepayment positions once, at start-up: every quota of "prepayments", and per
@@ -830,38 +890,161 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status PublishDirectory(grpc::ServerContext* ctx, const v1::PublishDirectoryRequest* req,
+  // A node's directory publish (docs/decisions.md 25): its chunks are collected, then applied
+  // in one batch. An id another region owns is a conflict: refused, listed, logged; the rest
+  // of the publish is applied. A removal applies only to what the caller owns.
+  grpc::Status PublishDirectory(grpc::ServerContext* ctx,
+                                grpc::ServerReader<v1::PublishDirectoryRequest>* reader,
                                 v1::PublishDirectoryReply* reply) override {
     auto who = h_.Caller(*ctx);
-    if (!who.ok() || who->role != Role::kRegion || who->code != req->region()) {
+    if (!who.ok() || who->role != Role::kRegion) {
       return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
-                                         "publish the directory of region " + req->region());
+                                         "publish a region's directory");
     }
-    storage::Batch batch;
-    struct Part {
-      std::string_view cf, field;
-      const google::protobuf::RepeatedPtrField<std::string>& ids;
-    };
-    for (const Part& part : {Part{storage::kDirectoryPersonsCf, "persons", req->persons()},
-                             Part{storage::kDirectoryInstitutionsCf, "institutions",
-                                  req->institutions()}}) {
-      for (int i = 0; i < part.ids.size(); ++i) {
-        const std::string& id = part.ids[i];
-        auto owner = h_.store->Get(part.cf, id);
-        if (!owner.ok()) return protoconv::FromAbsl(owner.status());
-        if (owner->has_value() && **owner != req->region()) {
-          return protoconv::ErrorStatus(
-              v1::INVALID_DATA, absl::StrCat(std::string(part.field), "[", i, "]"),
-              absl::StrCat(id, " already belongs to region ", **owner, "; nothing was published"));
+    const std::string& region = who->code;
+    std::array<DirectoryPart, 2> parts = {
+        DirectoryPart{storage::kPersonKind, storage::kDirectoryPersonsCf, "persons",
+                      "removed_persons", {}, {}},
+        DirectoryPart{storage::kInstitutionKind, storage::kDirectoryInstitutionsCf,
+                      "institutions", "removed_institutions", {}, {}}};
+    bool full = false;
+    uint32_t chunks = 0;
+    size_t ids = 0;
+    v1::PublishDirectoryRequest chunk;
+    while (reader->Read(&chunk)) {
+      if (chunk.region() != region) {
+        return protoconv::PermissionDenied(who->ToString(),
+                                           "publish the directory of region " + chunk.region());
+      }
+      if (chunk.full() && chunks > 0) {
+        return protoconv::ErrorStatus(
+            v1::INVALID_DATA, "full",
+            absl::StrCat("chunk ", chunks, " sets full: only the first chunk of a publish may; "
+                                           "nothing was published"));
+      }
+      if (chunks == 0) full = chunk.full();
+      ++chunks;
+      struct List {
+        std::vector<std::string>* into;
+        google::protobuf::RepeatedPtrField<std::string>* from;
+        std::string_view field;
+      };
+      for (const List& list : {List{&parts[0].added, chunk.mutable_persons(), parts[0].field},
+                               List{&parts[0].removed, chunk.mutable_removed_persons(),
+                                    parts[0].removed_field},
+                               List{&parts[1].added, chunk.mutable_institutions(), parts[1].field},
+                               List{&parts[1].removed, chunk.mutable_removed_institutions(),
+                                    parts[1].removed_field}}) {
+        for (std::string& id : *list.from) {
+          if (std::string why = BadDirectoryId(id); !why.empty()) {
+            return protoconv::ErrorStatus(
+                v1::INVALID_DATA, absl::StrCat(std::string(list.field), "[", list.into->size(), "]"),
+                absl::StrCat("\"", id.substr(0, kMaxDirectoryIdBytes), "\" ", why,
+                             "; nothing was published"));
+          }
+          if (++ids > kMaxDirectoryIdsPerPublish) {
+            return protoconv::ErrorStatus(
+                v1::INVALID_DATA, list.field,
+                absl::StrCat("more than ", kMaxDirectoryIdsPerPublish,
+                             " ids in one publish; nothing was published"));
+          }
+          list.into->push_back(std::move(id));
         }
-        batch.Put(part.cf, id, req->region());
       }
     }
-    if (auto s = h_.store->Commit(std::move(batch)); !s.ok()) {
-      return protoconv::FromAbsl(s.status());
+    std::lock_guard<std::mutex> lock(h_.directory_mu);
+    storage::Batch batch;
+    std::vector<v1::DirectoryConflict> conflicts;
+    uint32_t conflicts_total = 0;
+    auto conflict = [&](const DirectoryPart& part, const std::string& id, const std::string& owner,
+                        bool removal) {
+      if (conflicts_total++ >= kMaxListedConflicts) return;
+      v1::DirectoryConflict c;
+      c.set_kind(std::string(part.kind));
+      c.set_id(id);
+      c.set_owner(owner);
+      c.set_removal(removal);
+      conflicts.push_back(std::move(c));
+    };
+    for (DirectoryPart& part : parts) {
+      std::unordered_set<std::string_view> named, gone;
+      named.reserve(part.added.size());
+      for (const std::string& id : part.added) {
+        if (!named.insert(id).second) continue;  // named twice: taken once
+        auto owner = h_.store->Get(part.cf, id);
+        if (!owner.ok()) return protoconv::FromAbsl(owner.status());
+        if (owner->has_value() && **owner != region) {
+          conflict(part, id, **owner, /*removal=*/false);
+          continue;
+        }
+        if (!owner->has_value()) {
+          batch.Put(part.cf, id, region);
+          batch.Put(storage::kDirectoryByRegionCf,
+                    storage::DirectoryRegionKey(region, part.kind, id), "");
+        }
+        ++part.taken;
+      }
+      for (size_t i = 0; i < part.removed.size(); ++i) {
+        const std::string& id = part.removed[i];
+        if (named.contains(id)) {
+          return protoconv::ErrorStatus(
+              v1::INVALID_DATA, absl::StrCat(std::string(part.removed_field), "[", i, "]"),
+              absl::StrCat(id, " is also published as an addition; nothing was published"));
+        }
+        if (!gone.insert(id).second) continue;
+        auto owner = h_.store->Get(part.cf, id);
+        if (!owner.ok()) return protoconv::FromAbsl(owner.status());
+        if (!owner->has_value()) continue;  // nobody holds it: nothing to remove
+        if (**owner != region) {
+          conflict(part, id, **owner, /*removal=*/true);
+          continue;
+        }
+        batch.Delete(part.cf, id);
+        batch.Delete(storage::kDirectoryByRegionCf,
+                     storage::DirectoryRegionKey(region, part.kind, id));
+        ++part.dropped;
+      }
+      if (full) {
+        // A full publish names everything the region holds: what it held and no longer
+        // names goes (found through the region's index, not a scan of the directory).
+        const std::string prefix = storage::DirectoryRegionPrefix(region, part.kind);
+        absl::Status scan = h_.store->Scan(
+            storage::kDirectoryByRegionCf, prefix, [&](std::string_view key, std::string_view) {
+              std::string_view id = key.substr(prefix.size());
+              if (!named.contains(id) && !gone.contains(id)) {
+                batch.Delete(part.cf, id);
+                batch.Delete(storage::kDirectoryByRegionCf, key);
+                ++part.dropped;
+              }
+              return true;
+            });
+        if (!scan.ok()) return protoconv::FromAbsl(scan);
+      }
     }
-    reply->set_persons(req->persons_size());
-    reply->set_institutions(req->institutions_size());
+    if (!batch.empty()) {
+      if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
+        return protoconv::FromAbsl(c.status());
+      }
+    }
+    if (conflicts_total > 0) {
+      std::string named;
+      for (size_t i = 0; i < conflicts.size() && i < kLoggedConflicts; ++i) {
+        const v1::DirectoryConflict& c = conflicts[i];
+        absl::StrAppend(&named, i == 0 ? "" : "; ", c.removal() ? "removal of " : "", c.kind(),
+                        " ", c.id(), " held by ", c.owner());
+      }
+      std::cerr << absl::StrCat("crossclear-hub: directory conflict: region ", region, " ",
+                                conflicts_total, " id(s) refused (", named,
+                                conflicts_total > kLoggedConflicts ? "; ..." : "",
+                                "); the rest of its publish was applied\n");
+    }
+    reply->set_persons(parts[0].taken);
+    reply->set_institutions(parts[1].taken);
+    reply->set_persons_removed(parts[0].dropped);
+    reply->set_institutions_removed(parts[1].dropped);
+    for (v1::DirectoryConflict& c : conflicts) *reply->add_conflicts() = std::move(c);
+    reply->set_conflicts_total(conflicts_total);
+    reply->set_chunks(chunks);
     return grpc::Status::OK;
   }
 
@@ -956,6 +1139,73 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
     return grpc::Status::OK;
   }
 
+  Impl& h_;
+};
+
+// ---- DirectoryService -------------------------------------------------------------------------
+
+class HubServer::Impl::Directory final : public v1::DirectoryService::Service {
+ public:
+  explicit Directory(Impl& h) : h_(h) {}
+
+  // The operator settles who insures a person (a conflict between regions, or a move decided
+  // outside the regions' data): one batch with the new owner and a DIRECTORY ledger entry.
+  // Assigning a person to the region that already holds it changes nothing.
+  grpc::Status AssignPerson(grpc::ServerContext* ctx, const v1::AssignPersonRequest* req,
+                            v1::AssignPersonReply* reply) override {
+    auto who = h_.Caller(*ctx);
+    if (!who.ok() || who->role != Role::kOperator) {
+      return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                         "assign a person to an insured region");
+    }
+    if (std::string why = BadDirectoryId(req->person()); !why.empty()) {
+      return protoconv::ErrorStatus(
+          v1::INVALID_DATA, "person",
+          absl::StrCat("\"", req->person().substr(0, kMaxDirectoryIdBytes), "\" ", why));
+    }
+    if (h_.Peer(req->region()) == nullptr) {
+      return protoconv::ErrorStatus(
+          v1::INVALID_DATA, "region",
+          absl::StrCat("\"", req->region(), "\" is not a region this hub routes to"));
+    }
+    auto today = h_.clock.Today(*ctx);
+    if (!today.ok()) return protoconv::FromAbsl(today.status());
+    std::lock_guard<std::mutex> lock(h_.directory_mu);
+    auto owner = h_.InsuredRegionOf(req->person());
+    if (!owner.ok()) return protoconv::FromAbsl(owner.status());
+    const std::string previous = owner->value_or("");
+    reply->set_person(req->person());
+    reply->set_region(req->region());
+    reply->set_previous_region(previous);
+    if (previous == req->region()) return grpc::Status::OK;
+    storage::Batch batch;
+    batch.Put(storage::kDirectoryPersonsCf, req->person(), req->region());
+    if (!previous.empty()) {
+      batch.Delete(storage::kDirectoryByRegionCf,
+                   storage::DirectoryRegionKey(previous, storage::kPersonKind, req->person()));
+    }
+    batch.Put(storage::kDirectoryByRegionCf,
+              storage::DirectoryRegionKey(req->region(), storage::kPersonKind, req->person()), "");
+    v1::LedgerEntry e;
+    e.set_kind(v1::LedgerEntry::DIRECTORY);
+    e.set_day(today->ToString());
+    e.set_person(req->person());
+    e.set_insured_region(req->region());
+    e.set_previous_region(previous);
+    e.set_note(req->note());
+    batch.AppendLedger(Bytes(e));
+    if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
+      return protoconv::FromAbsl(c.status());
+    }
+    reply->set_assigned_on(today->ToString());
+    std::cerr << absl::StrCat("crossclear-hub: directory: person ", req->person(),
+                              " assigned to region ", req->region(), " (was ",
+                              previous.empty() ? "nobody's" : previous, ") by ", who->ToString(),
+                              req->note().empty() ? "" : ": " + req->note(), "\n");
+    return grpc::Status::OK;
+  }
+
+ private:
   Impl& h_;
 };
 
@@ -1200,22 +1450,18 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     std::vector<v1::Dispute> found;
     std::vector<std::string> agreed;
     for (const auto& [region, peer] : h_.peers) {
-      v1::ReconcileRequest rreq;
-      rreq.set_period(period.ToString());
+      std::vector<const v1::LedgerEntry*> involved;
       for (const v1::LedgerEntry& e : *entries) {
         if (e.insured_region() == region || e.treatment_region() == region) {
-          *rreq.add_hub_entries() = e;
+          involved.push_back(&e);
         }
       }
-      v1::ReconcileReply rreply;
-      auto octx = rpc::Outbound(h_.clock, today, h_.deadline());
-      grpc::Status st = peer->Reconcile(octx.get(), rreq, &rreply);
-      if (!st.ok()) {
-        return grpc::Status(st.error_code(),
-                            "region " + region + " could not reconcile: " + st.error_message());
+      bool region_agreed = false;
+      if (auto s = AskNode(region, *peer, period, involved, today, &region_agreed, &found);
+          !s.ok()) {
+        return s;
       }
-      if (rreply.agreed()) agreed.push_back(region);
-      for (const v1::Dispute& d : rreply.differences()) found.push_back(d);
+      if (region_agreed) agreed.push_back(region);
     }
     std::unique_lock<std::shared_mutex> lock(h_.months_mu);
     auto state = h_.LoadMonth(period);
@@ -1706,6 +1952,58 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     return c.state() == v1::SETTLED || c.state() == v1::CANCELLED ? amount : 0;
   }
 
+  // 对账 with one node: streams it `entries` (the month's entries that involve it) in bounded
+  // chunks, then reads its differences, streamed back, and its verdict (the last message).
+  grpc::Status AskNode(const std::string& region, v1::PeerService::Stub& peer,
+                       const core::Period& period, const std::vector<const v1::LedgerEntry*>& entries,
+                       const core::Date& today, bool* agreed, std::vector<v1::Dispute>* found) {
+    size_t bytes = 0;
+    for (const v1::LedgerEntry* e : entries) bytes += e->ByteSizeLong();
+    auto octx = rpc::Outbound(h_.clock, today, rpc::BulkDeadline(h_.deadline(), bytes));
+    auto stream = peer.Reconcile(octx.get());
+    const size_t budget = rpc::ChunkBytes(h_.opt.max_message_bytes);
+    v1::ReconcileRequest chunk;
+    chunk.set_period(period.ToString());
+    size_t size = 0;
+    bool open = true;
+    for (const v1::LedgerEntry* e : entries) {
+      const size_t n = e->ByteSizeLong() + 8;  // with its tag and length
+      if (chunk.hub_entries_size() > 0 && size + n > budget) {
+        if (!(open = stream->Write(chunk))) break;
+        chunk.clear_hub_entries();
+        size = 0;
+      }
+      *chunk.add_hub_entries() = *e;
+      size += n;
+    }
+    // The last chunk, or the only one (it names the period even when there is no entry).
+    if (open && stream->Write(chunk)) stream->WritesDone();
+    v1::ReconcileReply part;
+    bool last = false;
+    uint32_t received = 0, total = 0;
+    while (stream->Read(&part)) {
+      for (v1::Dispute& d : *part.mutable_differences()) found->push_back(std::move(d));
+      received += static_cast<uint32_t>(part.differences_size());
+      if (part.last()) {
+        last = true;
+        *agreed = part.agreed();
+        total = part.differences_total();
+      }
+    }
+    grpc::Status st = stream->Finish();
+    if (!st.ok()) {
+      return grpc::Status(st.error_code(),
+                          "region " + region + " could not reconcile: " + st.error_message());
+    }
+    if (!last || received != total) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          absl::StrCat("region ", region, " sent ", received, " of ", total,
+                                       " differences", last ? "" : " and no verdict",
+                                       ": reconciliation incomplete"));
+    }
+    return grpc::Status::OK;
+  }
+
   static bool SameDispute(const v1::Dispute& a, const v1::Dispute& b) {
     return a.region() == b.region() && a.side() == b.side() && a.claim_id() == b.claim_id() &&
            a.kind() == b.kind();
@@ -1788,6 +2086,7 @@ absl::StatusOr<std::unique_ptr<HubServer>> HubServer::Create(const HubOptions& o
   auto store = storage::Store::Open(so);
   if (!store.ok()) return store.status();
   impl->store = std::move(*store);
+  if (auto s = impl->IndexDirectoryByRegion(); !s.ok()) return s;
   if (auto s = impl->LoadPositions(); !s.ok()) return s;
   auto creds = certs::ChannelCredentials(certs::ForRole(options.pki_dir, "hub"));
   if (!creds.ok()) return creds.status();
@@ -1804,10 +2103,13 @@ absl::Status HubServer::Start() {
   if (!creds.ok()) return creds.status();
   h.routing = std::make_unique<Impl::Routing>(h);
   h.clearing = std::make_unique<Impl::Clearing>(h);
+  h.directory = std::make_unique<Impl::Directory>(h);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(h.opt.listen, *creds, &h.port);
+  builder.SetMaxReceiveMessageSize(h.opt.max_message_bytes);
   builder.RegisterService(h.routing.get());
   builder.RegisterService(h.clearing.get());
+  builder.RegisterService(h.directory.get());
   h.server = builder.BuildAndStart();
   if (!h.server || h.port == 0) return absl::UnavailableError("cannot listen on " + h.opt.listen);
   if (!h.opt.ready_file.empty()) {

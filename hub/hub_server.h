@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "rpc/flags.h"
 
 namespace crossclear::hub {
 
@@ -20,6 +21,8 @@ struct HubOptions {
   std::string ready_file;                     // written with the port once serving
   bool test_clock = false;
   int forward_deadline_ms = 5000;
+  // The largest message the hub accepts; its chunks to the nodes are a quarter of it.
+  int max_message_bytes = rpc::kDefaultMaxMessageBytes;
 };
 
 class HubServer {

@@ -11,9 +11,11 @@ namespace {
 constexpr char kUsage[] =
     "usage: crossclear-hub --db DIR --pki DIR --route REGION=HOST:PORT [--route ...]\n"
     "                      [--listen HOST:PORT] [--ready-file FILE] [--deadline-ms N]\n"
-    "                      [--test-clock]\n"
+    "                      [--max-message-bytes N] [--test-clock]\n"
     "Routes claims between region nodes, records every routed settlement and cancellation\n"
-    "in its ledger and computes monthly clearing. --test-clock is for tests only.\n";
+    "in its ledger and computes monthly clearing. --max-message-bytes lowers the largest\n"
+    "message it accepts (and its chunks to the nodes) below gRPC's 4 MiB: tests only.\n"
+    "--test-clock is for tests only.\n";
 
 }  // namespace
 
@@ -22,7 +24,8 @@ int main(int argc, char** argv) {
   auto flags = crossclear::rpc::Flags::Parse(
       argc, argv,
       {{"db", true}, {"pki", true}, {"route", true}, {"listen", true}, {"ready-file", true},
-       {"deadline-ms", true}, {"test-clock", false}, {"help", false}});
+       {"deadline-ms", true}, {"max-message-bytes", true}, {"test-clock", false},
+       {"help", false}});
   if (!flags.ok()) {
     std::cerr << "crossclear-hub: " << flags.status().message() << "\n" << kUsage;
     return 2;
@@ -43,6 +46,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.forward_deadline_ms = *deadline;
+  auto max_message = crossclear::rpc::MaxMessageBytes(*flags);
+  if (!max_message.ok()) {
+    std::cerr << "crossclear-hub: " << max_message.status().message() << "\n";
+    return 2;
+  }
+  o.max_message_bytes = *max_message;
   for (const std::string& route : flags->GetAll("route")) {
     auto eq = route.find('=');
     if (eq == std::string::npos || eq != 6) {

@@ -11,12 +11,13 @@ namespace {
 constexpr char kUsage[] =
     "usage: crossclear-node --region CODE --hub HOST:PORT --db DIR --pki DIR\n"
     "                       [--listen HOST:PORT] [--data WORLD.json] [--ready-file FILE]\n"
-    "                       [--deadline-ms N] [--resolve-interval-ms N]\n"
+    "                       [--deadline-ms N] [--resolve-interval-ms N] [--max-message-bytes N]\n"
     "                       [--test-clock] [--test-crash-after-decide CLAIM_ID]\n"
     "Serves one region: its hospitals (treatment side) and, for the hub, the decisions on\n"
     "its insured persons. --data imports the region's slice of a world file (the vectors'\n"
     "format) before serving; a bad file is refused with the file, the field and why.\n"
-    "--test-clock and --test-crash-after-decide are for tests only.\n";
+    "--max-message-bytes lowers the largest message it accepts (and its chunks to the hub)\n"
+    "below gRPC's 4 MiB. It, --test-clock and --test-crash-after-decide are for tests only.\n";
 
 crossclear::node::RegionNode* g_node = nullptr;
 
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
       argc, argv,
       {{"region", true}, {"hub", true}, {"db", true}, {"pki", true}, {"listen", true},
        {"data", true}, {"ready-file", true}, {"deadline-ms", true},
-       {"resolve-interval-ms", true}, {"test-clock", false}, {"test-crash-after-decide", true},
+       {"resolve-interval-ms", true}, {"max-message-bytes", true}, {"test-clock", false},
+       {"test-crash-after-decide", true},
        {"help", false}});
   if (!flags.ok()) {
     std::cerr << "crossclear-node: " << flags.status().message() << "\n" << kUsage;
@@ -57,6 +59,12 @@ int main(int argc, char** argv) {
   }
   o.forward_deadline_ms = *deadline;
   o.resolve_interval_ms = *interval;
+  auto max_message = crossclear::rpc::MaxMessageBytes(*flags);
+  if (!max_message.ok()) {
+    std::cerr << "crossclear-node: " << max_message.status().message() << "\n";
+    return 2;
+  }
+  o.max_message_bytes = *max_message;
   for (const char* required : {"region", "hub", "db", "pki"}) {
     if (flags->Get(required).empty()) {
       std::cerr << "crossclear-node: --" << required << " is required\n" << kUsage;

@@ -3,6 +3,7 @@
 // engine; every state change is one synced RocksDB batch written before the reply.
 #include "node/region_node.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -12,6 +13,8 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 #include <variant>
 
@@ -76,6 +79,9 @@ grpc::Status Unavailable(std::string_view what) {
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(what));
 }
 
+// The largest world file LoadData takes (a larger one is imported at start-up with --data).
+constexpr size_t kMaxLoadDataBytes = size_t{1} << 30;
+
 }  // namespace
 
 struct RegionNode::Impl {
@@ -87,6 +93,16 @@ struct RegionNode::Impl {
   mutable std::mutex data_mu;
   std::shared_ptr<const LoadedRegion> data;
   std::mutex import_mu;  // one import at a time
+  // One directory publish at a time: each computes what changed since the hub's last
+  // acknowledgement and records the new one.
+  std::mutex publish_mu;
+  // When the background loop publishes again: after a publish the hub did not answer (one
+  // resolve interval later) or that had conflicts (30 intervals later, so a conflict the
+  // other region or the operator resolves is taken up, and is logged until then).
+  std::mutex retry_mu;
+  std::optional<std::chrono::steady_clock::time_point> publish_retry_at;
+  mutable std::mutex figures_mu;
+  PublishFigures last_publish;
 
   std::shared_ptr<const LoadedRegion> Data() const {
     std::lock_guard<std::mutex> lock(data_mu);
@@ -390,32 +406,248 @@ struct RegionNode::Impl {
     }
   }
 
-  // Publishes the directory until the hub acknowledges it (or the node stops).
-  void PublishDirectory() {
-    while (!PublishDirectoryOnce()) {
-      std::unique_lock<std::mutex> lock(stop_mu);
-      if (stop_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; })) return;
+  // What one directory publish did.
+  struct PublishOutcome {
+    grpc::Status status;                // OK: the hub answered (with conflicts, maybe)
+    v1::DirectoryPublish sent;          // what was sent
+    v1::PublishDirectoryReply reply;    // what the hub took
+  };
+
+  // The ids of `kind` the hub has acknowledged as this region's, in key order.
+  absl::StatusOr<std::vector<std::string>> Acknowledged(std::string_view kind) const {
+    std::vector<std::string> ids;
+    const std::string prefix = storage::DirectoryKey(kind, "");
+    absl::Status scan = store->Scan(storage::kDirectoryPublishedCf, prefix,
+                                    [&](std::string_view key, std::string_view) {
+                                      ids.emplace_back(key.substr(prefix.size()));
+                                      return true;
+                                    });
+    if (!scan.ok()) return scan;
+    return ids;
+  }
+
+  // Publishes the directory (docs/decisions.md 25): what changed since the hub's last
+  // acknowledgement (everything, the first time), streamed in bounded chunks; once the hub has
+  // answered, what it took is recorded in one batch. A conflict (an id another region owns)
+  // is not recorded, so the next publish offers it again; it is logged here and at the hub.
+  PublishOutcome Publish() {
+    std::lock_guard<std::mutex> lock(publish_mu);
+    PublishOutcome out;
+    auto marker = store->Get(storage::kMetaCf, storage::kMetaDirectoryFullKey);
+    if (!marker.ok()) {
+      out.status = protoconv::FromAbsl(marker.status());
+      return out;
+    }
+    const bool full = !marker->has_value();
+    struct Kind {
+      std::string_view kind;
+      std::vector<std::string> now, added, removed;
+    };
+    std::array<Kind, 2> kinds = {Kind{storage::kPersonKind, {}, {}, {}},
+                                 Kind{storage::kInstitutionKind, {}, {}, {}}};
+    {
+      auto snapshot = Data();
+      for (const auto& [id, person] : snapshot->persons) kinds[0].now.push_back(id);
+      for (const auto& [code, inst] : snapshot->institutions) kinds[1].now.push_back(code);
+    }
+    size_t bytes = 0;
+    for (Kind& k : kinds) {
+      if (full) {
+        k.added = k.now;
+      } else {
+        auto acknowledged = Acknowledged(k.kind);
+        if (!acknowledged.ok()) {
+          out.status = protoconv::FromAbsl(acknowledged.status());
+          return out;
+        }
+        std::set_difference(k.now.begin(), k.now.end(), acknowledged->begin(),
+                            acknowledged->end(), std::back_inserter(k.added));
+        std::set_difference(acknowledged->begin(), acknowledged->end(), k.now.begin(),
+                            k.now.end(), std::back_inserter(k.removed));
+      }
+      for (const auto* ids : {&k.added, &k.removed}) {
+        for (const std::string& id : *ids) bytes += id.size();
+      }
+    }
+    out.sent.set_full(full);
+    out.sent.set_persons_added(static_cast<uint32_t>(kinds[0].added.size()));
+    out.sent.set_persons_removed(static_cast<uint32_t>(kinds[0].removed.size()));
+    out.sent.set_institutions_added(static_cast<uint32_t>(kinds[1].added.size()));
+    out.sent.set_institutions_removed(static_cast<uint32_t>(kinds[1].removed.size()));
+    if (!full && kinds[0].added.empty() && kinds[1].added.empty() &&
+        kinds[0].removed.empty() && kinds[1].removed.empty()) {
+      return out;  // the hub already has exactly this directory
+    }
+
+    const auto started = std::chrono::steady_clock::now();
+    auto ctx = rpc::Outbound(clock, rpc::Clock::SystemToday(), rpc::BulkDeadline(deadline(), bytes));
+    auto writer = hub->PublishDirectory(ctx.get(), &out.reply);
+    const size_t budget = rpc::ChunkBytes(opt.max_message_bytes);
+    v1::PublishDirectoryRequest chunk;
+    size_t size = 0, count = 0;
+    bool open = true;
+    auto send = [&] {
+      chunk.set_region(opt.region);
+      if (out.sent.chunks() == 0) chunk.set_full(full);
+      out.sent.set_chunks(out.sent.chunks() + 1);
+      out.sent.set_bytes(out.sent.bytes() + chunk.ByteSizeLong());
+      open = writer->Write(chunk);
+      chunk.Clear();
+      size = count = 0;
+    };
+    using Field = google::protobuf::RepeatedPtrField<std::string>* (v1::PublishDirectoryRequest::*)();
+    const std::pair<const std::vector<std::string>*, Field> lists[] = {
+        {&kinds[0].added, &v1::PublishDirectoryRequest::mutable_persons},
+        {&kinds[0].removed, &v1::PublishDirectoryRequest::mutable_removed_persons},
+        {&kinds[1].added, &v1::PublishDirectoryRequest::mutable_institutions},
+        {&kinds[1].removed, &v1::PublishDirectoryRequest::mutable_removed_institutions}};
+    for (const auto& [ids, field] : lists) {
+      for (const std::string& id : *ids) {
+        const size_t n = id.size() + 3;  // with its tag and length
+        if (count > 0 && (count == rpc::kMaxChunkIds || size + n > budget)) send();
+        if (!open) break;
+        (chunk.*field)()->Add()->assign(id);
+        size += n;
+        ++count;
+      }
+      if (!open) break;
+    }
+    if (open) send();  // the last chunk (the only one of an empty full publish)
+    if (open) writer->WritesDone();
+    out.status = writer->Finish();
+    Record(out, std::chrono::steady_clock::now() - started);
+    if (!out.status.ok()) {
+      std::cerr << "crossclear-node " << opt.region << ": directory publish not answered ("
+                << out.status.error_message() << "); retried\n";
+      return out;
+    }
+
+    // What the hub took: every addition but the conflicts (all of them, when the reply could
+    // not list every conflict: the next publish offers them again), every removal (a removal
+    // the hub refused was of an id another region holds: not ours either way).
+    std::set<std::pair<std::string_view, std::string_view>> refused;
+    for (const v1::DirectoryConflict& c : out.reply.conflicts()) {
+      if (!c.removal()) refused.emplace(c.kind(), c.id());
+    }
+    const bool all_listed =
+        out.reply.conflicts_total() == static_cast<uint32_t>(out.reply.conflicts_size());
+    storage::Batch batch;
+    if (full) {
+      // A full publish replaces whatever was recorded.
+      absl::Status scan = store->Scan(storage::kDirectoryPublishedCf, "",
+                                      [&](std::string_view key, std::string_view) {
+                                        batch.Delete(storage::kDirectoryPublishedCf, key);
+                                        return true;
+                                      });
+      if (!scan.ok()) {
+        out.status = protoconv::FromAbsl(scan);
+        return out;
+      }
+      batch.Put(storage::kMetaCf, storage::kMetaDirectoryFullKey,
+                rpc::Clock::SystemToday().ToString());
+    }
+    for (const Kind& k : kinds) {
+      for (const std::string& id : k.added) {
+        if (all_listed && !refused.contains({k.kind, id})) {
+          batch.Put(storage::kDirectoryPublishedCf, storage::DirectoryKey(k.kind, id), "");
+        }
+      }
+      for (const std::string& id : k.removed) {
+        batch.Delete(storage::kDirectoryPublishedCf, storage::DirectoryKey(k.kind, id));
+      }
+    }
+    if (auto s = Commit(std::move(batch)); !s.ok()) {
+      // The hub has it; our record lags, so the next publish sends the same again (the hub
+      // takes a repeated addition or removal as it is).
+      out.status = protoconv::FromAbsl(s);
+      return out;
+    }
+    std::cerr << "crossclear-node " << opt.region << ": directory published ("
+              << (full ? "full" : "changes") << "): persons +" << out.sent.persons_added() << " -"
+              << out.sent.persons_removed() << ", institutions +"
+              << out.sent.institutions_added() << " -" << out.sent.institutions_removed() << " in "
+              << out.sent.chunks() << " chunk(s), " << out.sent.bytes() << " bytes\n";
+    out.sent.set_conflicts_total(out.reply.conflicts_total());
+    if (out.reply.conflicts_total() > 0) {
+      std::cerr << "crossclear-node " << opt.region << ": directory conflict: "
+                << ConflictText(out.reply)
+                << "; the rest was published. The national operator assigns a person "
+                   "(crossclear directory assign), or correct this region's data\n";
+    }
+    return out;
+  }
+
+  void Record(const PublishOutcome& out, std::chrono::steady_clock::duration took) {
+    PublishFigures f;
+    f.answered = out.status.ok();
+    f.full = out.sent.full();
+    f.persons_added = out.sent.persons_added();
+    f.persons_removed = out.sent.persons_removed();
+    f.institutions_added = out.sent.institutions_added();
+    f.institutions_removed = out.sent.institutions_removed();
+    f.chunks = out.sent.chunks();
+    f.bytes = out.sent.bytes();
+    f.conflicts = out.reply.conflicts_total();
+    f.seconds = std::chrono::duration<double>(took).count();
+    std::lock_guard<std::mutex> lock(figures_mu);
+    last_publish = f;
+  }
+
+  // "person SH-NEW-21 held by region 110000; cannot remove person ... (2 conflict(s) in all)":
+  // the first five the hub listed, and the count.
+  static std::string ConflictText(const v1::PublishDirectoryReply& reply) {
+    std::string text;
+    for (int i = 0; i < reply.conflicts_size() && i < 5; ++i) {
+      const v1::DirectoryConflict& c = reply.conflicts(i);
+      absl::StrAppend(&text, i == 0 ? "" : "; ", c.removal() ? "cannot remove " : "", c.kind(),
+                      " ", c.id(), " held by region ", c.owner());
+    }
+    absl::StrAppend(&text, " (", reply.conflicts_total(), " conflict(s) in all)");
+    return text;
+  }
+
+  // When the background loop publishes again, after `out`.
+  void SchedulePublish(const PublishOutcome& out) {
+    std::lock_guard<std::mutex> lock(retry_mu);
+    const auto interval = std::chrono::milliseconds(opt.resolve_interval_ms);
+    if (!out.status.ok()) {
+      publish_retry_at = std::chrono::steady_clock::now() + interval;
+    } else if (out.reply.conflicts_total() > 0) {
+      publish_retry_at = std::chrono::steady_clock::now() + 30 * interval;
+    } else {
+      publish_retry_at.reset();
     }
   }
 
-  bool PublishDirectoryOnce() {
-    v1::PublishDirectoryRequest req;
-    req.set_region(opt.region);
-    auto snapshot = Data();
-    for (const auto& p : snapshot->region.persons) req.add_persons(p.id);
-    for (const auto& i : snapshot->region.institutions) req.add_institutions(i.code);
-    v1::PublishDirectoryReply reply;
-    auto ctx = rpc::Outbound(clock, rpc::Clock::SystemToday(), deadline());
-    return hub->PublishDirectory(ctx.get(), req, &reply).ok();
+  // At start-up: publishes until the hub answers (or the node stops). Conflicts do not hold
+  // the node back: the rest of its directory is published and it serves.
+  void PublishUntilAnswered() {
+    // From 200 ms, doubling to 5 s: a hub that is starting is found at once, one that is
+    // down is not flooded (nor is the log).
+    std::chrono::milliseconds wait(200);
+    for (;;) {
+      PublishOutcome out = Publish();
+      SchedulePublish(out);
+      if (out.status.ok()) return;
+      std::unique_lock<std::mutex> lock(stop_mu);
+      if (stop_cv.wait_for(lock, wait, [&] { return stopping; })) return;
+      wait = std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(5));
+    }
   }
 
   void BackgroundLoop() {
-    PublishDirectory();
+    PublishUntilAnswered();
     if (!opt.ready_file.empty()) {
       std::ofstream(opt.ready_file + ".tmp") << port << "\n";
       std::rename((opt.ready_file + ".tmp").c_str(), opt.ready_file.c_str());
     }
     for (;;) {
+      bool due = false;
+      {
+        std::lock_guard<std::mutex> lock(retry_mu);
+        due = publish_retry_at && *publish_retry_at <= std::chrono::steady_clock::now();
+      }
+      if (due) SchedulePublish(Publish());
       ResolveAllInDoubt();
       std::unique_lock<std::mutex> lock(stop_mu);
       if (stop_cv.wait_for(lock, std::chrono::milliseconds(opt.resolve_interval_ms),
@@ -1153,24 +1385,44 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     return grpc::Status::OK;
   }
 
-  // 对账: the hub's SETTLE/CANCEL entries of the month that involve this region, against this
-  // node's own ledger, once as treatment region and once as insured region.
-  grpc::Status Reconcile(grpc::ServerContext* ctx, const v1::ReconcileRequest* req,
-                         v1::ReconcileReply* reply) override {
+  // 对账: the hub's SETTLE/CANCEL entries of the month that involve this region (streamed in
+  // chunks), against this node's own ledger, once as treatment region and once as insured
+  // region. The differences go back in bounded chunks; the last message has the verdict.
+  grpc::Status Reconcile(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<v1::ReconcileReply, v1::ReconcileRequest>* stream) override {
     if (auto s = n_.Require(*ctx, Role::kHub, "", "reconcile a clearing month"); !s.ok()) return s;
-    auto period = core::Period::Parse(req->period());
-    if (!period.ok()) {
-      return protoconv::ErrorStatus(v1::INVALID_DATA, "period",
-                                    "\"" + req->period() + "\" is not a month YYYY-MM");
-    }
+    std::optional<core::Period> period;
+    std::string period_text;
     std::vector<core::MonthEvent> hub;
-    for (int i = 0; i < req->hub_entries_size(); ++i) {
-      auto event = protoconv::MonthEventOf(req->hub_entries(i));
-      if (!event.ok()) {
-        return protoconv::ErrorStatus(v1::INVALID_DATA, absl::StrCat("hub_entries[", i, "]"),
-                                      std::string(event.status().message()));
+    size_t index = 0;
+    v1::ReconcileRequest chunk;
+    while (stream->Read(&chunk)) {
+      if (!period) {
+        auto parsed = core::Period::Parse(chunk.period());
+        if (!parsed.ok()) {
+          return protoconv::ErrorStatus(v1::INVALID_DATA, "period",
+                                        "\"" + chunk.period() + "\" is not a month YYYY-MM");
+        }
+        period = *parsed;
+        period_text = chunk.period();
+      } else if (chunk.period() != period_text) {
+        return protoconv::ErrorStatus(
+            v1::INVALID_DATA, "period",
+            "a chunk names " + chunk.period() + ", the first named " + period_text);
       }
-      if (event->has_value()) hub.push_back(**std::move(event));
+      for (const v1::LedgerEntry& e : chunk.hub_entries()) {
+        auto event = protoconv::MonthEventOf(e);
+        if (!event.ok()) {
+          return protoconv::ErrorStatus(v1::INVALID_DATA, absl::StrCat("hub_entries[", index, "]"),
+                                        std::string(event.status().message()));
+        }
+        ++index;
+        if (event->has_value()) hub.push_back(**std::move(event));
+      }
+    }
+    if (!period) {
+      return protoconv::ErrorStatus(v1::INVALID_DATA, "period", "no month was sent");
     }
     // This node's own month: its SETTLE/CANCEL entries by their day (a node books by day).
     std::vector<core::MonthEvent> own;
@@ -1198,22 +1450,37 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     for (const auto* events : {&own, &hub}) {
       for (const core::MonthEvent& e : *events) pair_of.emplace(e.claim_id, &e);
     }
+    const size_t budget = rpc::ChunkBytes(n_.opt.max_message_bytes);
+    v1::ReconcileReply reply;
+    size_t size = 0;
+    uint32_t total = 0;
     for (core::Side side : {core::Side::kTreatment, core::Side::kInsured}) {
       for (const core::Difference& d : core::Reconcile(*period, region, side, hub, own)) {
         v1::Dispute dispute = protoconv::ToProto(d, region, side);
         const core::MonthEvent* e = pair_of.at(d.claim_id);  // a difference has an event
         dispute.set_insured(e->insured);
         dispute.set_treatment(e->treatment);
-        *reply->add_differences() = std::move(dispute);
+        const size_t n = dispute.ByteSizeLong() + 8;
+        if (reply.differences_size() > 0 && size + n > budget) {
+          if (!stream->Write(reply)) return grpc::Status(grpc::StatusCode::CANCELLED, "hub gone");
+          reply.clear_differences();
+          size = 0;
+        }
+        *reply.add_differences() = std::move(dispute);
+        size += n;
+        ++total;
       }
     }
     for (const core::MonthEvent& e : own) {
-      if (e.treatment == region) reply->set_treatment_fen(reply->treatment_fen() +
-                                                          core::ClearingAmountOf(e).fen());
-      if (e.insured == region) reply->set_insured_fen(reply->insured_fen() +
-                                                      core::ClearingAmountOf(e).fen());
+      if (e.treatment == region) reply.set_treatment_fen(reply.treatment_fen() +
+                                                         core::ClearingAmountOf(e).fen());
+      if (e.insured == region) reply.set_insured_fen(reply.insured_fen() +
+                                                     core::ClearingAmountOf(e).fen());
     }
-    reply->set_agreed(reply->differences_size() == 0);
+    reply.set_agreed(total == 0);
+    reply.set_differences_total(total);
+    reply.set_last(true);
+    stream->Write(reply);
     return grpc::Status::OK;
   }
 
@@ -1354,15 +1621,36 @@ class RegionNode::Impl::Admin final : public v1::RegionAdminService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status LoadData(grpc::ServerContext* ctx, const v1::LoadDataRequest* req,
+  // The world file arrives in chunks (the first names its source); when the stream ends the
+  // region's slice is imported in one batch and the change of the directory published.
+  grpc::Status LoadData(grpc::ServerContext* ctx, grpc::ServerReader<v1::LoadDataRequest>* reader,
                         v1::LoadDataReply* reply) override {
     if (auto s = n_.Require(*ctx, Role::kRegion, n_.opt.region, "load data of region " + n_.opt.region);
         !s.ok()) {
       return s;
     }
+    std::string source, content;
+    uint32_t chunks = 0;
+    v1::LoadDataRequest chunk;
+    while (reader->Read(&chunk)) {
+      if (chunks > 0 && !chunk.source().empty()) {
+        return protoconv::ErrorStatus(
+            v1::INVALID_DATA, "source",
+            absl::StrCat("chunk ", chunks, " names a source: only the first chunk may"));
+      }
+      if (chunks == 0) source = chunk.source();
+      if (content.size() + chunk.world_json().size() > kMaxLoadDataBytes) {
+        return protoconv::ErrorStatus(
+            v1::INVALID_DATA, "world_json",
+            absl::StrCat("more than ", kMaxLoadDataBytes,
+                         " bytes: import a file this large at start-up (crossclear-node --data)"));
+      }
+      content += chunk.world_json();
+      ++chunks;
+    }
+    if (source.empty()) source = "LoadData";
     std::lock_guard<std::mutex> lock(n_.import_mu);
-    std::string source = req->source().empty() ? "LoadData" : req->source();
-    auto summary = ImportRegionData(*n_.store, n_.opt.region, source, req->world_json());
+    auto summary = ImportRegionData(*n_.store, n_.opt.region, source, content);
     if (!summary.ok()) {
       return protoconv::ErrorStatus(v1::INVALID_DATA, "world_json",
                                     std::string(summary.status().message()));
@@ -1378,7 +1666,29 @@ class RegionNode::Impl::Admin final : public v1::RegionAdminService::Service {
     reply->set_policy_versions(summary->policy_versions);
     reply->set_institutions(summary->institutions);
     reply->set_persons(summary->persons);
-    reply->set_published(n_.PublishDirectoryOnce());
+    reply->set_chunks(chunks);
+    Impl::PublishOutcome published = n_.Publish();
+    n_.SchedulePublish(published);
+    reply->set_published(published.status.ok());
+    *reply->mutable_publish() = published.sent;
+    // A conflict is refused loudly: the data is imported and the rest published, but the
+    // office must know that a person (or institution) it insures routes elsewhere.
+    for (const v1::DirectoryConflict& c : published.reply.conflicts()) {
+      if (c.removal()) continue;
+      return protoconv::ErrorStatus(
+          v1::DIRECTORY_CONFLICT, c.kind() == storage::kPersonKind ? "persons" : "institutions",
+          absl::StrCat(c.kind(), " ", c.id(), " is held by region ", c.owner(),
+                       " in the hub's directory; ", Impl::ConflictText(published.reply),
+                       ". The data was imported and the rest of the directory published; the "
+                       "national operator assigns a person (crossclear directory assign)"));
+    }
+    if (published.reply.conflicts_total() >
+        static_cast<uint32_t>(published.reply.conflicts_size())) {
+      return protoconv::ErrorStatus(
+          v1::DIRECTORY_CONFLICT, "persons",
+          absl::StrCat(Impl::ConflictText(published.reply),
+                       ". The data was imported and the rest of the directory published"));
+    }
     return grpc::Status::OK;
   }
 
@@ -1440,6 +1750,7 @@ absl::Status RegionNode::Start() {
   n.admin = std::make_unique<Impl::Admin>(n, *n.peer);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(n.opt.listen, *creds, &n.port);
+  builder.SetMaxReceiveMessageSize(n.opt.max_message_bytes);
   builder.RegisterService(n.hospital.get());
   builder.RegisterService(n.peer.get());
   builder.RegisterService(n.admin.get());
@@ -1452,6 +1763,11 @@ absl::Status RegionNode::Start() {
 }
 
 int RegionNode::port() const { return impl_->port; }
+
+PublishFigures RegionNode::LastPublish() const {
+  std::lock_guard<std::mutex> lock(impl_->figures_mu);
+  return impl_->last_publish;
+}
 
 void RegionNode::Wait() {
   if (impl_->server) impl_->server->Wait();

@@ -4,11 +4,13 @@
 // region's data.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "rpc/flags.h"
 
 namespace crossclear::node {
 
@@ -22,8 +24,23 @@ struct NodeOptions {
   std::string ready_file;     // optional: written with the port once serving and published
   bool test_clock = false;    // accept x-crossclear-today metadata (tests only)
   int forward_deadline_ms = 5000;
-  int resolve_interval_ms = 2000;   // how often in-doubt claims are resolved
+  int resolve_interval_ms = 2000;   // how often in-doubt claims are resolved (and a directory
+                                    // publish the hub did not answer is retried)
+  // The largest message the node accepts; its chunks to the hub are a quarter of it.
+  int max_message_bytes = rpc::kDefaultMaxMessageBytes;
   std::string test_crash_after_decide;  // tests only: _exit(137) after committing this claim
+};
+
+// What a directory publish sent and how long the hub took (for operators and the bench).
+struct PublishFigures {
+  bool answered = false;  // the hub answered (conflicts or not)
+  bool full = false;      // everything was sent: the first publish, or a resync
+  uint32_t persons_added = 0, persons_removed = 0;
+  uint32_t institutions_added = 0, institutions_removed = 0;
+  uint32_t chunks = 0;     // messages sent
+  uint64_t bytes = 0;      // their serialized size
+  uint32_t conflicts = 0;  // ids the hub refused (another region holds them)
+  double seconds = 0;      // from the first chunk to the hub's answer
 };
 
 class RegionNode {
@@ -33,10 +50,13 @@ class RegionNode {
   static absl::StatusOr<std::unique_ptr<RegionNode>> Create(const NodeOptions& options);
   ~RegionNode();
 
-  // Starts serving, publishes the directory to the hub (retrying until it answers) and
-  // starts the in-doubt resolver. Returns once serving.
+  // Starts serving, publishes the directory to the hub (what changed since the publish the
+  // hub last acknowledged; retrying until it answers) and starts the in-doubt resolver.
+  // Returns once serving.
   absl::Status Start();
   int port() const;
+  // The last directory publish that sent something (zero figures before the first).
+  PublishFigures LastPublish() const;
   void Wait();
   void Shutdown();
 

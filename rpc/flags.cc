@@ -54,4 +54,15 @@ absl::StatusOr<int> Flags::GetInt(const std::string& name, int fallback) const {
   return v;
 }
 
+absl::StatusOr<int> MaxMessageBytes(const Flags& flags) {
+  auto bytes = flags.GetInt("max-message-bytes", kDefaultMaxMessageBytes);
+  if (!bytes.ok()) return bytes.status();
+  if (*bytes < kMinMaxMessageBytes || *bytes > kDefaultMaxMessageBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max-message-bytes: ", *bytes, " is not between ", kMinMaxMessageBytes,
+                     " and ", kDefaultMaxMessageBytes, " (it only lowers gRPC's limit)"));
+  }
+  return *bytes;
+}
+
 }  // namespace crossclear::rpc

@@ -16,13 +16,26 @@ std::vector<std::string> NodeColumnFamilies() {
       std::string(kMetaCf),         std::string(kCatalogCf),       std::string(kInstitutionsCf),
       std::string(kPolicyCf),       std::string(kPersonsCf),       std::string(kBalancesCf),
       std::string(kAccumulatorsCf), std::string(kInsuredClaimsCf), std::string(kTreatmentClaimsCf),
-      std::string(kInDoubtCf)};
+      std::string(kInDoubtCf),      std::string(kDirectoryPublishedCf)};
 }
 
 std::vector<std::string> HubColumnFamilies() {
   return {std::string(kDirectoryPersonsCf), std::string(kDirectoryInstitutionsCf),
           std::string(kRoutedCf), std::string(kMonthsCf), std::string(kPrepaymentsCf),
-          std::string(kResizesCf)};
+          std::string(kResizesCf), std::string(kDirectoryByRegionCf)};
+}
+
+std::string DirectoryKey(std::string_view kind, std::string_view id) {
+  return JoinKey({kind, id});
+}
+
+std::string DirectoryRegionKey(std::string_view region, std::string_view kind,
+                               std::string_view id) {
+  return JoinKey({region, kind, id});
+}
+
+std::string DirectoryRegionPrefix(std::string_view region, std::string_view kind) {
+  return JoinKey({region, kind, ""});
 }
 
 std::string CatalogKey(std::string_view effective_yyyymmdd, std::string_view version) {

@@ -91,6 +91,17 @@ inline constexpr std::string_view kTreatmentClaimsCf = "treatment_claims";
 //         indexes: put when the claim becomes in doubt, delete when resolved.
 inline constexpr std::string_view kInDoubtCf = "in_doubt";
 
+// "directory_published": what the hub acknowledged of this node's directory publishes: the
+//   ids the hub took as this region's (a conflict is not recorded, so it is sent again).
+//   key   DirectoryKey(kind, id) = kind '\0' id, kind "person" | "institution"
+//   value "" (empty).
+//   write the node's directory publisher, in one batch once the hub has answered a publish
+//         (with kMetaDirectoryFullKey after the first full publish). The next publish sends
+//         only the difference between the region's data and this family.
+inline constexpr std::string_view kDirectoryPublishedCf = "directory_published";
+// In "meta": the day the hub acknowledged this node's first full directory publish.
+inline constexpr std::string_view kMetaDirectoryFullKey = "directory_full";
+
 // ---------------------------------------------------------------------------------------
 // Hub
 // ---------------------------------------------------------------------------------------
@@ -104,6 +115,14 @@ inline constexpr std::string_view kDirectoryPersonsCf = "directory_persons";
 //   key   institution code   value treatment region code (text).
 //   write the hub, from what treatment nodes publish.
 inline constexpr std::string_view kDirectoryInstitutionsCf = "directory_institutions";
+
+// "directory_by_region": the same directory by owner, so that a region's full publish can
+//   remove what the region no longer names without a scan of the whole directory.
+//   key   DirectoryRegionKey(region, kind, id) = region '\0' kind '\0' id, kind "person" |
+//         "institution"   value "" (empty).
+//   write the hub, in the same batch as every change of "directory_persons" and
+//         "directory_institutions" (built from them once at start-up by a hub that has none).
+inline constexpr std::string_view kDirectoryByRegionCf = "directory_by_region";
 
 // "routed": the hub's record of each claim it routed.
 //   key   claim id   value serialized record (state, regions, day, amounts).
@@ -142,6 +161,14 @@ std::vector<std::string> HubColumnFamilies();
 // policy files). Within one date, versions sort bytewise.
 std::string CatalogKey(std::string_view effective_yyyymmdd, std::string_view version);
 std::string PolicyKey(std::string_view effective_yyyymmdd, std::string_view version);
+
+// Directory keys: kind is "person" or "institution"; ids must not contain '\0'.
+inline constexpr std::string_view kPersonKind = "person";
+inline constexpr std::string_view kInstitutionKind = "institution";
+std::string DirectoryKey(std::string_view kind, std::string_view id);
+std::string DirectoryRegionKey(std::string_view region, std::string_view kind, std::string_view id);
+// Prefix of every key of `kind` of `region` (ends with the separator).
+std::string DirectoryRegionPrefix(std::string_view region, std::string_view kind);
 
 // Key of the (insured, treatment) pair in "prepayments".
 std::string PrepaymentKey(std::string_view insured, std::string_view treatment);

@@ -1,7 +1,8 @@
 // The clearing officer's commands (the national platform's operator at the hub): close,
 // reconcile, resolve, finalize, pay a month; read its statement; top up and list prepayments;
-// re-size quotas for a new year; write the month's report. Each talks to the hub's
-// ClearingService over mutual TLS with a certificate from a PKI folder.
+// re-size quotas for a new year; write the month's report; locate or assign a person in the
+// hub's directory. Each talks to the hub's ClearingService (DirectoryService, HubService for
+// the directory) over mutual TLS with a certificate from a PKI folder.
 //
 // Exit statuses (every command):
 //   0  done
@@ -45,7 +46,7 @@ struct HubTarget {
 };
 
 // The officer commands, by name: close, statement, reconcile, resolve, finalize, pay, prepay,
-// prepayments, resize, report, metrics.
+// prepayments, resize, report, directory, metrics.
 struct OfficerCommand {
   std::string_view name;
   std::string_view summary;

@@ -17,6 +17,7 @@
 
 #include "crossclear/v1/services.grpc.pb.h"
 #include "claims.h"
+#include "directory_calls.h"
 #include "in_process_federation.h"
 #include "proto/status.h"
 #include "rpc/call.h"
@@ -351,52 +352,36 @@ TEST_F(FederationComponent, Cancel_RestoresBalanceAndAccumulators_ResettleGivesS
   EXPECT_EQ(Balance(kBeijing, kRetiree), opening - first_amounts.account_pay_fen());
 }
 
-// 4. The hub's directory: a region cannot publish a person another region insures (the whole
-// publication is refused, naming the entry), and claims keep routing to the owner.
-TEST_F(FederationComponent, Directory_PersonOfAnotherRegion_RefusedNamingEntry_RoutingKept) {
+// 4. The hub's directory: a region cannot publish a person another region insures (that id is
+// refused, named with its owner, while the rest of the publication is applied), and claims keep
+// routing to the owner. A malformed id refuses the whole publication.
+TEST_F(FederationComponent, Directory_PersonOfAnotherRegion_RefusedNamingOwner_RestApplied) {
   auto shanghai = v1::HubService::NewStub(fed_->Channel("region-310000", fed_->HubAddress()));
-  v1::PublishDirectoryRequest req;
-  req.set_region(kShanghai);
-  req.add_persons(kRetiree);
   v1::PublishDirectoryReply reply;
-  auto ctx = Ctx("2026-03-10");
-  grpc::Status st = shanghai->PublishDirectory(ctx.get(), req, &reply);
-  ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
-      << CodeName(st.error_code()) << " " << st.error_message();
+  grpc::Status st = PublishChunks(*shanghai, {PersonsChunk(kShanghai, {"SH-NEW-07", kRetiree})},
+                                  &reply);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(reply.persons(), 1u) << "the new id is taken";
+  EXPECT_EQ(reply.conflicts_total(), 1u);
+  ASSERT_EQ(reply.conflicts_size(), 1);
+  EXPECT_EQ(reply.conflicts(0).kind(), "person");
+  EXPECT_EQ(reply.conflicts(0).id(), kRetiree);
+  EXPECT_EQ(reply.conflicts(0).owner(), kBeijing);
+  EXPECT_FALSE(reply.conflicts(0).removal());
+
+  // An empty id: nothing of the publication is applied.
+  st = PublishChunks(*shanghai, {PersonsChunk(kShanghai, {"SH-NEW-08"}),
+                                 PersonsChunk(kShanghai, {""})}, &reply);
+  ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
   auto detail = protoconv::DetailOf(st);
   ASSERT_TRUE(detail.has_value());
   EXPECT_EQ(detail->reason(), v1::INVALID_DATA);
-  EXPECT_EQ(detail->field(), "persons[0]");
-
-  // A new id before the conflicting one is not published either: all or nothing.
-  v1::PublishDirectoryRequest mixed;
-  mixed.set_region(kShanghai);
-  mixed.add_persons("SH-NEW-07");
-  mixed.add_persons(kRetiree);
-  auto mctx = Ctx("2026-03-10");
-  st = shanghai->PublishDirectory(mctx.get(), mixed, &reply);
-  ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
-  detail = protoconv::DetailOf(st);
-  ASSERT_TRUE(detail.has_value());
   EXPECT_EQ(detail->field(), "persons[1]");
 
   auto operator_hub = v1::HubService::NewStub(fed_->Channel("operator", fed_->HubAddress()));
-  for (const auto& [person, region] :
-       std::vector<std::pair<std::string, std::string>>{{kRetiree, kBeijing}, {"SH-NEW-07", ""}}) {
-    v1::LocatePersonRequest lreq;
-    lreq.set_person(person);
-    v1::LocatePersonReply lreply;
-    auto lctx = Ctx("2026-03-10");
-    st = operator_hub->LocatePerson(lctx.get(), lreq, &lreply);
-    ASSERT_TRUE(st.ok()) << st.error_message();
-    EXPECT_EQ(lreply.known(), !region.empty()) << person;
-    EXPECT_EQ(lreply.insured_region(), region) << person;
-  }
-
-  v1::SettleReply settled =
-      SettleOk(RetireeInpatientAtHaikou("D-ROUTE", "2026-03-10"), "2026-03-10");
-  EXPECT_TRUE(settled.result().settled()) << settled.result().DebugString();
-  EXPECT_EQ(settled.insuplc_admdvs(), kBeijing);
+  EXPECT_EQ(InsuredRegionAtHub(*operator_hub, kRetiree), kBeijing);
+  EXPECT_EQ(InsuredRegionAtHub(*operator_hub, "SH-NEW-07"), kShanghai);
+  EXPECT_EQ(InsuredRegionAtHub(*operator_hub, "SH-NEW-08"), "");
 }
 
 // 5. Manual reimbursement at the insured region (its own office's certificate): settled

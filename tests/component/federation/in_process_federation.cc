@@ -99,6 +99,7 @@ absl::Status InProcessFederation::StartAll(bool import_data) {
   for (const auto& r : setup_.regions) ho.routes[r] = NodeAddress(r);
   ho.test_clock = true;
   ho.forward_deadline_ms = 5000;
+  ho.max_message_bytes = setup_.max_message_bytes;
   auto hub = hub::HubServer::Create(ho);
   if (!hub.ok()) return hub.status();
   hub_ = std::move(*hub);
@@ -116,6 +117,7 @@ absl::Status InProcessFederation::StartAll(bool import_data) {
     no.test_clock = true;
     no.forward_deadline_ms = 5000;
     no.resolve_interval_ms = 60000;  // no claim is left in doubt here
+    no.max_message_bytes = setup_.max_message_bytes;
     std::filesystem::remove(no.ready_file);
     auto node = node::RegionNode::Create(no);
     if (!node.ok()) {
@@ -215,6 +217,11 @@ absl::StatusOr<uint64_t> InProcessFederation::LedgerSize(const std::string& part
 
 absl::Status InProcessFederation::AppendLedger(const std::string& party,
                                                const v1::LedgerEntry& entry) const {
+  return AppendLedger(party, std::vector<v1::LedgerEntry>{entry});
+}
+
+absl::Status InProcessFederation::AppendLedger(const std::string& party,
+                                               const std::vector<v1::LedgerEntry>& entries) const {
   storage::StoreOptions so;
   so.path = DbPath(party);
   so.column_families =
@@ -222,7 +229,7 @@ absl::Status InProcessFederation::AppendLedger(const std::string& party,
   auto store = storage::Store::Open(so);
   if (!store.ok()) return store.status();
   storage::Batch batch;
-  batch.AppendLedger(entry.SerializeAsString());
+  for (const v1::LedgerEntry& entry : entries) batch.AppendLedger(entry.SerializeAsString());
   return (*store)->Commit(std::move(batch)).status();
 }
 

@@ -19,6 +19,7 @@
 #include "crossclear/v1/types.pb.h"
 #include "hub/hub_server.h"
 #include "node/region_node.h"
+#include "rpc/flags.h"
 
 namespace crossclear::federation_test {
 
@@ -26,6 +27,7 @@ struct FederationSetup {
   std::vector<std::string> regions;       // one node per region
   std::vector<std::string> institutions;  // hospital certificates to make
   std::string data_file;                  // world file every node imports its slice from
+  int max_message_bytes = rpc::kDefaultMaxMessageBytes;  // every party's (lowered in tests)
 };
 
 class InProcessFederation {
@@ -64,6 +66,9 @@ class InProcessFederation {
   // Appends `entry` to `party`'s ledger, as if that party had recorded it: a test's way to make
   // the parties' ledgers differ (a fact one of them never heard of). Only while stopped.
   absl::Status AppendLedger(const std::string& party, const v1::LedgerEntry& entry) const;
+  // The same for many entries, in one batch (seeding a month).
+  absl::Status AppendLedger(const std::string& party,
+                            const std::vector<v1::LedgerEntry>& entries) const;
 
  private:
   InProcessFederation() = default;

@@ -18,6 +18,7 @@
 #include "proto/status.h"
 #include "rpc/call.h"
 #include "tools/federation_harness.h"
+#include "tools/load_data_client.h"
 
 namespace crossclear {
 namespace {
@@ -353,8 +354,10 @@ TEST(FederationE2E, RegionImpersonatingAnother_Refused) {
   v1::PublishDirectoryReply preply;
   auto hub_as_haikou = v1::HubService::NewStub(fed->ChannelAs("region-460100", fed->HubAddress()));
   auto pctx = Ctx();
-  EXPECT_EQ(hub_as_haikou->PublishDirectory(pctx.get(), pub, &preply).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  auto publish = hub_as_haikou->PublishDirectory(pctx.get(), &preply);
+  publish->Write(pub);
+  publish->WritesDone();
+  EXPECT_EQ(publish->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(ObligationFen(*fed, "2026-03", "310000", kHaikou), 0);
 }
 
@@ -485,12 +488,11 @@ TEST(FederationE2E, LoadData_NewCatalogVersionAppliesFromItsDate_BadFileChangesN
   nlohmann::json bad = world;
   bad["catalogs"]["460100"].push_back(next);
   bad["catalogs"]["460100"][1]["items"][0]["class"] = "Z";
-  v1::LoadDataRequest bad_req;
-  bad_req.set_source("catalog-2026B.json");
-  bad_req.set_world_json(bad.dump());
   v1::LoadDataReply reply;
   auto bctx = Ctx();
-  grpc::Status st = office->LoadData(bctx.get(), bad_req, &reply);
+  // Chunks of 1 KiB: the node puts the file together before it reads it.
+  grpc::Status st = tools::SendLoadData(*office, bctx.get(), "catalog-2026B.json", bad.dump(), 1024,
+                                        &reply);
   ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(st.error_message().find("catalog-2026B.json"), std::string::npos) << st.error_message();
   EXPECT_NE(st.error_message().find("catalogs.460100[1].items[0].class"), std::string::npos)
@@ -498,19 +500,21 @@ TEST(FederationE2E, LoadData_NewCatalogVersionAppliesFromItsDate_BadFileChangesN
   EXPECT_EQ(BedOverPriceFen(*fed), 9 * 2000) << "a refused file changes nothing";
 
   world["catalogs"]["460100"].push_back(next);
-  v1::LoadDataRequest req;
-  req.set_source("catalog-2026B.json");
-  req.set_world_json(world.dump());
+  const std::string file = world.dump();
   auto ctx = Ctx();
-  st = office->LoadData(ctx.get(), req, &reply);
+  st = tools::SendLoadData(*office, ctx.get(), "catalog-2026B.json", file, 1024, &reply);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(reply.catalog_versions(), 2u);
+  EXPECT_EQ(reply.chunks(), (file.size() + 1023) / 1024);
   EXPECT_TRUE(reply.published());
+  EXPECT_FALSE(reply.publish().full()) << "the directory was published at start-up";
+  EXPECT_EQ(reply.publish().chunks(), 0u) << "the same persons and institutions: nothing to send";
   EXPECT_EQ(BedOverPriceFen(*fed), 0) << "cap 80.00 from 2026-07-01";
   // Only the region's own office may load its data.
   auto octx = Ctx();
   auto foreign = v1::RegionAdminService::NewStub(fed->ChannelAs("region-110000", fed->NodeAddress(kHaikou)));
-  EXPECT_EQ(foreign->LoadData(octx.get(), req, &reply).error_code(),
+  EXPECT_EQ(tools::SendLoadData(*foreign, octx.get(), "catalog-2026B.json", file, 1024, &reply)
+                .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
@@ -616,7 +620,14 @@ TEST(FederationE2E, Reconcile_LostReply_NamedDispute_LearntIntoNextMonth_TotalsB
   own.set_period("2026-03");
   v1::ReconcileReply beijing;
   auto pctx = Ctx("2026-04-03");
-  ASSERT_TRUE(peer->Reconcile(pctx.get(), own, &beijing).ok());
+  auto stream = peer->Reconcile(pctx.get());
+  ASSERT_TRUE(stream->Write(own));
+  stream->WritesDone();
+  for (v1::ReconcileReply part; stream->Read(&part);) {
+    if (part.last()) beijing = part;
+  }
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_TRUE(beijing.last());
   EXPECT_EQ(beijing.insured_fen(), ok_fen + lost_fen);
   EXPECT_EQ(PairObligation(resolved, kBeijing, kHaikou) + PairObligation(april, kBeijing, kHaikou),
             beijing.insured_fen());

@@ -160,7 +160,7 @@ TEST(OfficerCliUsage, HelpListsEveryCommand_UsageErrorsExitTwo) {
   Ran help = Crossclear({"--help"});
   EXPECT_EQ(help.status, 0);
   for (const char* cmd : {"close", "statement", "reconcile", "resolve", "finalize", "pay", "prepay",
-                          "prepayments", "resize", "report", "metrics"}) {
+                          "prepayments", "resize", "report", "directory", "metrics"}) {
     EXPECT_NE(help.output.find(std::string("\n  ") + cmd + " "), std::string::npos)
         << cmd << " missing from\n"
         << help.output;
@@ -354,6 +354,45 @@ TEST_F(OfficerCli, Prepay_RefusalsNameTheField_OnlyEntitledCallers) {
   EXPECT_EQ(metrics.status, 0) << metrics.output;
   Ran region_metrics = Officer({"metrics"}, "2026-03-10", std::string("region-") + kBeijing);
   EXPECT_EQ(region_metrics.status, 1) << region_metrics.output;
+}
+
+// The operator settles who insures a person: `directory assign`, operator only, refusals
+// naming the field, usage errors before any call; `directory locate` shows the result.
+TEST_F(OfficerCli, DirectoryAssign_OperatorOnly_RefusalsNameTheField_LocateShowsTheOwner) {
+  Ran before = Officer({"directory", "locate", "BJ-RET-01"}, "2026-03-01", "auditor");
+  ASSERT_EQ(before.status, 0) << before.output;
+  EXPECT_NE(before.output.find("person BJ-RET-01: insured in 110000"), std::string::npos)
+      << before.output;
+  for (const std::vector<std::string>& usage :
+       {std::vector<std::string>{"directory", "assign", "BJ-RET-01"},
+        {"directory", "move", "BJ-RET-01", "--region", kShanghai},
+        {"directory", "assign", "--region", kShanghai},
+        {"directory", "locate", "BJ-RET-01", "--region", kShanghai}}) {
+    Ran r = Officer(usage, "2026-03-01");
+    EXPECT_EQ(r.status, 2) << r.output;
+  }
+  Ran region = Officer({"directory", "assign", "BJ-RET-01", "--region", kShanghai}, "2026-03-01",
+                       std::string("region-") + kShanghai);
+  EXPECT_EQ(region.status, 1) << region.output;
+  EXPECT_NE(region.output.find("may not assign a person"), std::string::npos) << region.output;
+  Ran nowhere = Officer({"directory", "assign", "BJ-RET-01", "--region", "999999"}, "2026-03-01");
+  EXPECT_EQ(nowhere.status, 1) << nowhere.output;
+  EXPECT_NE(nowhere.output.find("refused INVALID_DATA (field region)"), std::string::npos)
+      << nowhere.output;
+
+  Ran assigned = Officer({"directory", "assign", "BJ-RET-01", "--region", kShanghai, "--note",
+                          "moved to Shanghai"},
+                         "2026-03-02");
+  ASSERT_EQ(assigned.status, 0) << assigned.output;
+  EXPECT_NE(assigned.output.find("insured in 310000"), std::string::npos) << assigned.output;
+  EXPECT_NE(assigned.output.find("from 2026-03-02 (was 110000"), std::string::npos)
+      << assigned.output;
+  Ran again = Officer({"directory", "assign", "BJ-RET-01", "--region", kShanghai}, "2026-03-02");
+  EXPECT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("nothing changed"), std::string::npos) << again.output;
+  Ran after = Officer({"directory", "locate", "BJ-RET-01"}, "2026-03-02");
+  EXPECT_NE(after.output.find("person BJ-RET-01: insured in 310000"), std::string::npos)
+      << after.output;
 }
 
 TEST_F(OfficerCli, HubUnreachable_ExitThree) {

@@ -34,6 +34,7 @@ TEST(CodeFor, EveryProtoReason_HasItsCode) {
       {v1::ALREADY_PAID, grpc::StatusCode::FAILED_PRECONDITION},
       {v1::WRONG_MONTH_STATE, grpc::StatusCode::FAILED_PRECONDITION},
       {v1::INVALID_DATA, grpc::StatusCode::INVALID_ARGUMENT},
+      {v1::DIRECTORY_CONFLICT, grpc::StatusCode::FAILED_PRECONDITION},
   };
   ASSERT_EQ(table.size(), static_cast<size_t>(v1::Reason_ARRAYSIZE));  // every reason listed
   for (const auto& [reason, code] : table) {
