@@ -231,15 +231,18 @@ int main(int argc, char** argv) {
     nodes[region] = std::move(*node);
   }
 
-  auto channel = [&](const std::string& cert, const std::string& target) {
+  // A channel presenting `cert`, to the server `target` that must be `server`.
+  auto channel = [&](const std::string& cert, const std::string& target,
+                     const cc::certs::Identity& server) {
     auto creds = cc::certs::ChannelCredentials(cc::certs::ForRole(pki, cert));
     if (!creds.ok()) Fail(std::string(creds.status().message()));
-    return cc::certs::MakeChannel(target, *creds);
+    return cc::certs::MakeChannel(target, *creds, server);
   };
 
   // 2. A claim of the N-th person, treated in Haikou.
   auto hospital = v1::HospitalService::NewStub(
-      channel(std::string("institution-") + kHospital, ho.routes[kTreatment]));
+      channel(std::string("institution-") + kHospital, ho.routes[kTreatment],
+              cc::certs::Identity{cc::certs::Role::kRegion, kTreatment}));
   v1::SettleRequest claim;
   v1::HospitalClaim* c = claim.mutable_claim();
   c->set_mdtrt_id("BULK-LAST");
@@ -270,7 +273,8 @@ int main(int argc, char** argv) {
               std::to_string(fund).c_str(), Seconds(std::chrono::steady_clock::now() - t));
 
   // 3. The same file again through LoadData, streamed.
-  auto office = v1::RegionAdminService::NewStub(channel("region-110000", ho.routes[kInsured]));
+  auto office = v1::RegionAdminService::NewStub(channel("region-110000", ho.routes[kInsured],
+                                                              cc::certs::Identity{cc::certs::Role::kRegion, kInsured}));
   v1::LoadDataReply loaded;
   t = std::chrono::steady_clock::now();
   auto lctx = Ctx("2026-03-10", std::chrono::seconds(1800));
@@ -283,7 +287,7 @@ int main(int argc, char** argv) {
               Seconds(std::chrono::steady_clock::now() - t), loaded.publish().chunks());
 
   // 4. Close and reconcile the month.
-  auto clearing = v1::ClearingService::NewStub(channel("operator", hub_addr));
+  auto clearing = v1::ClearingService::NewStub(channel("operator", hub_addr, cc::certs::Identity{cc::certs::Role::kHub, ""}));
   v1::MonthRequest req;
   req.set_period("2026-01");
   v1::MonthReply month;
