@@ -242,14 +242,17 @@ StateDelta SettlePart(const ResolvedClaim& rc, const Person& person, const Polic
     }
   }
 
-  // Category: the first registration covering the institution's region on the date.
+  // Category: the first registration covering the institution's region on the date. Without
+  // one, an emergency counts as `emergency` (急诊抢救视同备案), in direct settlement and in
+  // manual reimbursement alike; only an unregistered non-emergency reimbursement takes the
+  // manual_unregistered cut (SETTLEMENT.md §3, §4).
   Category category = Category::kNone;
   if (const Registration* r = FirstCoveringRegistration(person, institution.region, claim.date)) {
     category = CategoryOf(r->kind);
-  } else if (mode == Mode::kReimburse) {
-    category = Category::kManualUnregistered;
   } else if (claim.emergency) {
     category = Category::kEmergency;
+  } else if (mode == Mode::kReimburse) {
+    category = Category::kManualUnregistered;
   }
   const Ratio ratio{std::max(0, rule.ratio.bp - ReductionFor(policy.reductions, category).bp)};
 

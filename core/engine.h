@@ -155,7 +155,7 @@ struct Decision {
 // seeing the state earlier parts left. Asserts the identities of §3 on every settled
 // part. For kPresettle the delta is computed but the caller must not apply it.
 // kReimburse: no networking, registration or institution-support checks; never the
-// account; the manual_unregistered reduction when unregistered.
+// account; the manual_unregistered reduction when unregistered and not an emergency.
 Decision Decide(const DecideInput& in);
 
 // Apply a delta to a person's state (the in-memory twin of the storage batch).
