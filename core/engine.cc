@@ -349,6 +349,7 @@ std::variant<Claim, FieldError> ParseClaim(const RawClaim& raw) {
                                               kMaxLinesPerClaim));
   }
   claim.lines.reserve(raw.lines.size());
+  Money total;
   for (size_t i = 0; i < raw.lines.size(); ++i) {
     const RawClaimLine& raw_line = raw.lines[i];
     const std::string prefix = absl::StrCat("lines[", i, "].");
@@ -382,8 +383,25 @@ std::variant<Claim, FieldError> ParseClaim(const RawClaim& raw) {
                                        Money::FromFen(kMaxPriceFen).ToYuan(), " yuan per unit"));
     }
     line.price = *price;
+    // Both are within their limits, so the product is exact in MulRound (1e16 fen at most);
+    // bounding each line first keeps the running total below 1e15 fen.
+    const Money amount = MulRound(line.qty, line.price);
+    if (amount.fen() > kMaxClaimAmountFen) {
+      return InvalidField(
+          prefix + "price",
+          absl::StrCat(line.qty.ToString(), " x ", line.price.ToYuan(), " yuan comes to ",
+                       amount.ToYuan(), " yuan; a line may come to at most ",
+                       Money::FromFen(kMaxClaimAmountFen).ToYuan(), " yuan"));
+    }
+    total += amount;
     line.chronic = raw_line.chronic.value_or(true);
     claim.lines.push_back(std::move(line));
+  }
+  if (total.fen() > kMaxClaimAmountFen) {
+    return InvalidField(
+        "lines",
+        absl::StrCat("the lines come to ", total.ToYuan(), " yuan; a claim may come to at most ",
+                     Money::FromFen(kMaxClaimAmountFen).ToYuan(), " yuan"));
   }
   return claim;
 }
@@ -474,6 +492,7 @@ StateDelta Negate(const StateDelta& d) {
 
 Decision Decide(const DecideInput& in) {
   CROSSCLEAR_CHECK(in.claim != nullptr, "Decide needs a claim");
+  CROSSCLEAR_CHECK(StateInRange(in.state), "Decide needs a person state within kMaxStateFen");
   const ResolvedClaim& rc = *in.claim;
   CROSSCLEAR_CHECK(rc.lines.size() == rc.claim.lines.size(),
                    "resolved lines do not match the claim's lines");
@@ -531,6 +550,15 @@ void Apply(const StateDelta& d, int year, PersonState& state) {
     acc.fund_paid += a.fund;
   }
   state.account_balance += d.account;
+}
+
+bool StateInRange(const PersonState& state) {
+  auto in_range = [](Money m) { return m.fen() >= -kMaxStateFen && m.fen() <= kMaxStateFen; };
+  if (!in_range(state.account_balance)) return false;
+  for (const auto& [group, acc] : state.year_accumulators) {
+    if (!in_range(acc.deductible_paid) || !in_range(acc.fund_paid)) return false;
+  }
+  return true;
 }
 
 }  // namespace crossclear::core

@@ -161,4 +161,11 @@ Decision Decide(const DecideInput& in);
 // Apply a delta to a person's state (the in-memory twin of the storage batch).
 void Apply(const StateDelta& d, int year, PersonState& state);
 
+// The most an accumulator figure or an account balance may hold, either sign: 1e16 yuan, more
+// than any fund holds. A claim moves a figure by at most kMaxClaimAmountFen per part, so the
+// engine's arithmetic on a state within this bound cannot overflow. The node refuses a change
+// that would leave it, and a stored state outside it, before deciding; Decide requires it.
+inline constexpr int64_t kMaxStateFen = 1'000'000'000'000'000'000;
+bool StateInRange(const PersonState& state);
+
 }  // namespace crossclear::core

@@ -486,7 +486,9 @@ absl::Status HubServer::Impl::RecordFromStored(const v1::StoredClaim& stored) {
       r.set_state(v1::SETTLED);
       r.set_settled_on(stored.settled_on());
       *r.mutable_result() = stored.result();
-      r.set_clearing_fen(ClearingFen(stored.result()));
+      auto clearing = ClearingFen(stored.result());
+      if (!clearing.ok()) return clearing.status();
+      r.set_clearing_fen(*clearing);
       auto period = BookingPeriod(stored.settled_on());
       if (!period.ok()) return period.status();
       r.set_booked_period(*period);

@@ -155,7 +155,20 @@ struct RegionNode::Impl {
           return true;
         });
     if (!scan.ok()) return scan;
+    // Within the bound the engine's arithmetic cannot overflow; beyond it is no real state.
+    if (!core::StateInRange(state)) {
+      return absl::DataLossError(absl::StrCat("person ", person, ": a stored accumulator of ", year,
+                                              " or the account balance is out of range"));
+    }
     return state;
+  }
+
+  // A change no real fund could make (a claim moves a figure by at most
+  // core::kMaxClaimAmountFen): refused rather than stored.
+  static absl::Status StateOutOfRange(const std::string& person) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "person ", person, ": the change would take an accumulator or the account balance beyond ",
+        core::Money::FromFen(core::kMaxStateFen).ToYuan(), " yuan"));
   }
 
   // Adds the delta's state change (sign +1 or -1) for `person` to `batch`.
@@ -164,6 +177,7 @@ struct RegionNode::Impl {
     auto state = LoadPersonState(person, year);
     if (!state.ok()) return state.status();
     core::Apply(delta, year, *state);
+    if (!core::StateInRange(*state)) return StateOutOfRange(person);
     v1::Balance bal;
     bal.set_account_balance_fen(state->account_balance.fen());
     batch.Put(storage::kBalancesCf, person, Bytes(bal));
@@ -174,6 +188,7 @@ struct RegionNode::Impl {
         auto other = LoadPersonState(person, d.year);
         if (!other.ok()) return other.status();
         core::Apply(core::StateDelta{{d}, core::Money()}, d.year, *other);
+        if (!core::StateInRange(*other)) return StateOutOfRange(person);
         acc = other->year_accumulators[d.group];
       }
       batch.Put(storage::kAccumulatorsCf,
@@ -262,7 +277,9 @@ struct RegionNode::Impl {
     *rec.mutable_result() = stored.result();
     rec.set_settled_on(stored.settled_on());
     rec.set_doubt("");
-    int64_t clearing = ClearingFen(stored.result());
+    auto clearing_or = ClearingFen(stored.result());
+    if (!clearing_or.ok()) return clearing_or.status();  // a malformed answer: still in doubt
+    const int64_t clearing = *clearing_or;
     if (stored.state() == v1::TOMBSTONE) {
       rec.set_state(v1::TOMBSTONE);
       AppendLedger(batch, TreatmentEntry(v1::LedgerEntry::TOMBSTONE, rec, today.ToString(), 0));
@@ -509,12 +526,14 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
       reply->set_reason(creply.reason());
       return grpc::Status::OK;
     }
+    auto clearing = ClearingFen(rec.result());
+    if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
     rec.set_state(v1::CANCELLED);
     rec.set_cancelled_on(creply.cancelled_on());
     storage::Batch batch;
     n_.PutTreatment(batch, rec);
-    n_.AppendLedger(batch, n_.TreatmentEntry(v1::LedgerEntry::CANCEL, rec, creply.cancelled_on(),
-                                             -ClearingFen(rec.result())));
+    n_.AppendLedger(
+        batch, n_.TreatmentEntry(v1::LedgerEntry::CANCEL, rec, creply.cancelled_on(), -*clearing));
     if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
     reply->set_cancelled(true);
     reply->set_cancelled_on(creply.cancelled_on());
@@ -831,14 +850,16 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
                               "); retry with the same id or query its status");
     }
     if (reply->result().settled()) {
+      auto clearing = ClearingFen(reply->result());  // Forward has checked it
+      if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
       rec.set_state(v1::SETTLED);
       *rec.mutable_result() = reply->result();
       rec.set_insured_region(reply->insuplc_admdvs());
       rec.set_settled_on(reply->setl_date());
       rec.set_doubt("");
       n_.PutTreatment(batch, rec);
-      n_.AppendLedger(batch, n_.TreatmentEntry(v1::LedgerEntry::SETTLE, rec, reply->setl_date(),
-                                               ClearingFen(reply->result())));
+      n_.AppendLedger(
+          batch, n_.TreatmentEntry(v1::LedgerEntry::SETTLE, rec, reply->setl_date(), *clearing));
     } else {
       // Rejected claims are not stored: the hospital may send the id again once fixed.
       batch.Delete(storage::kTreatmentClaimsCf, claim.id);
@@ -854,6 +875,11 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
     auto ctx = rpc::Outbound(n_.clock, today, n_.deadline());
     grpc::Status st = n_.hub->RouteSettle(ctx.get(), rreq, &rreply);
     if (!st.ok()) return st;
+    // Figures no engine could have produced are not booked: the claim stays in doubt.
+    if (auto clearing = ClearingFen(rreply.result()); !clearing.ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "the insured region's answer is malformed: " +
+                                                          std::string(clearing.status().message()));
+    }
     *reply->mutable_result() = rreply.result();
     reply->set_setl_date(rreply.setl_date());
     reply->set_insuplc_admdvs(rreply.insuplc_admdvs());
@@ -930,8 +956,10 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     if (auto s = n_.WriteStateChange(batch, claim.person, decision.delta, claim.date.year); !s.ok()) {
       return protoconv::FromAbsl(s);
     }
-    n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::SETTLE, rec, req->setl_date(),
-                                        ClearingFen(rec.result()), rec.delta()));
+    auto clearing = ClearingFen(rec.result());
+    if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
+    n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::SETTLE, rec, req->setl_date(), *clearing,
+                                        rec.delta()));
     if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
     if (!n_.opt.test_crash_after_decide.empty() && n_.opt.test_crash_after_decide == claim.id) {
       std::_Exit(137);  // fault injection (tests only): die after the commit, before replying
@@ -992,6 +1020,8 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
       reply->set_cancelled_on(rec.cancelled_on());
       return grpc::Status::OK;
     }
+    auto clearing = ClearingFen(rec.result());
+    if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
     std::lock_guard<std::mutex> person_lock(n_.person_locks.For(core_stored->claim.person));
     core::StateDelta undo = core::Negate(core_stored->delta);
     if (auto s = n_.WriteStateChange(batch, core_stored->claim.person, undo,
@@ -1002,8 +1032,8 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     rec.set_state(v1::CANCELLED);
     rec.set_cancelled_on(req->day());
     batch.Put(storage::kInsuredClaimsCf, req->claim_id(), Bytes(rec));
-    n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::CANCEL, rec, req->day(),
-                                        -ClearingFen(rec.result()), protoconv::ToProto(undo)));
+    n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::CANCEL, rec, req->day(), -*clearing,
+                                        protoconv::ToProto(undo)));
     if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
     reply->set_cancelled(true);
     reply->set_cancelled_on(req->day());

@@ -832,5 +832,19 @@ TEST(Negate, FlipsEveryAmountKeepsYearAndGroup) {
   EXPECT_EQ(Negate(n), d);
 }
 
+// Decide's arithmetic on a state is safe within kMaxStateFen: the node checks a stored state
+// against it before deciding and refuses a change that would leave it.
+TEST(StateInRange, EveryFigureWithinTheBoundEitherSign) {
+  PersonState state;
+  state.account_balance = Money::FromFen(-kMaxStateFen);
+  state.year_accumulators["inpatient"] = {Money::FromFen(kMaxStateFen), Money()};
+  EXPECT_TRUE(StateInRange(state));
+  state.year_accumulators["outpatient"] = {Money(), Money::FromFen(kMaxStateFen + 1)};
+  EXPECT_FALSE(StateInRange(state));
+  state.year_accumulators.erase("outpatient");
+  state.account_balance = Money::FromFen(-kMaxStateFen - 1);
+  EXPECT_FALSE(StateInRange(state));
+}
+
 }  // namespace
 }  // namespace crossclear::core

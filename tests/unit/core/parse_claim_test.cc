@@ -138,8 +138,53 @@ TEST(ParseClaim, LimitsThemselvesAreAccepted) {
   raw.id = std::string(kMaxIdLength, 'C');
   raw.lines.resize(kMaxLinesPerClaim, raw.lines[0]);
   raw.lines[0].qty = "1000000";
-  raw.lines[0].price = "100000000.00";
+  raw.lines[0].price = "0.01";
+  raw.lines[1].qty = "1";
+  raw.lines[1].price = "100000000.00";
   EXPECT_TRUE(std::holds_alternative<Claim>(ParseClaim(raw)));
+}
+
+// Each line at the largest quantity and price is 1e16 fen; a thousand of them would pass
+// INT64_MAX in the engine's sum (it aborted the node). A line, and the claim, may come to
+// at most kMaxClaimAmountFen.
+TEST(ParseClaim, LineAmountOverTheBound_RefusedNamingThePrice) {
+  RawClaim raw = ValidRaw();
+  raw.lines.assign(kMaxLinesPerClaim, RawClaimLine{"XA10BAA001", "1000000", "100000000.00", {}});
+  std::variant<Claim, FieldError> parsed = ParseClaim(raw);
+  ASSERT_TRUE(std::holds_alternative<FieldError>(parsed));
+  const FieldError& e = std::get<FieldError>(parsed);
+  EXPECT_EQ(e.reason, Reason::kInvalidClaim);
+  EXPECT_EQ(e.field, "lines[0].price");
+  EXPECT_EQ(e.message,
+            "lines[0].price: 1000000 x 100000000.00 yuan comes to 100000000000000.00 yuan; a line "
+            "may come to at most 10000000000.00 yuan");
+}
+
+TEST(ParseClaim, ClaimTotalOverTheBound_RefusedNamingTheLines) {
+  RawClaim raw = ValidRaw();
+  raw.lines.assign(kMaxLinesPerClaim, RawClaimLine{"XA10BAA001", "1", "100000000.00", {}});
+  std::variant<Claim, FieldError> parsed = ParseClaim(raw);
+  ASSERT_TRUE(std::holds_alternative<FieldError>(parsed));
+  EXPECT_EQ(std::get<FieldError>(parsed).field, "lines");
+  EXPECT_EQ(std::get<FieldError>(parsed).message,
+            "lines: the lines come to 100000000000.00 yuan; a claim may come to at most "
+            "10000000000.00 yuan");
+}
+
+TEST(ParseClaim, AmountBound_ExactlyAtTheBoundIsAccepted_OneFenMoreIsNot) {
+  RawClaim raw = ValidRaw();
+  // 100 lines of 100,000,000.00 yuan: exactly 10,000,000,000.00 yuan.
+  raw.lines.assign(100, RawClaimLine{"XA10BAA001", "1", "100000000.00", {}});
+  EXPECT_TRUE(std::holds_alternative<Claim>(ParseClaim(raw)));
+  raw.lines.push_back(RawClaimLine{"XA10BAA001", "1", "0.01", {}});
+  ASSERT_TRUE(std::holds_alternative<FieldError>(ParseClaim(raw)));
+  EXPECT_EQ(std::get<FieldError>(ParseClaim(raw)).field, "lines");
+  // One line exactly at the bound (with a rounded product), and just over it.
+  raw.lines = {RawClaimLine{"XA10BAA001", "100", "100000000.00", {}}};
+  EXPECT_TRUE(std::holds_alternative<Claim>(ParseClaim(raw)));
+  raw.lines = {RawClaimLine{"XA10BAA001", "100.001", "100000000.00", {}}};
+  ASSERT_TRUE(std::holds_alternative<FieldError>(ParseClaim(raw)));
+  EXPECT_EQ(std::get<FieldError>(ParseClaim(raw)).field, "lines[0].price");
 }
 
 TEST(ParseClaim, FirstBadFieldWins_InFieldOrder) {
