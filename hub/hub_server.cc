@@ -1542,7 +1542,9 @@ absl::Status HubServer::Start() {
   if (!h.server || h.port == 0) return absl::UnavailableError("cannot listen on " + h.opt.listen);
   if (!h.opt.ready_file.empty()) {
     std::ofstream(h.opt.ready_file + ".tmp") << h.port << "\n";
-    std::rename((h.opt.ready_file + ".tmp").c_str(), h.opt.ready_file.c_str());
+    if (std::rename((h.opt.ready_file + ".tmp").c_str(), h.opt.ready_file.c_str()) != 0) {
+      return absl::InternalError("cannot write the ready file " + h.opt.ready_file);
+    }
   }
   return absl::OkStatus();
 }

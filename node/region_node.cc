@@ -29,6 +29,7 @@
 #include "proto/month_convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
+#include "rpc/log.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 
@@ -80,6 +81,9 @@ grpc::Status Unavailable(std::string_view what) {
 struct RegionNode::Impl {
   NodeOptions opt;
   rpc::Clock clock;
+  // Failures nobody waits for (publishing the directory, resolving claims in doubt): one line
+  // to stderr each, at most one per kind every 10 s.
+  rpc::LogLimiter publish_log, resolve_log;
   std::unique_ptr<storage::Store> store;
   // Reference data (catalog, policy, institutions, persons): replaced whole by LoadData;
   // a call works on the snapshot it took at its start.
@@ -108,7 +112,11 @@ struct RegionNode::Impl {
   std::unique_ptr<Peer> peer;
   std::unique_ptr<Admin> admin;
 
-  explicit Impl(const NodeOptions& o) : opt(o), clock(o.test_clock) {}
+  explicit Impl(const NodeOptions& o)
+      : opt(o),
+        clock(o.test_clock),
+        publish_log("crossclear-node " + o.region, std::chrono::seconds(10)),
+        resolve_log("crossclear-node " + o.region, std::chrono::seconds(10)) {}
 
   std::chrono::milliseconds deadline() const {
     return std::chrono::milliseconds(opt.forward_deadline_ms);
@@ -144,17 +152,24 @@ struct RegionNode::Impl {
     auto bal = Load<v1::Balance>(*store, storage::kBalancesCf, person);
     if (!bal.ok()) return bal.status();
     if (bal->has_value()) state.account_balance = core::Money::FromFen((*bal)->account_balance_fen());
+    // An accumulator that cannot be read is never taken as zero: the fund would pay again
+    // what it has paid (a deductible, up to a cap). The claim waits until it is repaired.
+    absl::Status bad;
     absl::Status scan = store->Scan(
         storage::kAccumulatorsCf, storage::AccumulatorPrefix(person, static_cast<uint16_t>(year)),
         [&](std::string_view key, std::string_view value) {
           auto parts = storage::ParseAccumulatorKey(key);
           v1::Accumulator acc;
-          if (parts && acc.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            state.year_accumulators[parts->group] = protoconv::FromProto(acc);
+          if (!parts || !acc.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            bad = absl::DataLossError(
+                absl::StrCat("person ", person, ": an accumulator of ", year, " cannot be parsed"));
+            return false;
           }
+          state.year_accumulators[parts->group] = protoconv::FromProto(acc);
           return true;
         });
     if (!scan.ok()) return scan;
+    if (!bad.ok()) return bad;
     // Within the bound the engine's arithmetic cannot overflow; beyond it is no real state.
     if (!core::StateInRange(state)) {
       return absl::DataLossError(absl::StrCat("person ", person, ": a stored accumulator of ", year,
@@ -300,16 +315,25 @@ struct RegionNode::Impl {
 
   void ResolveAllInDoubt() {
     std::vector<std::string> ids;
-    (void)store->Scan(storage::kInDoubtCf, "", [&](std::string_view key, std::string_view) {
-      ids.emplace_back(key);
-      return true;
-    });
+    absl::Status scan =
+        store->Scan(storage::kInDoubtCf, "", [&](std::string_view key, std::string_view) {
+          ids.emplace_back(key);
+          return true;
+        });
+    if (!scan.ok()) resolve_log.Log("scanning the claims in doubt failed: " + scan.ToString());
     for (const auto& id : ids) {
       std::lock_guard<std::mutex> lock(treatment_locks.For(id));
       auto rec = Load<v1::TreatmentRecord>(*store, storage::kTreatmentClaimsCf, id);
-      if (!rec.ok() || !rec->has_value()) continue;
+      if (!rec.ok()) {
+        resolve_log.Log("reading claim " + id + " in doubt failed: " + rec.status().ToString());
+        continue;
+      }
+      if (!rec->has_value()) continue;
       if ((*rec)->state() != v1::PENDING && (*rec)->state() != v1::IN_DOUBT) continue;
-      (void)Resolve(**rec, rpc::Clock::SystemToday());
+      if (auto resolved = Resolve(**rec, rpc::Clock::SystemToday()); !resolved.ok()) {
+        resolve_log.Log("resolving claim " + id +
+                        " in doubt failed: " + resolved.status().ToString());
+      }
     }
   }
 
@@ -329,14 +353,21 @@ struct RegionNode::Impl {
     for (const auto& i : snapshot->region.institutions) req.add_institutions(i.code);
     v1::PublishDirectoryReply reply;
     auto ctx = rpc::Outbound(clock, rpc::Clock::SystemToday(), deadline());
-    return hub->PublishDirectory(ctx.get(), req, &reply).ok();
+    grpc::Status st = hub->PublishDirectory(ctx.get(), req, &reply);
+    if (!st.ok()) {
+      publish_log.Log(absl::StrCat("publishing the directory to the hub failed (code ",
+                                   static_cast<int>(st.error_code()), "): ", st.error_message()));
+    }
+    return st.ok();
   }
 
   void BackgroundLoop() {
     PublishDirectory();
     if (!opt.ready_file.empty()) {
       std::ofstream(opt.ready_file + ".tmp") << port << "\n";
-      std::rename((opt.ready_file + ".tmp").c_str(), opt.ready_file.c_str());
+      if (std::rename((opt.ready_file + ".tmp").c_str(), opt.ready_file.c_str()) != 0) {
+        publish_log.Log("writing the ready file " + opt.ready_file + " failed");
+      }
     }
     for (;;) {
       ResolveAllInDoubt();

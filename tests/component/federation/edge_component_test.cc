@@ -15,6 +15,7 @@
 #include "in_process_federation.h"
 #include "proto/convert.h"
 #include "proto/status.h"
+#include "storage/keys.h"
 
 namespace crossclear::federation_test {
 namespace {
@@ -131,6 +132,28 @@ TEST_F(EdgeComponent, LargestClaimSentByARegionPastItsNode_InsuredNodeRefuses_Ke
     EXPECT_NE(message.find("lines[0].price_fen"), std::string::npos) << message;
   }
   ExpectStillSettles("AFTER-PEER", "2026-03-10");
+}
+
+// --- a stored state that cannot be read --------------------------------------------------
+
+// An accumulator the insured node cannot parse (or one out of any fund's range) is not read
+// as zero: the deductible would be charged again and the fund pay twice up to its cap.
+TEST_F(EdgeComponent, UnreadableAccumulator_IsDataLoss_NotZero) {
+  v1::SettleReply reply;
+  ASSERT_TRUE(Submit(Ordinary("ACC-1", "2026-03-10"), false, "2026-03-10", &reply).ok());
+  ASSERT_TRUE(reply.result().settled());
+  const std::string group = reply.result().parts(0).group();
+  const std::string key = storage::AccumulatorKey(kRetiree, 2026, group);
+  v1::Accumulator huge;
+  huge.set_fund_paid_fen(core::kMaxStateFen + 1);
+  for (const std::string& value : {std::string("\xff\xff\xff", 3), protoconv::Bytes(huge)}) {
+    fed_->Stop();
+    ASSERT_TRUE(fed_->Put(kBeijing, storage::kAccumulatorsCf, key, value).ok());
+    ASSERT_TRUE(fed_->Restart().ok());
+    auto ctx = Ctx("2026-03-11");
+    grpc::Status st = Hospital()->PreSettle(ctx.get(), Ordinary("ACC-2", "2026-03-11"), &reply);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::DATA_LOSS) << st.error_message();
+  }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -19,6 +20,7 @@
 #include "crossclear/v1/types.pb.h"
 #include "hub/hub_server.h"
 #include "node/region_node.h"
+#include "storage/store.h"
 
 namespace crossclear::federation_test {
 
@@ -62,11 +64,17 @@ class InProcessFederation {
   // Appends `entry` to `party`'s ledger, as if that party had recorded it: a test's way to make
   // the parties' ledgers differ (a fact one of them never heard of). Only while stopped.
   absl::Status AppendLedger(const std::string& party, const v1::LedgerEntry& entry) const;
+  // Overwrites `key` of column family `cf` in `party`'s database: a test's way to give a party
+  // a stored value it could not have written (a corrupt record). Only while stopped.
+  absl::Status Put(const std::string& party, std::string_view cf, const std::string& key,
+                   const std::string& value) const;
 
  private:
   InProcessFederation() = default;
   absl::Status StartAll(bool import_data);
   std::string DbPath(const std::string& party) const;
+  // `party`'s database, opened (only while stopped).
+  absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& party) const;
   std::string ReadyPath(const std::string& region) const;
 
   FederationSetup setup_;
