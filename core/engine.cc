@@ -24,22 +24,6 @@ std::string Quote(std::string_view text) {
   return absl::StrCat("\"", std::string(text.substr(0, kMaxShown)), "...\"");
 }
 
-// What is wrong with a code or id (person, institution, item, disease), or "" when it is
-// well formed. Only the shape is checked: whether the code is known is decided later
-// (UNKNOWN_PERSON, UNKNOWN_INSTITUTION, NOT_IN_CATALOG, ...).
-std::string CodeProblem(const std::string& what, std::string_view value, size_t max_length) {
-  if (value.empty()) return absl::StrCat(what, " is missing");
-  if (value.size() > max_length) {
-    return absl::StrCat(what, " ", Quote(value), " is longer than ", max_length, " characters");
-  }
-  for (char c : value) {
-    if (c < 0x20 || c > 0x7e) {
-      return absl::StrCat(what, " ", Quote(value), " has a character that is not printable ASCII");
-    }
-  }
-  return "";
-}
-
 FieldError InvalidField(std::string field, const std::string& problem) {
   std::string message = absl::StrCat(field, ": ", problem);
   return FieldError{Reason::kInvalidClaim, std::move(field), std::move(message)};
@@ -303,17 +287,57 @@ StateDelta SettlePart(const ResolvedClaim& rc, const Person& person, const Polic
 
 }  // namespace
 
+std::string IdProblem(std::string_view what_view, std::string_view value, size_t max_length) {
+  const std::string what(what_view);  // this Abseil's StrCat takes no std::string_view
+  if (value.empty()) return absl::StrCat(what, " is missing");
+  if (value.size() > max_length) {
+    return absl::StrCat(what, " ", Quote(value), " is longer than ", max_length, " characters");
+  }
+  for (char c : value) {
+    if (c < 0x20 || c > 0x7e) {
+      return absl::StrCat(what, " ", Quote(value), " has a character that is not printable ASCII");
+    }
+  }
+  if (value.front() == ' ' || value.back() == ' ') {
+    return absl::StrCat(what, " ", Quote(value),
+                        value.find_first_not_of(' ') == std::string_view::npos
+                            ? " is blank"
+                            : " has a leading or trailing space");
+  }
+  return "";
+}
+
+std::optional<FieldError> CheckClaimDate(const Date& claim_date, const Date& today, Mode mode) {
+  if (today < claim_date) {
+    return InvalidField("date", absl::StrCat(Quote(claim_date.ToString()), " is after today (",
+                                             today.ToString(), "): a claim is for care given"));
+  }
+  const bool reimburse = mode == Mode::kReimburse;
+  const int window = reimburse ? kMaxReimburseDelayDays : kMaxSettleDelayDays;
+  const int late = today.DaysSinceEpoch() - claim_date.DaysSinceEpoch();
+  if (late > window) {
+    return InvalidField(
+        "date", absl::StrCat(Quote(claim_date.ToString()), " is ", late, " days before today (",
+                             today.ToString(), "); ",
+                             reimburse ? "a manual reimbursement is made at most "
+                                       : "a claim is settled (补记账 included) at most ",
+                             window, " days after its date",
+                             reimburse ? "" : ": claim it by manual reimbursement"));
+  }
+  return std::nullopt;
+}
+
 std::variant<Claim, FieldError> ParseClaim(const RawClaim& raw) {
   Claim claim;
-  if (std::string p = CodeProblem("the claim id", raw.id, kMaxIdLength); !p.empty()) {
+  if (std::string p = IdProblem("the claim id", raw.id, kMaxIdLength); !p.empty()) {
     return InvalidField("id", p);
   }
   claim.id = raw.id;
-  if (std::string p = CodeProblem("the person's id", raw.person, kMaxCodeLength); !p.empty()) {
+  if (std::string p = IdProblem("the person's id", raw.person, kMaxCodeLength); !p.empty()) {
     return InvalidField("person", p);
   }
   claim.person = raw.person;
-  if (std::string p = CodeProblem("the institution code", raw.institution, kMaxCodeLength);
+  if (std::string p = IdProblem("the institution code", raw.institution, kMaxCodeLength);
       !p.empty()) {
     return InvalidField("institution", p);
   }
@@ -335,7 +359,7 @@ std::variant<Claim, FieldError> ParseClaim(const RawClaim& raw) {
     return InvalidField("disease", "a chronic claim needs the disease code it is for");
   }
   if (raw.disease.has_value()) {
-    if (std::string p = CodeProblem("the disease code", *raw.disease, kMaxCodeLength); !p.empty()) {
+    if (std::string p = IdProblem("the disease code", *raw.disease, kMaxCodeLength); !p.empty()) {
       return InvalidField("disease", p);
     }
   }
@@ -354,7 +378,7 @@ std::variant<Claim, FieldError> ParseClaim(const RawClaim& raw) {
     const RawClaimLine& raw_line = raw.lines[i];
     const std::string prefix = absl::StrCat("lines[", i, "].");
     ClaimLine line;
-    if (std::string p = CodeProblem("the item code", raw_line.item, kMaxCodeLength); !p.empty()) {
+    if (std::string p = IdProblem("the item code", raw_line.item, kMaxCodeLength); !p.empty()) {
       return InvalidField(prefix + "item", p);
     }
     line.item = raw_line.item;

@@ -807,6 +807,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     }
     const core::Money amount = std::get<core::Money>(parsed);
     if (auto s = CheckRegions(req->insured(), req->treatment()); !s.ok()) return s;
+    if (auto s = CheckServed(req->insured(), req->treatment()); !s.ok()) return s;
     auto today = h_.clock.Today(*ctx);
     if (!today.ok()) return protoconv::FromAbsl(today.status());
     const PairKey pair{req->insured(), req->treatment()};
@@ -1177,6 +1178,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
           "read the prepayment of " + req->insured() + " with " + req->treatment());
     }
     if (auto s = CheckRegions(req->insured(), req->treatment()); !s.ok()) return s;
+    if (auto s = CheckServed(req->insured(), req->treatment()); !s.ok()) return s;
     // The position the hub keeps (no ledger scan): one consistent figure of the pair.
     Figures(h_.PositionOf({req->insured(), req->treatment()}), reply);
     return grpc::Status::OK;
@@ -1466,6 +1468,19 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
       if (!is_code(*field)) {
         return protoconv::ErrorStatus(v1::INVALID_DATA, field == &insured ? "insured" : "treatment",
                                       "\"" + *field + "\" is not a region code (6 digits)");
+      }
+    }
+    return grpc::Status::OK;
+  }
+
+  // Both regions of a pair must be served by a node the hub routes to (HubOptions.routes): a
+  // quota for a region nobody serves could never be drawn on, and would be money sent nowhere.
+  grpc::Status CheckServed(const std::string& insured, const std::string& treatment) const {
+    for (const std::string* field : {&insured, &treatment}) {
+      if (!h_.peers.contains(*field)) {
+        return protoconv::ErrorStatus(
+            v1::INVALID_DATA, field == &insured ? "insured" : "treatment",
+            "no node serves region " + *field + " (the hub has no route to it)");
       }
     }
     return grpc::Status::OK;

@@ -805,7 +805,7 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
                       v1::SettleReply* reply, bool presettle) {
     // Malformed input is answered first (it names the field); then the caller must be the
     // claim's own institution.
-    auto parsed = core::ParseClaim(protoconv::RawFromHospital(req.claim()));
+    auto parsed = protoconv::ParseHospitalClaim(req.claim());
     if (auto* err = std::get_if<core::FieldError>(&parsed)) {
       return protoconv::ErrorStatus(err->reason, "claim." + err->field, err->message);
     }
@@ -818,6 +818,16 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
     auto today = n_.clock.Today(ctx);
     if (!today.ok()) return protoconv::FromAbsl(today.status());
     const core::Claim& claim = std::get<core::Claim>(parsed);
+    // A claim this node holds no record of must be for a day that has come and within the
+    // 补记账 window; one it holds replays (or is resolved) whatever the day.
+    auto known = Load<v1::TreatmentRecord>(*n_.store, storage::kTreatmentClaimsCf, claim.id);
+    if (!known.ok()) return protoconv::FromAbsl(known.status());
+    if (presettle || !known->has_value()) {
+      const core::Mode mode = presettle ? core::Mode::kPresettle : core::Mode::kSettle;
+      if (auto err = core::CheckClaimDate(claim.date, *today, mode)) {
+        return protoconv::ErrorStatus(err->reason, "claim." + err->field, err->message);
+      }
+    }
     reply->set_mdtrt_id(claim.id);
 
     auto data = n_.Data();
@@ -934,8 +944,10 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     }
     auto rc = protoconv::FromProto(req->claim());
     if (!rc.ok()) return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "claim", std::string(rc.status().message()));
+    // The hub's day of the decision (sent with a pre-settlement too): what the claim's date is
+    // checked against here, whatever the treatment node checked.
     auto setl_date = core::Date::Parse(req->setl_date());
-    if (req->mode() == v1::SETTLE && !setl_date.ok()) {
+    if (!setl_date.ok()) {
       return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "setl_date", "not a date");
     }
     const core::Claim& claim = rc->claim;
@@ -965,6 +977,9 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     in.person = person;
     in.policy = &data->region.policy;
     in.mode = req->mode() == v1::PRESETTLE ? core::Mode::kPresettle : core::Mode::kSettle;
+    if (auto err = core::CheckClaimDate(claim.date, *setl_date, in.mode)) {
+      return protoconv::ErrorStatus(err->reason, "claim.claim." + err->field, err->message);
+    }
     if (person) {
       auto state = n_.LoadPersonState(person->id, claim.date.year);
       if (!state.ok()) return protoconv::FromAbsl(state.status());
@@ -1235,7 +1250,7 @@ class RegionNode::Impl::Admin final : public v1::RegionAdminService::Service {
     }
     auto today = n_.clock.Today(*ctx);
     if (!today.ok()) return protoconv::FromAbsl(today.status());
-    auto parsed = core::ParseClaim(protoconv::RawFromHospital(req->claim()));
+    auto parsed = protoconv::ParseHospitalClaim(req->claim());
     if (auto* err = std::get_if<core::FieldError>(&parsed)) {
       return protoconv::ErrorStatus(err->reason, "claim." + err->field, err->message);
     }
@@ -1276,6 +1291,10 @@ class RegionNode::Impl::Admin final : public v1::RegionAdminService::Service {
       }
       *reply->mutable_result() = RejectedResult(std::get<core::Refuse>(action).reason);
       return grpc::Status::OK;
+    }
+    // Not reimbursed before: for a day that has come, within the reimbursement window.
+    if (auto err = core::CheckClaimDate(claim.date, *today, core::Mode::kReimburse)) {
+      return protoconv::ErrorStatus(err->reason, "claim." + err->field, err->message);
     }
     core::DecideInput in;
     in.claim = &*rc;

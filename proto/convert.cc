@@ -950,6 +950,19 @@ core::RawClaim RawFromHospital(const v1::HospitalClaim& h) {
   return raw;
 }
 
+std::variant<core::Claim, core::FieldError> ParseHospitalClaim(const v1::HospitalClaim& h) {
+  std::variant<core::Claim, core::FieldError> parsed = core::ParseClaim(RawFromHospital(h));
+  auto* err = std::get_if<core::FieldError>(&parsed);
+  // RawFromHospital turned a med_type that is no setting into ""; name what was sent instead.
+  if (err != nullptr && err->field == "setting") {
+    const std::string problem(BadEnum("med_type", v1::Setting_descriptor(), h.med_type(),
+                                      "a med_type (INPATIENT, OUTPATIENT or CHRONIC)")
+                                  .message());
+    return core::FieldError{core::Reason::kInvalidClaim, "med_type", problem};
+  }
+  return parsed;
+}
+
 v1::HospitalClaim HospitalFromRaw(const core::RawClaim& raw) {
   v1::HospitalClaim h;
   h.set_mdtrt_id(raw.id);

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "absl/status/statusor.h"
 #include "core/clearing.h"
@@ -184,6 +185,11 @@ absl::StatusOr<core::Statement> FromProto(const v1::Statement& p,
 // INPATIENT/OUTPATIENT/CHRONIC -> "inpatient"/"outpatient"/"chronic", anything else -> "" (so
 // ParseClaim answers INVALID_CLAIM on "setting"); an empty dise_codg -> no disease.
 core::RawClaim RawFromHospital(const v1::HospitalClaim& h);
+
+// core::ParseClaim of RawFromHospital(h), where a med_type that is not a setting is refused
+// as the hospital sent it: field "med_type", message naming its value ("7 is not a med_type
+// ..."), in ParseClaim's field order.
+std::variant<core::Claim, core::FieldError> ParseHospitalClaim(const v1::HospitalClaim& h);
 
 // The reverse, for clients: setting text that is not a setting -> SETTING_UNSPECIFIED; no
 // disease -> "".

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/engine.h"
@@ -42,6 +43,24 @@ v1::SettleRequest Largest(const std::string& id, const std::string& qty) {
                std::vector<Line>(core::kMaxLinesPerClaim, Line{"XA10BAA001", qty, "100000000.00"}));
 }
 
+// The Beijing retiree's claim at the Haikou hospital as Haikou's node would forward it to the
+// hub, resolved against no catalog: what a region that skips its own checks could send.
+v1::RouteSettleRequest ResolvedByHaikou(const std::string& id, const core::Date& date,
+                                        std::vector<core::ClaimLine> lines) {
+  core::Claim claim;
+  claim.id = id;
+  claim.person = kRetiree;
+  claim.institution = kHaikouHospital;
+  claim.setting = core::Setting::kInpatient;
+  claim.date = date;
+  claim.lines = std::move(lines);
+  const core::Institution institution{
+      kHaikouHospital, "hospital", kHaikou, 3, {core::Setting::kInpatient}, {}};
+  v1::RouteSettleRequest req;
+  *req.mutable_claim() = protoconv::ToProto(core::ResolveLines(claim, institution, {}));
+  return req;
+}
+
 class EdgeComponent : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -65,6 +84,16 @@ class EdgeComponent : public ::testing::Test {
     auto hospital = Hospital();
     return presettle ? hospital->PreSettle(ctx.get(), req, reply)
                      : hospital->Settle(ctx.get(), req, reply);
+  }
+
+  // `req` in `mode`, sent to the hub with Haikou's certificate (past Haikou's node).
+  grpc::Status RouteAsHaikou(v1::RouteSettleRequest req, v1::RouteMode mode) {
+    req.set_mode(mode);
+    auto hub = v1::HubService::NewStub(
+        fed_->Channel(std::string("region-") + kHaikou, fed_->HubAddress()));
+    v1::RouteSettleReply reply;
+    auto ctx = Ctx("2026-03-10");
+    return hub->RouteSettle(ctx.get(), req, &reply);
   }
 
   // The ordinary claim `id` settles: whoever refused before is still serving.
@@ -108,30 +137,128 @@ TEST_F(EdgeComponent, LargestClaim_PreSettleAndSettleRefusedInvalidClaim_NodesKe
 // A treatment region that skips its own checks cannot make the insured region add the lines
 // up: the insured node parses the claim it is sent again (protoconv::FromProto) and refuses.
 TEST_F(EdgeComponent, LargestClaimSentByARegionPastItsNode_InsuredNodeRefuses_KeepsServing) {
-  core::Claim claim;
-  claim.id = "BIG-PEER";
-  claim.person = kRetiree;
-  claim.institution = kHaikouHospital;
-  claim.setting = core::Setting::kInpatient;
-  claim.date = core::Date{2026, 3, 10};
-  claim.lines.assign(core::kMaxLinesPerClaim,
-                     core::ClaimLine{"XA10BAA001", core::Quantity{core::kMaxQuantityMilli},
-                                     core::Money::FromFen(core::kMaxPriceFen), true});
-  core::Institution institution{
-      kHaikouHospital, "hospital", kHaikou, 3, {core::Setting::kInpatient}, {}};
-  v1::RouteSettleRequest req;
-  *req.mutable_claim() = protoconv::ToProto(core::ResolveLines(claim, institution, {}));
+  const v1::RouteSettleRequest req =
+      ResolvedByHaikou("BIG-PEER", core::Date{2026, 3, 10},
+                       std::vector<core::ClaimLine>(
+                           core::kMaxLinesPerClaim,
+                           core::ClaimLine{"XA10BAA001", core::Quantity{core::kMaxQuantityMilli},
+                                           core::Money::FromFen(core::kMaxPriceFen), true}));
   for (v1::RouteMode mode : {v1::PRESETTLE, v1::SETTLE}) {
-    req.set_mode(mode);
-    auto hub = v1::HubService::NewStub(
-        fed_->Channel(std::string("region-") + kHaikou, fed_->HubAddress()));
-    v1::RouteSettleReply reply;
-    auto ctx = Ctx("2026-03-10");
-    const std::string message =
-        ExpectRefused(hub->RouteSettle(ctx.get(), req, &reply), v1::INVALID_CLAIM, "claim");
+    const std::string message = ExpectRefused(RouteAsHaikou(req, mode), v1::INVALID_CLAIM, "claim");
     EXPECT_NE(message.find("lines[0].price_fen"), std::string::npos) << message;
   }
   ExpectStillSettles("AFTER-PEER", "2026-03-10");
+}
+
+// --- dates, ids and settings a careful office refuses -------------------------------------
+
+TEST_F(EdgeComponent, ClaimDatedAfterToday_RefusedNamingTheDate_NothingBooked) {
+  for (bool presettle : {true, false}) {
+    SCOPED_TRACE(presettle ? "presettle" : "settle");
+    v1::SettleReply reply;
+    const std::string message =
+        ExpectRefused(Submit(Ordinary("FUTURE", "2030-01-01"), presettle, "2026-03-10", &reply),
+                      v1::INVALID_CLAIM, "claim.date");
+    EXPECT_NE(message.find("after today (2026-03-10)"), std::string::npos) << message;
+    // Tomorrow is still the future.
+    ExpectRefused(Submit(Ordinary("FUTURE", "2026-03-11"), presettle, "2026-03-10", &reply),
+                  v1::INVALID_CLAIM, "claim.date");
+  }
+  // The id was not taken: on its day the same claim settles.
+  ExpectStillSettles("FUTURE", "2030-01-01");
+}
+
+// 补记账: a claim settled late keeps its date, within kMaxSettleDelayDays (180) of it.
+TEST_F(EdgeComponent, LateClaim_WithinTheWindowSettles_BeyondItRefused) {
+  v1::SettleReply reply;
+  // 2026-03-10 + 180 days = 2026-09-06.
+  ExpectRefused(Submit(Ordinary("LATE", "2026-03-10"), false, "2026-09-07", &reply),
+                v1::INVALID_CLAIM, "claim.date");
+  ASSERT_TRUE(Submit(Ordinary("LATE", "2026-03-10"), false, "2026-09-06", &reply).ok());
+  EXPECT_TRUE(reply.result().settled());
+  EXPECT_EQ(reply.setl_date(), "2026-09-06");
+}
+
+// The insured region checks the date against the hub's day itself: a treatment region that
+// forwards a claim of a day still to come is refused there.
+TEST_F(EdgeComponent, FutureClaimSentByARegionPastItsNode_InsuredNodeRefuses) {
+  const v1::RouteSettleRequest req = ResolvedByHaikou(
+      "FUTURE-PEER", core::Date{2030, 1, 1},
+      {core::ClaimLine{"XA10BAA001", core::Quantity{1000}, core::Money::FromFen(100), true}});
+  for (v1::RouteMode mode : {v1::PRESETTLE, v1::SETTLE}) {
+    ExpectRefused(RouteAsHaikou(req, mode), v1::INVALID_CLAIM, "claim.claim.date");
+  }
+}
+
+TEST_F(EdgeComponent, ReimbursementDatedAfterToday_Refused) {
+  auto office = v1::RegionAdminService::NewStub(
+      fed_->Channel(std::string("region-") + kBeijing, fed_->NodeAddress(kBeijing)));
+  v1::ReimburseRequest req;
+  *req.mutable_claim() = Ordinary("RB-FUTURE", "2026-03-20").claim();
+  v1::SettleReply reply;
+  auto ctx = Ctx("2026-03-10");
+  ExpectRefused(office->Reimburse(ctx.get(), req, &reply), v1::INVALID_CLAIM, "claim.date");
+  auto later = Ctx("2026-03-20");
+  grpc::Status st = office->Reimburse(later.get(), req, &reply);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(reply.result().settled());
+}
+
+TEST_F(EdgeComponent, BlankOrPaddedIds_RefusedNamingTheField) {
+  struct Case {
+    std::string id, person, field;
+  };
+  const Case cases[] = {
+      {"", kRetiree, "claim.id"},       {"   ", kRetiree, "claim.id"},
+      {" PAD-1", kRetiree, "claim.id"}, {"PAD-1 ", kRetiree, "claim.id"},
+      {"PAD\t1", kRetiree, "claim.id"}, {"PAD-1", std::string(kRetiree) + " ", "claim.person"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("id \"" + c.id + "\" person \"" + c.person + "\"");
+    v1::SettleRequest req = Ordinary(c.id, "2026-03-10");
+    req.mutable_claim()->set_psn_no(c.person);
+    v1::SettleReply reply;
+    ExpectRefused(Submit(req, false, "2026-03-10", &reply), v1::INVALID_CLAIM, c.field);
+  }
+  ExpectStillSettles("PAD-1", "2026-03-10");
+}
+
+TEST_F(EdgeComponent, UnknownMedType_RefusedNamingMedTypeAndItsNumber) {
+  v1::SettleRequest req = Ordinary("MED-7", "2026-03-10");
+  req.mutable_claim()->set_med_type(static_cast<v1::Setting>(7));
+  v1::SettleReply reply;
+  std::string message =
+      ExpectRefused(Submit(req, false, "2026-03-10", &reply), v1::INVALID_CLAIM, "claim.med_type");
+  EXPECT_NE(message.find("7 is not a med_type"), std::string::npos) << message;
+  req.mutable_claim()->set_med_type(v1::SETTING_UNSPECIFIED);
+  message =
+      ExpectRefused(Submit(req, true, "2026-03-10", &reply), v1::INVALID_CLAIM, "claim.med_type");
+  EXPECT_NE(message.find("SETTING_UNSPECIFIED is not a med_type"), std::string::npos) << message;
+}
+
+// The hub knows the regions it routes to; a quota for any other could never be drawn on.
+TEST_F(EdgeComponent, PrepaymentWithARegionNoNodeServes_RefusedNamingTheField) {
+  auto clearing = v1::ClearingService::NewStub(fed_->Channel("operator", fed_->HubAddress()));
+  v1::PrepayRequest prepay;
+  prepay.set_insured(kBeijing);
+  prepay.set_treatment("440100");  // Guangzhou: a region code, but no node of this federation
+  prepay.set_amount("6000.00");
+  v1::PrepayReply prepay_reply;
+  auto ctx = Ctx("2026-03-10");
+  ExpectRefused(clearing->Prepay(ctx.get(), prepay, &prepay_reply), v1::INVALID_DATA, "treatment");
+  v1::PrepaymentRequest query;
+  query.set_insured("440100");
+  query.set_treatment(kHaikou);
+  v1::PrepaymentReply query_reply;
+  auto qctx = Ctx("2026-03-10");
+  ExpectRefused(clearing->GetPrepayment(qctx.get(), query, &query_reply), v1::INVALID_DATA,
+                "insured");
+  // A pair the hub serves is booked as before.
+  prepay.set_treatment(kHaikou);
+  auto pctx = Ctx("2026-03-10");
+  grpc::Status st = clearing->Prepay(pctx.get(), prepay, &prepay_reply);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(prepay_reply.quota_fen(), 600000);
 }
 
 // --- a stored state that cannot be read --------------------------------------------------

@@ -81,6 +81,15 @@ TEST(ParseClaim, EachMalformedField_IsRefusedNamingTheField) {
       {"empty id", [](RawClaim& r) { r.id = ""; }, "id", "id: the claim id is missing"},
       {"id too long", [&](RawClaim& r) { r.id = long_code; }, "id", ""},
       {"id with control char", [](RawClaim& r) { r.id = "C\n1"; }, "id", ""},
+      {"blank id", [](RawClaim& r) { r.id = "   "; }, "id", "id: the claim id \"   \" is blank"},
+      {"id with a leading space", [](RawClaim& r) { r.id = " C1"; }, "id",
+       "id: the claim id \" C1\" has a leading or trailing space"},
+      {"id with a trailing space", [](RawClaim& r) { r.id = "C1 "; }, "id", ""},
+      {"person with a trailing space", [](RawClaim& r) { r.person = "BJ-RET-01 "; }, "person",
+       "person: the person's id \"BJ-RET-01 \" has a leading or trailing space"},
+      {"blank institution", [](RawClaim& r) { r.institution = " "; }, "institution", ""},
+      {"item with a leading space", [](RawClaim& r) { r.lines[1].item = " XJ01DDA001"; },
+       "lines[1].item", ""},
       {"empty person", [](RawClaim& r) { r.person = ""; }, "person", ""},
       {"person too long", [&](RawClaim& r) { r.person = long_code; }, "person", ""},
       {"empty institution", [](RawClaim& r) { r.institution = ""; }, "institution", ""},
@@ -204,6 +213,45 @@ TEST(ParseClaim, NonChronicClaimMayOmitTheDisease) {
   raw.setting = "inpatient";
   raw.disease.reset();
   EXPECT_TRUE(std::holds_alternative<Claim>(ParseClaim(raw)));
+}
+
+TEST(ParseClaim, SpacesInsideAnIdAreItsOwnBusiness) {
+  RawClaim raw = ValidRaw();
+  raw.id = "C 1";
+  EXPECT_TRUE(std::holds_alternative<Claim>(ParseClaim(raw)));
+}
+
+// --- the day a claim may be decided on ----------------------------------------------------
+
+TEST(CheckClaimDate, NotAfterToday_NotOlderThanTheWindowOfItsMode) {
+  const Date today{2026, 3, 10};
+  for (Mode mode : {Mode::kSettle, Mode::kPresettle, Mode::kReimburse}) {
+    EXPECT_FALSE(CheckClaimDate(today, today, mode).has_value());
+    std::optional<FieldError> future = CheckClaimDate(Date{2026, 3, 11}, today, mode);
+    ASSERT_TRUE(future.has_value());
+    EXPECT_EQ(future->reason, Reason::kInvalidClaim);
+    EXPECT_EQ(future->field, "date");
+    EXPECT_EQ(future->message,
+              "date: \"2026-03-11\" is after today (2026-03-10): a claim is for care given");
+  }
+  // 补记账: 180 days for a settlement or a pre-settlement (2025-09-11 is 180 days before).
+  for (Mode mode : {Mode::kSettle, Mode::kPresettle}) {
+    EXPECT_FALSE(CheckClaimDate(Date{2025, 9, 11}, today, mode).has_value());
+    std::optional<FieldError> late = CheckClaimDate(Date{2025, 9, 10}, today, mode);
+    ASSERT_TRUE(late.has_value());
+    EXPECT_EQ(late->field, "date");
+    EXPECT_EQ(late->message,
+              "date: \"2025-09-10\" is 181 days before today (2026-03-10); a claim is settled "
+              "(补记账 included) at most 180 days after its date: claim it by manual "
+              "reimbursement");
+  }
+  // A manual reimbursement: 365 days (2025-03-10 is 365 days before).
+  EXPECT_FALSE(CheckClaimDate(Date{2025, 3, 10}, today, Mode::kReimburse).has_value());
+  std::optional<FieldError> late = CheckClaimDate(Date{2025, 3, 9}, today, Mode::kReimburse);
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->message,
+            "date: \"2025-03-09\" is 366 days before today (2026-03-10); a manual "
+            "reimbursement is made at most 365 days after its date");
 }
 
 }  // namespace

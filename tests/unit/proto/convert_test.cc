@@ -864,6 +864,26 @@ TEST(HospitalEdge, UnspecifiedMedType_ParseClaimRefusesOnSetting) {
   EXPECT_EQ(std::get<core::FieldError>(parsed).field, "setting");
 }
 
+TEST(HospitalEdge, ParseHospitalClaim_MedTypeNotASetting_NamedAsSent) {
+  v1::HospitalClaim h = Hospital(v1::CHRONIC);
+  ASSERT_TRUE(std::holds_alternative<core::Claim>(ParseHospitalClaim(h)));
+  h.set_med_type(static_cast<v1::Setting>(7));
+  auto parsed = ParseHospitalClaim(h);
+  ASSERT_TRUE(std::holds_alternative<core::FieldError>(parsed));
+  EXPECT_EQ(std::get<core::FieldError>(parsed).reason, core::Reason::kInvalidClaim);
+  EXPECT_EQ(std::get<core::FieldError>(parsed).field, "med_type");
+  EXPECT_EQ(std::get<core::FieldError>(parsed).message,
+            "med_type: 7 is not a med_type (INPATIENT, OUTPATIENT or CHRONIC)");
+  h.set_med_type(v1::SETTING_UNSPECIFIED);
+  parsed = ParseHospitalClaim(h);
+  ASSERT_TRUE(std::holds_alternative<core::FieldError>(parsed));
+  EXPECT_EQ(std::get<core::FieldError>(parsed).message,
+            "med_type: SETTING_UNSPECIFIED is not a med_type (INPATIENT, OUTPATIENT or CHRONIC)");
+  // An earlier field still wins, as in ParseClaim.
+  h.set_mdtrt_id("");
+  EXPECT_EQ(std::get<core::FieldError>(ParseHospitalClaim(h)).field, "id");
+}
+
 TEST(HospitalEdge, EmptyDiseaseCode_IsNoDisease) {
   v1::HospitalClaim h = Hospital(v1::OUTPATIENT);
   h.clear_dise_codg();
