@@ -24,22 +24,6 @@ std::string Quote(std::string_view text) {
   return absl::StrCat("\"", std::string(text.substr(0, kMaxShown)), "...\"");
 }
 
-// What is wrong with a code or id (person, institution, item, disease), or "" when it is
-// well formed. Only the shape is checked: whether the code is known is decided later
-// (UNKNOWN_PERSON, UNKNOWN_INSTITUTION, NOT_IN_CATALOG, ...).
-std::string CodeProblem(const std::string& what, std::string_view value, size_t max_length) {
-  if (value.empty()) return absl::StrCat(what, " is missing");
-  if (value.size() > max_length) {
-    return absl::StrCat(what, " ", Quote(value), " is longer than ", max_length, " characters");
-  }
-  for (char c : value) {
-    if (c < 0x20 || c > 0x7e) {
-      return absl::StrCat(what, " ", Quote(value), " has a character that is not printable ASCII");
-    }
-  }
-  return "";
-}
-
 FieldError InvalidField(std::string field, const std::string& problem) {
   std::string message = absl::StrCat(field, ": ", problem);
   return FieldError{Reason::kInvalidClaim, std::move(field), std::move(message)};
@@ -242,14 +226,17 @@ StateDelta SettlePart(const ResolvedClaim& rc, const Person& person, const Polic
     }
   }
 
-  // Category: the first registration covering the institution's region on the date.
+  // Category: the first registration covering the institution's region on the date. Without
+  // one, an emergency counts as `emergency` (急诊抢救视同备案), in direct settlement and in
+  // manual reimbursement alike; only an unregistered non-emergency reimbursement takes the
+  // manual_unregistered cut (SETTLEMENT.md §3, §4).
   Category category = Category::kNone;
   if (const Registration* r = FirstCoveringRegistration(person, institution.region, claim.date)) {
     category = CategoryOf(r->kind);
-  } else if (mode == Mode::kReimburse) {
-    category = Category::kManualUnregistered;
   } else if (claim.emergency) {
     category = Category::kEmergency;
+  } else if (mode == Mode::kReimburse) {
+    category = Category::kManualUnregistered;
   }
   const Ratio ratio{std::max(0, rule.ratio.bp - ReductionFor(policy.reductions, category).bp)};
 
@@ -300,17 +287,57 @@ StateDelta SettlePart(const ResolvedClaim& rc, const Person& person, const Polic
 
 }  // namespace
 
+std::string IdProblem(std::string_view what_view, std::string_view value, size_t max_length) {
+  const std::string what(what_view);  // this Abseil's StrCat takes no std::string_view
+  if (value.empty()) return absl::StrCat(what, " is missing");
+  if (value.size() > max_length) {
+    return absl::StrCat(what, " ", Quote(value), " is longer than ", max_length, " characters");
+  }
+  for (char c : value) {
+    if (c < 0x20 || c > 0x7e) {
+      return absl::StrCat(what, " ", Quote(value), " has a character that is not printable ASCII");
+    }
+  }
+  if (value.front() == ' ' || value.back() == ' ') {
+    return absl::StrCat(what, " ", Quote(value),
+                        value.find_first_not_of(' ') == std::string_view::npos
+                            ? " is blank"
+                            : " has a leading or trailing space");
+  }
+  return "";
+}
+
+std::optional<FieldError> CheckClaimDate(const Date& claim_date, const Date& today, Mode mode) {
+  if (today < claim_date) {
+    return InvalidField("date", absl::StrCat(Quote(claim_date.ToString()), " is after today (",
+                                             today.ToString(), "): a claim is for care given"));
+  }
+  const bool reimburse = mode == Mode::kReimburse;
+  const int window = reimburse ? kMaxReimburseDelayDays : kMaxSettleDelayDays;
+  const int late = today.DaysSinceEpoch() - claim_date.DaysSinceEpoch();
+  if (late > window) {
+    return InvalidField(
+        "date", absl::StrCat(Quote(claim_date.ToString()), " is ", late, " days before today (",
+                             today.ToString(), "); ",
+                             reimburse ? "a manual reimbursement is made at most "
+                                       : "a claim is settled (补记账 included) at most ",
+                             window, " days after its date",
+                             reimburse ? "" : ": claim it by manual reimbursement"));
+  }
+  return std::nullopt;
+}
+
 std::variant<Claim, FieldError> ParseClaim(const RawClaim& raw) {
   Claim claim;
-  if (std::string p = CodeProblem("the claim id", raw.id, kMaxIdLength); !p.empty()) {
+  if (std::string p = IdProblem("the claim id", raw.id, kMaxIdLength); !p.empty()) {
     return InvalidField("id", p);
   }
   claim.id = raw.id;
-  if (std::string p = CodeProblem("the person's id", raw.person, kMaxCodeLength); !p.empty()) {
+  if (std::string p = IdProblem("the person's id", raw.person, kMaxCodeLength); !p.empty()) {
     return InvalidField("person", p);
   }
   claim.person = raw.person;
-  if (std::string p = CodeProblem("the institution code", raw.institution, kMaxCodeLength);
+  if (std::string p = IdProblem("the institution code", raw.institution, kMaxCodeLength);
       !p.empty()) {
     return InvalidField("institution", p);
   }
@@ -332,7 +359,7 @@ std::variant<Claim, FieldError> ParseClaim(const RawClaim& raw) {
     return InvalidField("disease", "a chronic claim needs the disease code it is for");
   }
   if (raw.disease.has_value()) {
-    if (std::string p = CodeProblem("the disease code", *raw.disease, kMaxCodeLength); !p.empty()) {
+    if (std::string p = IdProblem("the disease code", *raw.disease, kMaxCodeLength); !p.empty()) {
       return InvalidField("disease", p);
     }
   }
@@ -346,11 +373,12 @@ std::variant<Claim, FieldError> ParseClaim(const RawClaim& raw) {
                                               kMaxLinesPerClaim));
   }
   claim.lines.reserve(raw.lines.size());
+  Money total;
   for (size_t i = 0; i < raw.lines.size(); ++i) {
     const RawClaimLine& raw_line = raw.lines[i];
     const std::string prefix = absl::StrCat("lines[", i, "].");
     ClaimLine line;
-    if (std::string p = CodeProblem("the item code", raw_line.item, kMaxCodeLength); !p.empty()) {
+    if (std::string p = IdProblem("the item code", raw_line.item, kMaxCodeLength); !p.empty()) {
       return InvalidField(prefix + "item", p);
     }
     line.item = raw_line.item;
@@ -379,8 +407,25 @@ std::variant<Claim, FieldError> ParseClaim(const RawClaim& raw) {
                                        Money::FromFen(kMaxPriceFen).ToYuan(), " yuan per unit"));
     }
     line.price = *price;
+    // Both are within their limits, so the product is exact in MulRound (1e16 fen at most);
+    // bounding each line first keeps the running total below 1e15 fen.
+    const Money amount = MulRound(line.qty, line.price);
+    if (amount.fen() > kMaxClaimAmountFen) {
+      return InvalidField(
+          prefix + "price",
+          absl::StrCat(line.qty.ToString(), " x ", line.price.ToYuan(), " yuan comes to ",
+                       amount.ToYuan(), " yuan; a line may come to at most ",
+                       Money::FromFen(kMaxClaimAmountFen).ToYuan(), " yuan"));
+    }
+    total += amount;
     line.chronic = raw_line.chronic.value_or(true);
     claim.lines.push_back(std::move(line));
+  }
+  if (total.fen() > kMaxClaimAmountFen) {
+    return InvalidField(
+        "lines",
+        absl::StrCat("the lines come to ", total.ToYuan(), " yuan; a claim may come to at most ",
+                     Money::FromFen(kMaxClaimAmountFen).ToYuan(), " yuan"));
   }
   return claim;
 }
@@ -471,6 +516,7 @@ StateDelta Negate(const StateDelta& d) {
 
 Decision Decide(const DecideInput& in) {
   CROSSCLEAR_CHECK(in.claim != nullptr, "Decide needs a claim");
+  CROSSCLEAR_CHECK(StateInRange(in.state), "Decide needs a person state within kMaxStateFen");
   const ResolvedClaim& rc = *in.claim;
   CROSSCLEAR_CHECK(rc.lines.size() == rc.claim.lines.size(),
                    "resolved lines do not match the claim's lines");
@@ -528,6 +574,15 @@ void Apply(const StateDelta& d, int year, PersonState& state) {
     acc.fund_paid += a.fund;
   }
   state.account_balance += d.account;
+}
+
+bool StateInRange(const PersonState& state) {
+  auto in_range = [](Money m) { return m.fen() >= -kMaxStateFen && m.fen() <= kMaxStateFen; };
+  if (!in_range(state.account_balance)) return false;
+  for (const auto& [group, acc] : state.year_accumulators) {
+    if (!in_range(acc.deductible_paid) || !in_range(acc.fund_paid)) return false;
+  }
+  return true;
 }
 
 }  // namespace crossclear::core

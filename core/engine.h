@@ -23,10 +23,18 @@ struct FieldError {
   std::string message;
 };
 
+// What is wrong with an id or a code that comes from outside (a claim id, a person's id, an
+// institution, item or disease code), or "" when it is well formed: not empty, at most
+// `max_length` characters, printable ASCII, no leading or trailing space (" P1" would
+// otherwise book beside "P1", and "   " as an id of its own). Only the shape is checked, not
+// whether the id is known. `what` names it in the message ("the claim id").
+std::string IdProblem(std::string_view what, std::string_view value, size_t max_length);
+
 // Check 1 of §2 (malformed input). Quantity and price must be > 0 with at most 3 and 2
 // decimals; setting one of the three; chronic claims need a disease; date a real day;
-// ids non-empty and at most kMaxIdLength; 1..kMaxLinesPerClaim lines each with an item.
-// Returns the Claim or the first FieldError (reason INVALID_CLAIM).
+// ids non-empty and at most kMaxIdLength; 1..kMaxLinesPerClaim lines each with an item;
+// each line's amount and the claim's total at most kMaxClaimAmountFen ("lines[i].price",
+// "lines"). Returns the Claim or the first FieldError (reason INVALID_CLAIM).
 std::variant<Claim, FieldError> ParseClaim(const RawClaim& raw);
 
 // Version selection: the latest version whose effective_from is not after `on`.
@@ -73,6 +81,17 @@ ResolvedClaim ResolveLines(const Claim& claim, const Institution& institution,
 // --- insured side --------------------------------------------------------------------
 
 enum class Mode { kSettle, kPresettle, kReimburse };
+
+// Which day a claim may be decided on (decision "the 补记账 window"): not before its date (a
+// claim of a day still to come is no claim), and at most kMaxSettleDelayDays after it for a
+// settlement or pre-settlement (补记账 after an outage keeps the original date), at most
+// kMaxReimburseDelayDays after it for a manual reimbursement (零星报销). Each party checks it
+// against its own day: the treatment node against its clock, the insured node against the
+// hub's settlement day (one region does not trust the other's check).
+inline constexpr int kMaxSettleDelayDays = 180;
+inline constexpr int kMaxReimburseDelayDays = 365;
+// INVALID_CLAIM naming "date" when `claim_date` may not be decided on `today` in `mode`.
+std::optional<FieldError> CheckClaimDate(const Date& claim_date, const Date& today, Mode mode);
 
 // Per (person, calendar year, group): what has counted so far.
 struct Accumulator {
@@ -155,10 +174,17 @@ struct Decision {
 // seeing the state earlier parts left. Asserts the identities of §3 on every settled
 // part. For kPresettle the delta is computed but the caller must not apply it.
 // kReimburse: no networking, registration or institution-support checks; never the
-// account; the manual_unregistered reduction when unregistered.
+// account; the manual_unregistered reduction when unregistered and not an emergency.
 Decision Decide(const DecideInput& in);
 
 // Apply a delta to a person's state (the in-memory twin of the storage batch).
 void Apply(const StateDelta& d, int year, PersonState& state);
+
+// The most an accumulator figure or an account balance may hold, either sign: 1e16 yuan, more
+// than any fund holds. A claim moves a figure by at most kMaxClaimAmountFen per part, so the
+// engine's arithmetic on a state within this bound cannot overflow. The node refuses a change
+// that would leave it, and a stored state outside it, before deciding; Decide requires it.
+inline constexpr int64_t kMaxStateFen = 1'000'000'000'000'000'000;
+bool StateInRange(const PersonState& state);
 
 }  // namespace crossclear::core

@@ -39,8 +39,7 @@ std::optional<int64_t> UtilisationBp(Money quota, Money outstanding) {
   const Int128 scaled = static_cast<Int128>(used) * 10000;
   const Int128 q = quota.fen();
   const Int128 bp = (2 * scaled + q) / (2 * q);
-  CROSSCLEAR_CHECK(bp <= INT64_MAX, "utilisation out of range");
-  return static_cast<int64_t>(bp);
+  return bp > INT64_MAX ? INT64_MAX : static_cast<int64_t>(bp);
 }
 
 std::string UtilisationText(int64_t bp) {

@@ -20,7 +20,8 @@ enum class Alert { kNone, kYellow, kRed };
 std::string_view AlertName(Alert a);  // "none" | "yellow" | "red"
 
 // max(0, outstanding) / quota, half up to 4 decimals, in basis points (may exceed 10000);
-// nullopt when the quota is zero.
+// nullopt when the quota is zero. A figure beyond int64 (an outstanding of more than ~9e14
+// times a quota of a few fen, which settlements can reach) is INT64_MAX: red either way.
 std::optional<int64_t> UtilisationBp(Money quota, Money outstanding);
 // Exactly 4 decimals: "0.8646", "1.0014", "0.0000".
 std::string UtilisationText(int64_t bp);

@@ -205,5 +205,11 @@ inline constexpr size_t kMaxLinesPerClaim = 1000;
 inline constexpr size_t kMaxIdLength = 64;
 inline constexpr int64_t kMaxQuantityMilli = 1'000'000'000;  // 1,000,000 units
 inline constexpr int64_t kMaxPriceFen = 100'000'000'00;      // 100 million yuan per unit
+// The most one line (qty x price) and one whole claim (the sum of its lines) may come to:
+// 10 billion yuan, far above any real bill. Every figure of a settled claim lies between 0
+// and its total, so with this bound no sum the engine makes on a claim can leave int64:
+// a hospital's claim is refused (INVALID_CLAIM) instead of overflowing. (qty and price at
+// their own limits would make 1e16 fen a line and 1e19 fen a claim, beyond INT64_MAX.)
+inline constexpr int64_t kMaxClaimAmountFen = 1'000'000'000'000;  // 10,000,000,000.00 yuan
 
 }  // namespace crossclear::core

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/engine.h"
 
 namespace crossclear::data {
 namespace {
@@ -150,10 +151,17 @@ class Reader {
     return v->get<std::string>();
   }
 
-  // A code or id: a non-empty string.
+  // A code or id: a non-empty string of the shape a claim naming it must have
+  // (core::IdProblem: no control character, no leading or trailing space, bounded).
   std::string Code(const json& obj, const std::string& path, const std::string& key) {
     std::optional<std::string> s = String(obj, path, key, /*required=*/true);
-    if (s.has_value() && s->empty()) Fail(Child(path, key), "must not be empty");
+    if (s.has_value() && s->empty()) {
+      Fail(Child(path, key), "must not be empty");
+    } else if (s.has_value()) {
+      if (std::string p = core::IdProblem("the code", *s, core::kMaxIdLength); !p.empty()) {
+        Fail(Child(path, key), p);
+      }
+    }
     return s.value_or("");
   }
 

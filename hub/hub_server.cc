@@ -661,7 +661,9 @@ absl::Status HubServer::Impl::RecordFromStored(const v1::StoredClaim& stored) {
       r.set_state(v1::SETTLED);
       r.set_settled_on(stored.settled_on());
       *r.mutable_result() = stored.result();
-      r.set_clearing_fen(ClearingFen(stored.result()));
+      auto clearing = ClearingFen(stored.result());
+      if (!clearing.ok()) return clearing.status();
+      r.set_clearing_fen(*clearing);
       auto period = BookingPeriod(stored.settled_on());
       if (!period.ok()) return period.status();
       r.set_booked_period(*period);
@@ -1245,6 +1247,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     }
     const core::Money amount = std::get<core::Money>(parsed);
     if (auto s = CheckRegions(req->insured(), req->treatment()); !s.ok()) return s;
+    if (auto s = CheckServed(req->insured(), req->treatment()); !s.ok()) return s;
     auto today = h_.clock.Today(*ctx);
     if (!today.ok()) return protoconv::FromAbsl(today.status());
     const PairKey pair{req->insured(), req->treatment()};
@@ -1641,6 +1644,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
           "read the prepayment of " + req->insured() + " with " + req->treatment());
     }
     if (auto s = CheckRegions(req->insured(), req->treatment()); !s.ok()) return s;
+    if (auto s = CheckServed(req->insured(), req->treatment()); !s.ok()) return s;
     // The position the hub keeps (no ledger scan): one consistent figure of the pair.
     Figures(h_.PositionOf({req->insured(), req->treatment()}), reply);
     return grpc::Status::OK;
@@ -1947,9 +1951,10 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     if (!sreply.known()) return 0;
     if (auto s = h_.RecordFromStored(sreply.claim()); !s.ok()) return s;
     const v1::StoredClaim& c = sreply.claim();
-    const int64_t amount = ClearingFen(c.result());
-    if (d.kind() == "cancel") return c.state() == v1::CANCELLED ? -amount : 0;
-    return c.state() == v1::SETTLED || c.state() == v1::CANCELLED ? amount : 0;
+    auto amount = ClearingFen(c.result());
+    if (!amount.ok()) return amount.status();
+    if (d.kind() == "cancel") return c.state() == v1::CANCELLED ? -*amount : 0;
+    return c.state() == v1::SETTLED || c.state() == v1::CANCELLED ? *amount : 0;
   }
 
   // 对账 with one node: streams it `entries` (the month's entries that involve it) in bounded
@@ -2036,6 +2041,19 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     return grpc::Status::OK;
   }
 
+  // Both regions of a pair must be served by a node the hub routes to (HubOptions.routes): a
+  // quota for a region nobody serves could never be drawn on, and would be money sent nowhere.
+  grpc::Status CheckServed(const std::string& insured, const std::string& treatment) const {
+    for (const std::string* field : {&insured, &treatment}) {
+      if (!h_.peers.contains(*field)) {
+        return protoconv::ErrorStatus(
+            v1::INVALID_DATA, field == &insured ? "insured" : "treatment",
+            "no node serves region " + *field + " (the hub has no route to it)");
+      }
+    }
+    return grpc::Status::OK;
+  }
+
   // Every SETTLE, CANCEL and ADJUST of the ledger as a month event, in ledger order.
   absl::StatusOr<std::vector<core::MonthEvent>> MonthEvents() const {
     std::vector<core::MonthEvent> events;
@@ -2114,7 +2132,9 @@ absl::Status HubServer::Start() {
   if (!h.server || h.port == 0) return absl::UnavailableError("cannot listen on " + h.opt.listen);
   if (!h.opt.ready_file.empty()) {
     std::ofstream(h.opt.ready_file + ".tmp") << h.port << "\n";
-    std::rename((h.opt.ready_file + ".tmp").c_str(), h.opt.ready_file.c_str());
+    if (std::rename((h.opt.ready_file + ".tmp").c_str(), h.opt.ready_file.c_str()) != 0) {
+      return absl::InternalError("cannot write the ready file " + h.opt.ready_file);
+    }
   }
   return absl::OkStatus();
 }

@@ -33,6 +33,7 @@
 #include "proto/month_convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
+#include "rpc/log.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 
@@ -87,6 +88,9 @@ constexpr size_t kMaxLoadDataBytes = size_t{1} << 30;
 struct RegionNode::Impl {
   NodeOptions opt;
   rpc::Clock clock;
+  // Failures nobody waits for (publishing the directory, resolving claims in doubt): one line
+  // to stderr each, at most one per kind every 10 s.
+  rpc::LogLimiter publish_log, resolve_log;
   std::unique_ptr<storage::Store> store;
   // Reference data (catalog, policy, institutions, persons): replaced whole by LoadData;
   // a call works on the snapshot it took at its start.
@@ -125,7 +129,11 @@ struct RegionNode::Impl {
   std::unique_ptr<Peer> peer;
   std::unique_ptr<Admin> admin;
 
-  explicit Impl(const NodeOptions& o) : opt(o), clock(o.test_clock) {}
+  explicit Impl(const NodeOptions& o)
+      : opt(o),
+        clock(o.test_clock),
+        publish_log("crossclear-node " + o.region, std::chrono::seconds(10)),
+        resolve_log("crossclear-node " + o.region, std::chrono::seconds(10)) {}
 
   std::chrono::milliseconds deadline() const {
     return std::chrono::milliseconds(opt.forward_deadline_ms);
@@ -161,18 +169,38 @@ struct RegionNode::Impl {
     auto bal = Load<v1::Balance>(*store, storage::kBalancesCf, person);
     if (!bal.ok()) return bal.status();
     if (bal->has_value()) state.account_balance = core::Money::FromFen((*bal)->account_balance_fen());
+    // An accumulator that cannot be read is never taken as zero: the fund would pay again
+    // what it has paid (a deductible, up to a cap). The claim waits until it is repaired.
+    absl::Status bad;
     absl::Status scan = store->Scan(
         storage::kAccumulatorsCf, storage::AccumulatorPrefix(person, static_cast<uint16_t>(year)),
         [&](std::string_view key, std::string_view value) {
           auto parts = storage::ParseAccumulatorKey(key);
           v1::Accumulator acc;
-          if (parts && acc.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            state.year_accumulators[parts->group] = protoconv::FromProto(acc);
+          if (!parts || !acc.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            bad = absl::DataLossError(
+                absl::StrCat("person ", person, ": an accumulator of ", year, " cannot be parsed"));
+            return false;
           }
+          state.year_accumulators[parts->group] = protoconv::FromProto(acc);
           return true;
         });
     if (!scan.ok()) return scan;
+    if (!bad.ok()) return bad;
+    // Within the bound the engine's arithmetic cannot overflow; beyond it is no real state.
+    if (!core::StateInRange(state)) {
+      return absl::DataLossError(absl::StrCat("person ", person, ": a stored accumulator of ", year,
+                                              " or the account balance is out of range"));
+    }
     return state;
+  }
+
+  // A change no real fund could make (a claim moves a figure by at most
+  // core::kMaxClaimAmountFen): refused rather than stored.
+  static absl::Status StateOutOfRange(const std::string& person) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "person ", person, ": the change would take an accumulator or the account balance beyond ",
+        core::Money::FromFen(core::kMaxStateFen).ToYuan(), " yuan"));
   }
 
   // Adds the delta's state change (sign +1 or -1) for `person` to `batch`.
@@ -181,6 +209,7 @@ struct RegionNode::Impl {
     auto state = LoadPersonState(person, year);
     if (!state.ok()) return state.status();
     core::Apply(delta, year, *state);
+    if (!core::StateInRange(*state)) return StateOutOfRange(person);
     v1::Balance bal;
     bal.set_account_balance_fen(state->account_balance.fen());
     batch.Put(storage::kBalancesCf, person, Bytes(bal));
@@ -191,6 +220,7 @@ struct RegionNode::Impl {
         auto other = LoadPersonState(person, d.year);
         if (!other.ok()) return other.status();
         core::Apply(core::StateDelta{{d}, core::Money()}, d.year, *other);
+        if (!core::StateInRange(*other)) return StateOutOfRange(person);
         acc = other->year_accumulators[d.group];
       }
       batch.Put(storage::kAccumulatorsCf,
@@ -286,7 +316,9 @@ struct RegionNode::Impl {
     *rec.mutable_result() = stored.result();
     rec.set_settled_on(stored.settled_on());
     rec.set_doubt("");
-    int64_t clearing = ClearingFen(stored.result());
+    auto clearing_or = ClearingFen(stored.result());
+    if (!clearing_or.ok()) return clearing_or.status();  // a malformed answer: still in doubt
+    const int64_t clearing = *clearing_or;
     if (stored.state() == v1::TOMBSTONE) {
       rec.set_state(v1::TOMBSTONE);
       AppendLedger(batch, TreatmentEntry(v1::LedgerEntry::TOMBSTONE, rec, today.ToString(), 0));
@@ -344,12 +376,14 @@ struct RegionNode::Impl {
       out.refused = creply.reason();
       return out;
     }
+    auto clearing = ClearingFen(rec.result());
+    if (!clearing.ok()) return clearing.status();
     rec.set_state(v1::CANCELLED);
     rec.set_cancelled_on(creply.cancelled_on());
     rec.set_cancel_requested_on("");
     PutTreatment(batch, rec);
     AppendLedger(batch, TreatmentEntry(v1::LedgerEntry::CANCEL, rec, creply.cancelled_on(),
-                                       -ClearingFen(rec.result())));
+                                       -*clearing));
     if (auto s = Commit(std::move(batch)); !s.ok()) return s;
     out.rec = std::move(rec);
     return out;
@@ -378,16 +412,14 @@ struct RegionNode::Impl {
           return true;
         });
     if (!scan.ok()) {
-      std::cerr << "crossclear-node " << opt.region
-                << ": cannot read the in-doubt index: " << scan.message() << "\n";
+      resolve_log.Log("scanning the claims in doubt failed: " + scan.ToString());
       return;
     }
     for (const auto& id : ids) {
       std::lock_guard<std::mutex> lock(treatment_locks.For(id));
       auto rec = Load<v1::TreatmentRecord>(*store, storage::kTreatmentClaimsCf, id);
       if (!rec.ok()) {
-        std::cerr << "crossclear-node " << opt.region << ": claim " << id
-                  << " in doubt cannot be read: " << rec.status().message() << "\n";
+        resolve_log.Log("reading claim " + id + " in doubt failed: " + rec.status().ToString());
         continue;
       }
       if (!rec->has_value() || !InDoubt(**rec)) continue;
@@ -400,8 +432,8 @@ struct RegionNode::Impl {
       }
       auto resolved = ResolveDoubt(**rec, today);
       if (!resolved.ok()) {
-        std::cerr << "crossclear-node " << opt.region << ": claim " << id
-                  << " in doubt not resolved: " << resolved.status().message() << "\n";
+        resolve_log.Log("resolving claim " + id +
+                        " in doubt failed: " + resolved.status().ToString());
       }
     }
   }
@@ -639,7 +671,9 @@ struct RegionNode::Impl {
     PublishUntilAnswered();
     if (!opt.ready_file.empty()) {
       std::ofstream(opt.ready_file + ".tmp") << port << "\n";
-      std::rename((opt.ready_file + ".tmp").c_str(), opt.ready_file.c_str());
+      if (std::rename((opt.ready_file + ".tmp").c_str(), opt.ready_file.c_str()) != 0) {
+        publish_log.Log("writing the ready file " + opt.ready_file + " failed");
+      }
     }
     for (;;) {
       bool due = false;
@@ -1081,7 +1115,7 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
                       v1::SettleReply* reply, bool presettle) {
     // Malformed input is answered first (it names the field); then the caller must be the
     // claim's own institution.
-    auto parsed = core::ParseClaim(protoconv::RawFromHospital(req.claim()));
+    auto parsed = protoconv::ParseHospitalClaim(req.claim());
     if (auto* err = std::get_if<core::FieldError>(&parsed)) {
       return protoconv::ErrorStatus(err->reason, "claim." + err->field, err->message);
     }
@@ -1094,6 +1128,16 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
     auto today = n_.clock.Today(ctx);
     if (!today.ok()) return protoconv::FromAbsl(today.status());
     const core::Claim& claim = std::get<core::Claim>(parsed);
+    // A claim this node holds no record of must be for a day that has come and within the
+    // 补记账 window; one it holds replays (or is resolved) whatever the day.
+    auto known = Load<v1::TreatmentRecord>(*n_.store, storage::kTreatmentClaimsCf, claim.id);
+    if (!known.ok()) return protoconv::FromAbsl(known.status());
+    if (presettle || !known->has_value()) {
+      const core::Mode mode = presettle ? core::Mode::kPresettle : core::Mode::kSettle;
+      if (auto err = core::CheckClaimDate(claim.date, *today, mode)) {
+        return protoconv::ErrorStatus(err->reason, "claim." + err->field, err->message);
+      }
+    }
     reply->set_mdtrt_id(claim.id);
 
     auto data = n_.Data();
@@ -1168,14 +1212,16 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
                               "); retry with the same id or query its status");
     }
     if (reply->result().settled()) {
+      auto clearing = ClearingFen(reply->result());  // Forward has checked it
+      if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
       rec.set_state(v1::SETTLED);
       *rec.mutable_result() = reply->result();
       rec.set_insured_region(reply->insuplc_admdvs());
       rec.set_settled_on(reply->setl_date());
       rec.set_doubt("");
       n_.PutTreatment(batch, rec);
-      n_.AppendLedger(batch, n_.TreatmentEntry(v1::LedgerEntry::SETTLE, rec, reply->setl_date(),
-                                               ClearingFen(reply->result())));
+      n_.AppendLedger(
+          batch, n_.TreatmentEntry(v1::LedgerEntry::SETTLE, rec, reply->setl_date(), *clearing));
     } else {
       // Rejected claims are not stored: the hospital may send the id again once fixed.
       batch.Delete(storage::kTreatmentClaimsCf, claim.id);
@@ -1191,6 +1237,11 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
     auto ctx = rpc::Outbound(n_.clock, today, n_.deadline());
     grpc::Status st = n_.hub->RouteSettle(ctx.get(), rreq, &rreply);
     if (!st.ok()) return st;
+    // Figures no engine could have produced are not booked: the claim stays in doubt.
+    if (auto clearing = ClearingFen(rreply.result()); !clearing.ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "the insured region's answer is malformed: " +
+                                                          std::string(clearing.status().message()));
+    }
     *reply->mutable_result() = rreply.result();
     reply->set_setl_date(rreply.setl_date());
     reply->set_insuplc_admdvs(rreply.insuplc_admdvs());
@@ -1214,8 +1265,10 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     }
     auto rc = protoconv::FromProto(req->claim());
     if (!rc.ok()) return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "claim", std::string(rc.status().message()));
+    // The hub's day of the decision (sent with a pre-settlement too): what the claim's date is
+    // checked against here, whatever the treatment node checked.
     auto setl_date = core::Date::Parse(req->setl_date());
-    if (req->mode() == v1::SETTLE && !setl_date.ok()) {
+    if (!setl_date.ok()) {
       return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "setl_date", "not a date");
     }
     const core::Claim& claim = rc->claim;
@@ -1245,6 +1298,9 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     in.person = person;
     in.policy = &data->region.policy;
     in.mode = req->mode() == v1::PRESETTLE ? core::Mode::kPresettle : core::Mode::kSettle;
+    if (auto err = core::CheckClaimDate(claim.date, *setl_date, in.mode)) {
+      return protoconv::ErrorStatus(err->reason, "claim.claim." + err->field, err->message);
+    }
     if (person) {
       auto state = n_.LoadPersonState(person->id, claim.date.year);
       if (!state.ok()) return protoconv::FromAbsl(state.status());
@@ -1267,8 +1323,10 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     if (auto s = n_.WriteStateChange(batch, claim.person, decision.delta, claim.date.year); !s.ok()) {
       return protoconv::FromAbsl(s);
     }
-    n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::SETTLE, rec, req->setl_date(),
-                                        ClearingFen(rec.result()), rec.delta()));
+    auto clearing = ClearingFen(rec.result());
+    if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
+    n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::SETTLE, rec, req->setl_date(), *clearing,
+                                        rec.delta()));
     if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
     if (!n_.opt.test_crash_after_decide.empty() && n_.opt.test_crash_after_decide == claim.id) {
       std::_Exit(137);  // fault injection (tests only): die after the commit, before replying
@@ -1329,6 +1387,8 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
       reply->set_cancelled_on(rec.cancelled_on());
       return grpc::Status::OK;
     }
+    auto clearing = ClearingFen(rec.result());
+    if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
     std::lock_guard<std::mutex> person_lock(n_.person_locks.For(core_stored->claim.person));
     core::StateDelta undo = core::Negate(core_stored->delta);
     if (auto s = n_.WriteStateChange(batch, core_stored->claim.person, undo,
@@ -1339,8 +1399,8 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     rec.set_state(v1::CANCELLED);
     rec.set_cancelled_on(req->day());
     batch.Put(storage::kInsuredClaimsCf, req->claim_id(), Bytes(rec));
-    n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::CANCEL, rec, req->day(),
-                                        -ClearingFen(rec.result()), protoconv::ToProto(undo)));
+    n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::CANCEL, rec, req->day(), -*clearing,
+                                        protoconv::ToProto(undo)));
     if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
     reply->set_cancelled(true);
     reply->set_cancelled_on(req->day());
@@ -1546,7 +1606,7 @@ class RegionNode::Impl::Admin final : public v1::RegionAdminService::Service {
     }
     auto today = n_.clock.Today(*ctx);
     if (!today.ok()) return protoconv::FromAbsl(today.status());
-    auto parsed = core::ParseClaim(protoconv::RawFromHospital(req->claim()));
+    auto parsed = protoconv::ParseHospitalClaim(req->claim());
     if (auto* err = std::get_if<core::FieldError>(&parsed)) {
       return protoconv::ErrorStatus(err->reason, "claim." + err->field, err->message);
     }
@@ -1587,6 +1647,10 @@ class RegionNode::Impl::Admin final : public v1::RegionAdminService::Service {
       }
       *reply->mutable_result() = RejectedResult(std::get<core::Refuse>(action).reason);
       return grpc::Status::OK;
+    }
+    // Not reimbursed before: for a day that has come, within the reimbursement window.
+    if (auto err = core::CheckClaimDate(claim.date, *today, core::Mode::kReimburse)) {
+      return protoconv::ErrorStatus(err->reason, "claim." + err->field, err->message);
     }
     core::DecideInput in;
     in.claim = &*rc;

@@ -31,6 +31,8 @@ namespace {
 // The most Money::ParseYuan accepts (1e12 yuan): the bound of every amount in region data.
 constexpr int64_t kMaxAmountFen = 1'000'000'000'000LL * 100;
 constexpr int32_t kMaxRatioBp = 10000;
+// A chronic claim splits into a chronic and an outpatient part; any other claim is one part.
+constexpr int kMaxPartsPerClaim = 2;
 
 // This Abseil (Debian's) has its own string_view type, which is not std::string_view.
 absl::string_view Abs(std::string_view s) { return absl::string_view(s.data(), s.size()); }
@@ -204,6 +206,18 @@ absl::StatusOr<core::Ratio> RatioFromProto(int32_t bp, std::string_view field) {
     return Invalid(field, absl::StrCat(bp, " bp is not a ratio between 0 and ", kMaxRatioBp));
   }
   return core::Ratio{bp};
+}
+
+// A figure of a decided claim: every one lies between 0 and the claim's total, which
+// ParseClaim bounds by kMaxClaimAmountFen. A peer's figure outside that is refused, so no sum
+// of them (a claim's clearing amount, a month's totals) can leave int64.
+absl::StatusOr<core::Money> FigureFromProto(int64_t fen, std::string_view field) {
+  if (fen < 0 || fen > core::kMaxClaimAmountFen) {
+    return Invalid(field,
+                   absl::StrCat(fen, " fen is not a claim's figure (between 0 and ",
+                                core::Money::FromFen(core::kMaxClaimAmountFen).ToYuan(), " yuan)"));
+  }
+  return core::Money::FromFen(fen);
 }
 
 absl::StatusOr<core::Money> AmountFromProto(int64_t fen, std::string_view field) {
@@ -736,21 +750,25 @@ v1::Amounts ToProto(const core::Amounts& a) {
   return p;
 }
 
-core::Amounts FromProto(const v1::Amounts& p) {
-  using core::Money;
+absl::StatusOr<core::Amounts> FromProto(const v1::Amounts& p, std::string_view field) {
   core::Amounts a;
-  a.total = Money::FromFen(p.total_fen());
-  a.self_pay = Money::FromFen(p.self_pay_fen());
-  a.over_price = Money::FromFen(p.over_price_fen());
-  a.pre_self_pay = Money::FromFen(p.pre_self_pay_fen());
-  a.in_scope = Money::FromFen(p.in_scope_fen());
-  a.deductible = Money::FromFen(p.deductible_fen());
-  a.fund_pay = Money::FromFen(p.fund_pay_fen());
-  a.co_pay = Money::FromFen(p.co_pay_fen());
-  a.over_cap = Money::FromFen(p.over_cap_fen());
-  a.personal_pay = Money::FromFen(p.personal_pay_fen());
-  a.account_pay = Money::FromFen(p.account_pay_fen());
-  a.cash_pay = Money::FromFen(p.cash_pay_fen());
+  const std::pair<core::Money*, std::pair<int64_t, std::string_view>> figures[] = {
+      {&a.total, {p.total_fen(), "total_fen"}},
+      {&a.self_pay, {p.self_pay_fen(), "self_pay_fen"}},
+      {&a.over_price, {p.over_price_fen(), "over_price_fen"}},
+      {&a.pre_self_pay, {p.pre_self_pay_fen(), "pre_self_pay_fen"}},
+      {&a.in_scope, {p.in_scope_fen(), "in_scope_fen"}},
+      {&a.deductible, {p.deductible_fen(), "deductible_fen"}},
+      {&a.fund_pay, {p.fund_pay_fen(), "fund_pay_fen"}},
+      {&a.co_pay, {p.co_pay_fen(), "co_pay_fen"}},
+      {&a.over_cap, {p.over_cap_fen(), "over_cap_fen"}},
+      {&a.personal_pay, {p.personal_pay_fen(), "personal_pay_fen"}},
+      {&a.account_pay, {p.account_pay_fen(), "account_pay_fen"}},
+      {&a.cash_pay, {p.cash_pay_fen(), "cash_pay_fen"}},
+  };
+  for (const auto& [out, value] : figures) {
+    CROSSCLEAR_ASSIGN_OR_RETURN(*out, FigureFromProto(value.first, Child(field, value.second)));
+  }
   return a;
 }
 
@@ -775,7 +793,7 @@ absl::StatusOr<core::PartResult> FromProto(const v1::PartResult& p, std::string_
   CROSSCLEAR_ASSIGN_OR_RETURN(r.part, FromProto(p.part(), Child(field, "part")));
   r.settled = p.settled();
   CROSSCLEAR_ASSIGN_OR_RETURN(r.reason, FromProto(p.reason(), Child(field, "reason")));
-  r.amounts = FromProto(p.amounts());
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.amounts, FromProto(p.amounts(), Child(field, "amounts")));
   r.policy_version = p.policy_version();
   r.rule_index = p.rule_index();
   CROSSCLEAR_ASSIGN_OR_RETURN(r.category, FromProto(p.category(), Child(field, "category")));
@@ -810,6 +828,11 @@ absl::StatusOr<core::ClaimResult> FromProto(const v1::ClaimResult& p, std::strin
   r.settled = p.settled();
   CROSSCLEAR_ASSIGN_OR_RETURN(r.reason, FromProto(p.reason(), Child(field, "reason")));
   r.has_parts = p.has_parts();
+  if (p.parts_size() > kMaxPartsPerClaim) {
+    return Invalid(
+        Child(field, "parts"),
+        absl::StrCat(p.parts_size(), " parts; a claim splits into at most ", kMaxPartsPerClaim));
+  }
   r.parts.reserve(p.parts_size());
   for (int i = 0; i < p.parts_size(); ++i) {
     CROSSCLEAR_ASSIGN_OR_RETURN(core::PartResult part,
@@ -927,6 +950,19 @@ core::RawClaim RawFromHospital(const v1::HospitalClaim& h) {
   return raw;
 }
 
+std::variant<core::Claim, core::FieldError> ParseHospitalClaim(const v1::HospitalClaim& h) {
+  std::variant<core::Claim, core::FieldError> parsed = core::ParseClaim(RawFromHospital(h));
+  auto* err = std::get_if<core::FieldError>(&parsed);
+  // RawFromHospital turned a med_type that is no setting into ""; name what was sent instead.
+  if (err != nullptr && err->field == "setting") {
+    const std::string problem(BadEnum("med_type", v1::Setting_descriptor(), h.med_type(),
+                                      "a med_type (INPATIENT, OUTPATIENT or CHRONIC)")
+                                  .message());
+    return core::FieldError{core::Reason::kInvalidClaim, "med_type", problem};
+  }
+  return parsed;
+}
+
 v1::HospitalClaim HospitalFromRaw(const core::RawClaim& raw) {
   v1::HospitalClaim h;
   h.set_mdtrt_id(raw.id);
@@ -959,14 +995,8 @@ std::string CanonicalBytes(const v1::Claim& claim) {
   return bytes;
 }
 
-int64_t ClearingFen(const v1::ClaimResult& result) {
-  core::ClaimResult c;
-  for (const v1::PartResult& p : result.parts()) {
-    core::PartResult part;
-    part.settled = p.settled();
-    part.amounts = FromProto(p.amounts());
-    c.parts.push_back(std::move(part));
-  }
+absl::StatusOr<int64_t> ClearingFen(const v1::ClaimResult& result) {
+  CROSSCLEAR_ASSIGN_OR_RETURN(core::ClaimResult c, FromProto(result, "result"));
   return core::ClearingAmount(c).fen();
 }
 

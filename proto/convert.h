@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "absl/status/statusor.h"
 #include "core/clearing.h"
@@ -29,8 +30,10 @@ namespace v1 = ::crossclear::v1;
 //   registration or chronic qualification is open-ended (nullopt).
 // - Ratios must lie in 0..10000 bp; amounts of the world data (prices, caps, deductibles,
 //   balances) in 0..1e12 yuan, as the region data files allow.
-// - Messages of numbers only (Amounts, AccumulatorDelta, StateDelta, Accumulator) cannot
-//   be invalid and convert directly.
+// - The figures of a decided claim (Amounts) must lie in 0..core::kMaxClaimAmountFen, and a
+//   ClaimResult has at most two parts: a peer's result can then never overflow a sum.
+// - Messages of numbers only from our own storage (AccumulatorDelta, StateDelta,
+//   Accumulator) convert directly.
 // ToProto never fails; ToProto then FromProto gives back an equal value.
 
 // --- enums ---------------------------------------------------------------------------
@@ -147,7 +150,7 @@ absl::StatusOr<core::ResolvedClaim> FromProto(const v1::ResolvedClaim& p,
 // --- decisions and state -------------------------------------------------------------------
 
 v1::Amounts ToProto(const core::Amounts& a);
-core::Amounts FromProto(const v1::Amounts& p);
+absl::StatusOr<core::Amounts> FromProto(const v1::Amounts& p, std::string_view field = "amounts");
 
 // line_flags must have one entry per line_indexes entry.
 v1::PartResult ToProto(const core::PartResult& r);
@@ -183,6 +186,11 @@ absl::StatusOr<core::Statement> FromProto(const v1::Statement& p,
 // ParseClaim answers INVALID_CLAIM on "setting"); an empty dise_codg -> no disease.
 core::RawClaim RawFromHospital(const v1::HospitalClaim& h);
 
+// core::ParseClaim of RawFromHospital(h), where a med_type that is not a setting is refused
+// as the hospital sent it: field "med_type", message naming its value ("7 is not a med_type
+// ..."), in ParseClaim's field order.
+std::variant<core::Claim, core::FieldError> ParseHospitalClaim(const v1::HospitalClaim& h);
+
 // The reverse, for clients: setting text that is not a setting -> SETTING_UNSPECIFIED; no
 // disease -> "".
 v1::HospitalClaim HospitalFromRaw(const core::RawClaim& raw);
@@ -192,8 +200,9 @@ v1::HospitalClaim HospitalFromRaw(const core::RawClaim& raw);
 // protobuf library, not a cross-version canonical form.
 std::string CanonicalBytes(const v1::Claim& claim);
 
-// What a result on the wire puts into inter-region clearing, in fen: core::ClearingAmount.
-int64_t ClearingFen(const v1::ClaimResult& result);
+// What a result on the wire puts into inter-region clearing, in fen: core::ClearingAmount of
+// FromProto(result), whose error it returns (a peer's malformed or out-of-range figures).
+absl::StatusOr<int64_t> ClearingFen(const v1::ClaimResult& result);
 
 // A refusal of the whole claim (no parts) with `reason`.
 v1::ClaimResult RejectedResult(core::Reason reason);

@@ -1,16 +1,25 @@
 // The day of a call and outbound call contexts.
 #include "rpc/call.h"
 
+#include <cstdint>
 #include <ctime>
 
 namespace crossclear::rpc {
 
-core::Date Clock::SystemToday() {
-  std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  return core::Date{local.tm_year + 1900, local.tm_mon + 1, local.tm_mday};
+namespace {
+constexpr std::int64_t kSecondsPerDay = 24 * 60 * 60;
+constexpr std::int64_t kChinaStandardTimeOffset = 8 * 60 * 60;  // UTC+8, all year
+}  // namespace
+
+core::Date Clock::DayOf(std::time_t t) {
+  const std::int64_t local = static_cast<std::int64_t>(t) + kChinaStandardTimeOffset;
+  // Floor division: a moment before the epoch belongs to the day before, not to day 0.
+  std::int64_t days = local / kSecondsPerDay;
+  if (local % kSecondsPerDay < 0) --days;
+  return core::Date::FromDaysSinceEpoch(static_cast<int>(days));
 }
+
+core::Date Clock::SystemToday() { return DayOf(std::time(nullptr)); }
 
 absl::StatusOr<core::Date> Clock::Today(const grpc::ServerContextBase& ctx) const {
   if (!test_clock_) return SystemToday();

@@ -57,6 +57,9 @@ class InProcessBackend final : public Backend {
       if (const auto* replay = std::get_if<core::Replay>(&action)) return replay->result;
       if (const auto* refuse = std::get_if<core::Refuse>(&action)) return Rejected(refuse->reason);
     }
+    // As the nodes do: a claim not decided before must be for a day that has come, within the
+    // window of its mode (core::CheckClaimDate).
+    if (auto error = core::CheckClaimDate(claim.date, today, mode)) return Rejected(error->reason);
 
     const core::Institution* institution = Find(institutions_, claim.institution);
     const core::Person* person = Find(persons_, claim.person);

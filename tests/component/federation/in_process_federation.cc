@@ -156,6 +156,15 @@ std::string InProcessFederation::NodeAddress(const std::string& region) const {
   return absl::StrCat("127.0.0.1:", it == node_ports_.end() ? 0 : it->second);
 }
 
+absl::StatusOr<std::unique_ptr<storage::Store>> InProcessFederation::OpenStore(
+    const std::string& party) const {
+  storage::StoreOptions so;
+  so.path = DbPath(party);
+  so.column_families =
+      party == "hub" ? storage::HubColumnFamilies() : storage::NodeColumnFamilies();
+  return storage::Store::Open(so);
+}
+
 std::string InProcessFederation::DbPath(const std::string& party) const {
   return work_dir_ + "/db-" + party;
 }
@@ -183,11 +192,7 @@ std::shared_ptr<grpc::Channel> InProcessFederation::Channel(const std::string& c
 
 absl::StatusOr<std::vector<v1::LedgerEntry>> InProcessFederation::ReadLedger(
     const std::string& party) const {
-  storage::StoreOptions so;
-  so.path = DbPath(party);
-  so.column_families =
-      party == "hub" ? storage::HubColumnFamilies() : storage::NodeColumnFamilies();
-  auto store = storage::Store::Open(so);
+  auto store = OpenStore(party);
   if (!store.ok()) return store.status();
   std::vector<v1::LedgerEntry> entries;
   absl::Status bad;
@@ -206,11 +211,7 @@ absl::StatusOr<std::vector<v1::LedgerEntry>> InProcessFederation::ReadLedger(
 }
 
 absl::StatusOr<uint64_t> InProcessFederation::LedgerSize(const std::string& party) const {
-  storage::StoreOptions so;
-  so.path = DbPath(party);
-  so.column_families =
-      party == "hub" ? storage::HubColumnFamilies() : storage::NodeColumnFamilies();
-  auto store = storage::Store::Open(so);
+  auto store = OpenStore(party);
   if (!store.ok()) return store.status();
   return (*store)->NextLedgerSeq();
 }
@@ -222,14 +223,19 @@ absl::Status InProcessFederation::AppendLedger(const std::string& party,
 
 absl::Status InProcessFederation::AppendLedger(const std::string& party,
                                                const std::vector<v1::LedgerEntry>& entries) const {
-  storage::StoreOptions so;
-  so.path = DbPath(party);
-  so.column_families =
-      party == "hub" ? storage::HubColumnFamilies() : storage::NodeColumnFamilies();
-  auto store = storage::Store::Open(so);
+  auto store = OpenStore(party);
   if (!store.ok()) return store.status();
   storage::Batch batch;
   for (const v1::LedgerEntry& entry : entries) batch.AppendLedger(entry.SerializeAsString());
+  return (*store)->Commit(std::move(batch)).status();
+}
+
+absl::Status InProcessFederation::Put(const std::string& party, std::string_view cf,
+                                      const std::string& key, const std::string& value) const {
+  auto store = OpenStore(party);
+  if (!store.ok()) return store.status();
+  storage::Batch batch;
+  batch.Put(cf, key, value);
   return (*store)->Commit(std::move(batch)).status();
 }
 

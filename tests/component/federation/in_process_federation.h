@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -20,6 +21,7 @@
 #include "hub/hub_server.h"
 #include "node/region_node.h"
 #include "rpc/flags.h"
+#include "storage/store.h"
 
 namespace crossclear::federation_test {
 
@@ -69,11 +71,17 @@ class InProcessFederation {
   // The same for many entries, in one batch (seeding a month).
   absl::Status AppendLedger(const std::string& party,
                             const std::vector<v1::LedgerEntry>& entries) const;
+  // Overwrites `key` of column family `cf` in `party`'s database: a test's way to give a party
+  // a stored value it could not have written (a corrupt record). Only while stopped.
+  absl::Status Put(const std::string& party, std::string_view cf, const std::string& key,
+                   const std::string& value) const;
 
  private:
   InProcessFederation() = default;
   absl::Status StartAll(bool import_data);
   std::string DbPath(const std::string& party) const;
+  // `party`'s database, opened (only while stopped).
+  absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& party) const;
   std::string ReadyPath(const std::string& region) const;
 
   FederationSetup setup_;

@@ -299,6 +299,75 @@ TEST(FederationE2E, MalformedClaim_InvalidArgumentNamingField_NothingRecorded) {
   EXPECT_EQ(ObligationFen(*fed, "2026-03", kBeijing, kHaikou), 0);
 }
 
+// 1000 lines at the largest quantity and price: each line is 1e16 fen and their sum passes
+// INT64_MAX; it aborted the insured node. Now the treatment node refuses it (a line and a claim
+// may come to at most 10 billion yuan), and so does the insured node when a region sends it
+// past its own node; both keep serving.
+TEST(FederationE2E, LargestClaim_RefusedInvalidClaim_EveryNodeKeepsServing) {
+  auto fed = StartFederation();
+  ASSERT_TRUE(fed);
+  auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleRequest big = InpatientClaim("E2E-BIG");
+  big.mutable_claim()->clear_lines();
+  for (int i = 0; i < 1000; ++i) {
+    auto* l = big.mutable_claim()->add_lines();
+    l->set_item("XA10BAA001");
+    l->set_qty("1000000");
+    l->set_price("100000000.00");
+  }
+  for (bool presettle : {true, false}) {
+    v1::SettleReply reply;
+    auto ctx = Ctx();
+    grpc::Status st = presettle ? hospital->PreSettle(ctx.get(), big, &reply)
+                                : hospital->Settle(ctx.get(), big, &reply);
+    ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+    auto detail = protoconv::DetailOf(st);
+    ASSERT_TRUE(detail.has_value());
+    EXPECT_EQ(detail->reason(), v1::INVALID_CLAIM);
+    EXPECT_EQ(detail->field(), "claim.lines[0].price");
+  }
+  // The same lines as a resolved claim, sent by Haikou's certificate straight to the hub.
+  v1::RouteSettleRequest req;
+  v1::ResolvedClaim* rc = req.mutable_claim();
+  v1::Claim* c = rc->mutable_claim();
+  c->set_id("E2E-BIG-PEER");
+  c->set_person("BJ-RET-01");
+  c->set_institution(kHospital);
+  c->set_setting(v1::INPATIENT);
+  c->set_date("2026-03-10");
+  rc->mutable_institution()->set_code(kHospital);
+  rc->mutable_institution()->set_region(kHaikou);
+  rc->mutable_institution()->set_level(3);
+  rc->mutable_institution()->add_networked(v1::INPATIENT);
+  for (int i = 0; i < 1000; ++i) {
+    v1::ClaimLine* line = c->add_lines();
+    line->set_item("XA10BAA001");
+    line->set_qty_milli(1'000'000'000);
+    line->set_price_fen(10'000'000'000);
+    line->set_chronic(true);
+    v1::ResolvedLine* resolved = rc->add_lines();
+    *resolved->mutable_line() = *line;
+    resolved->set_amount_fen(10'000'000'000'000'000);
+  }
+  auto hub = v1::HubService::NewStub(fed->ChannelAs("region-460100", fed->HubAddress()));
+  for (v1::RouteMode mode : {v1::PRESETTLE, v1::SETTLE}) {
+    req.set_mode(mode);
+    v1::RouteSettleReply reply;
+    auto ctx = Ctx();
+    grpc::Status st = hub->RouteSettle(ctx.get(), req, &reply);
+    ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+    auto detail = protoconv::DetailOf(st);
+    ASSERT_TRUE(detail.has_value());
+    EXPECT_EQ(detail->reason(), v1::INVALID_CLAIM);
+    EXPECT_NE(detail->message().find("lines[0].price_fen"), std::string::npos) << detail->message();
+  }
+  v1::SettleReply reply;
+  auto ctx = Ctx();
+  grpc::Status st = hospital->Settle(ctx.get(), InpatientClaim("E2E-AFTER-BIG"), &reply);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(reply.result().settled());
+}
+
 TEST(FederationE2E, ForeignCaCertificate_RefusedAtHandshake) {
   auto fed = StartFederation();
   ASSERT_TRUE(fed);

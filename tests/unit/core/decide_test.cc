@@ -718,18 +718,31 @@ TEST(Decide_Reimburse, SkipsNetworkingRegistrationAndInstitutionSupport) {
   EXPECT_EQ(r.result.parts[0].category, Category::kLongTerm) << "registered: its own kind";
 }
 
-TEST(Decide_Reimburse, UnregisteredTakesTheManualUnregisteredReductionEvenInAnEmergency) {
-  for (bool emergency : {false, true}) {
+// SETTLEMENT.md §3-§4: an emergency without registration counts as `emergency` (急诊抢救视同
+// 备案) in a reimbursement too; only the unregistered non-emergency takes the 10-point cut.
+// The figures are those of /work/shared/vectors/emergency-reimbursement.json.
+TEST(Decide_Reimburse, UnregisteredEmergencyCountsAsEmergency_OtherwiseManualUnregistered) {
+  struct Case {
+    bool emergency;
+    Category category;
+    const char* ratio;
+    const char* fund_pay;
+  };
+  const Case cases[] = {
+      {true, Category::kEmergency, "0.65", "1836.24"},            // 0.70 - 0.05; 2824.99 x 0.65
+      {false, Category::kManualUnregistered, "0.60", "1694.99"},  // 0.70 - 0.10; 2824.99 x 0.60
+  };
+  for (const Case& c : cases) {
     const RawClaim raw = MakeRaw("C", "SH-RES-05", "H46010000001", "inpatient", "2026-03-04",
                                  {{"001102000010000", "9", "80.00", {}},
                                   {"XJ01DDA001", "14", "18.65", {}},
                                   {"XL01XCT001", "2", "1688.00", {}}},
-                                 std::nullopt, emergency);
+                                 std::nullopt, c.emergency);
     const Decision d = DecideIn(VectorWorld(), raw, Mode::kReimburse);
-    ASSERT_TRUE(d.result.settled);
-    EXPECT_EQ(d.result.parts[0].category, Category::kManualUnregistered);
-    EXPECT_EQ(d.result.parts[0].ratio, Rat("0.60"));                 // 0.70 - 0.10
-    EXPECT_EQ(d.result.parts[0].amounts.fund_pay, Yuan("1694.99"));  // 2824.99 x 0.60
+    ASSERT_TRUE(d.result.settled) << c.emergency;
+    EXPECT_EQ(d.result.parts[0].category, c.category) << c.emergency;
+    EXPECT_EQ(d.result.parts[0].ratio, Rat(c.ratio)) << c.emergency;
+    EXPECT_EQ(d.result.parts[0].amounts.fund_pay, Yuan(c.fund_pay)) << c.emergency;
   }
 }
 
@@ -817,6 +830,20 @@ TEST(Negate, FlipsEveryAmountKeepsYearAndGroup) {
   EXPECT_EQ(n.accumulators[0], (AccumulatorDelta{2026, "g", Yuan("-1.00"), Yuan("2.00")}));
   EXPECT_EQ(n.account, Yuan("3.00"));
   EXPECT_EQ(Negate(n), d);
+}
+
+// Decide's arithmetic on a state is safe within kMaxStateFen: the node checks a stored state
+// against it before deciding and refuses a change that would leave it.
+TEST(StateInRange, EveryFigureWithinTheBoundEitherSign) {
+  PersonState state;
+  state.account_balance = Money::FromFen(-kMaxStateFen);
+  state.year_accumulators["inpatient"] = {Money::FromFen(kMaxStateFen), Money()};
+  EXPECT_TRUE(StateInRange(state));
+  state.year_accumulators["outpatient"] = {Money(), Money::FromFen(kMaxStateFen + 1)};
+  EXPECT_FALSE(StateInRange(state));
+  state.year_accumulators.erase("outpatient");
+  state.account_balance = Money::FromFen(-kMaxStateFen - 1);
+  EXPECT_FALSE(StateInRange(state));
 }
 
 }  // namespace

@@ -81,6 +81,15 @@ TEST(ParseClaim, EachMalformedField_IsRefusedNamingTheField) {
       {"empty id", [](RawClaim& r) { r.id = ""; }, "id", "id: the claim id is missing"},
       {"id too long", [&](RawClaim& r) { r.id = long_code; }, "id", ""},
       {"id with control char", [](RawClaim& r) { r.id = "C\n1"; }, "id", ""},
+      {"blank id", [](RawClaim& r) { r.id = "   "; }, "id", "id: the claim id \"   \" is blank"},
+      {"id with a leading space", [](RawClaim& r) { r.id = " C1"; }, "id",
+       "id: the claim id \" C1\" has a leading or trailing space"},
+      {"id with a trailing space", [](RawClaim& r) { r.id = "C1 "; }, "id", ""},
+      {"person with a trailing space", [](RawClaim& r) { r.person = "BJ-RET-01 "; }, "person",
+       "person: the person's id \"BJ-RET-01 \" has a leading or trailing space"},
+      {"blank institution", [](RawClaim& r) { r.institution = " "; }, "institution", ""},
+      {"item with a leading space", [](RawClaim& r) { r.lines[1].item = " XJ01DDA001"; },
+       "lines[1].item", ""},
       {"empty person", [](RawClaim& r) { r.person = ""; }, "person", ""},
       {"person too long", [&](RawClaim& r) { r.person = long_code; }, "person", ""},
       {"empty institution", [](RawClaim& r) { r.institution = ""; }, "institution", ""},
@@ -138,8 +147,53 @@ TEST(ParseClaim, LimitsThemselvesAreAccepted) {
   raw.id = std::string(kMaxIdLength, 'C');
   raw.lines.resize(kMaxLinesPerClaim, raw.lines[0]);
   raw.lines[0].qty = "1000000";
-  raw.lines[0].price = "100000000.00";
+  raw.lines[0].price = "0.01";
+  raw.lines[1].qty = "1";
+  raw.lines[1].price = "100000000.00";
   EXPECT_TRUE(std::holds_alternative<Claim>(ParseClaim(raw)));
+}
+
+// Each line at the largest quantity and price is 1e16 fen; a thousand of them would pass
+// INT64_MAX in the engine's sum (it aborted the node). A line, and the claim, may come to
+// at most kMaxClaimAmountFen.
+TEST(ParseClaim, LineAmountOverTheBound_RefusedNamingThePrice) {
+  RawClaim raw = ValidRaw();
+  raw.lines.assign(kMaxLinesPerClaim, RawClaimLine{"XA10BAA001", "1000000", "100000000.00", {}});
+  std::variant<Claim, FieldError> parsed = ParseClaim(raw);
+  ASSERT_TRUE(std::holds_alternative<FieldError>(parsed));
+  const FieldError& e = std::get<FieldError>(parsed);
+  EXPECT_EQ(e.reason, Reason::kInvalidClaim);
+  EXPECT_EQ(e.field, "lines[0].price");
+  EXPECT_EQ(e.message,
+            "lines[0].price: 1000000 x 100000000.00 yuan comes to 100000000000000.00 yuan; a line "
+            "may come to at most 10000000000.00 yuan");
+}
+
+TEST(ParseClaim, ClaimTotalOverTheBound_RefusedNamingTheLines) {
+  RawClaim raw = ValidRaw();
+  raw.lines.assign(kMaxLinesPerClaim, RawClaimLine{"XA10BAA001", "1", "100000000.00", {}});
+  std::variant<Claim, FieldError> parsed = ParseClaim(raw);
+  ASSERT_TRUE(std::holds_alternative<FieldError>(parsed));
+  EXPECT_EQ(std::get<FieldError>(parsed).field, "lines");
+  EXPECT_EQ(std::get<FieldError>(parsed).message,
+            "lines: the lines come to 100000000000.00 yuan; a claim may come to at most "
+            "10000000000.00 yuan");
+}
+
+TEST(ParseClaim, AmountBound_ExactlyAtTheBoundIsAccepted_OneFenMoreIsNot) {
+  RawClaim raw = ValidRaw();
+  // 100 lines of 100,000,000.00 yuan: exactly 10,000,000,000.00 yuan.
+  raw.lines.assign(100, RawClaimLine{"XA10BAA001", "1", "100000000.00", {}});
+  EXPECT_TRUE(std::holds_alternative<Claim>(ParseClaim(raw)));
+  raw.lines.push_back(RawClaimLine{"XA10BAA001", "1", "0.01", {}});
+  ASSERT_TRUE(std::holds_alternative<FieldError>(ParseClaim(raw)));
+  EXPECT_EQ(std::get<FieldError>(ParseClaim(raw)).field, "lines");
+  // One line exactly at the bound (with a rounded product), and just over it.
+  raw.lines = {RawClaimLine{"XA10BAA001", "100", "100000000.00", {}}};
+  EXPECT_TRUE(std::holds_alternative<Claim>(ParseClaim(raw)));
+  raw.lines = {RawClaimLine{"XA10BAA001", "100.001", "100000000.00", {}}};
+  ASSERT_TRUE(std::holds_alternative<FieldError>(ParseClaim(raw)));
+  EXPECT_EQ(std::get<FieldError>(ParseClaim(raw)).field, "lines[0].price");
 }
 
 TEST(ParseClaim, FirstBadFieldWins_InFieldOrder) {
@@ -159,6 +213,45 @@ TEST(ParseClaim, NonChronicClaimMayOmitTheDisease) {
   raw.setting = "inpatient";
   raw.disease.reset();
   EXPECT_TRUE(std::holds_alternative<Claim>(ParseClaim(raw)));
+}
+
+TEST(ParseClaim, SpacesInsideAnIdAreItsOwnBusiness) {
+  RawClaim raw = ValidRaw();
+  raw.id = "C 1";
+  EXPECT_TRUE(std::holds_alternative<Claim>(ParseClaim(raw)));
+}
+
+// --- the day a claim may be decided on ----------------------------------------------------
+
+TEST(CheckClaimDate, NotAfterToday_NotOlderThanTheWindowOfItsMode) {
+  const Date today{2026, 3, 10};
+  for (Mode mode : {Mode::kSettle, Mode::kPresettle, Mode::kReimburse}) {
+    EXPECT_FALSE(CheckClaimDate(today, today, mode).has_value());
+    std::optional<FieldError> future = CheckClaimDate(Date{2026, 3, 11}, today, mode);
+    ASSERT_TRUE(future.has_value());
+    EXPECT_EQ(future->reason, Reason::kInvalidClaim);
+    EXPECT_EQ(future->field, "date");
+    EXPECT_EQ(future->message,
+              "date: \"2026-03-11\" is after today (2026-03-10): a claim is for care given");
+  }
+  // 补记账: 180 days for a settlement or a pre-settlement (2025-09-11 is 180 days before).
+  for (Mode mode : {Mode::kSettle, Mode::kPresettle}) {
+    EXPECT_FALSE(CheckClaimDate(Date{2025, 9, 11}, today, mode).has_value());
+    std::optional<FieldError> late = CheckClaimDate(Date{2025, 9, 10}, today, mode);
+    ASSERT_TRUE(late.has_value());
+    EXPECT_EQ(late->field, "date");
+    EXPECT_EQ(late->message,
+              "date: \"2025-09-10\" is 181 days before today (2026-03-10); a claim is settled "
+              "(补记账 included) at most 180 days after its date: claim it by manual "
+              "reimbursement");
+  }
+  // A manual reimbursement: 365 days (2025-03-10 is 365 days before).
+  EXPECT_FALSE(CheckClaimDate(Date{2025, 3, 10}, today, Mode::kReimburse).has_value());
+  std::optional<FieldError> late = CheckClaimDate(Date{2025, 3, 9}, today, Mode::kReimburse);
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->message,
+            "date: \"2025-03-09\" is 366 days before today (2026-03-10); a manual "
+            "reimbursement is made at most 365 days after its date");
 }
 
 }  // namespace

@@ -39,6 +39,14 @@ TEST(Utilisation, LargestAmountsDoNotOverflow) {
             int64_t{100000000000000} * 10000);
 }
 
+TEST(Utilisation, BeyondInt64_IsTheLargestFigure_AndRed) {
+  // Outstanding sums settlements (each up to kMaxClaimAmountFen), so it can pass 1e15 fen
+  // against a quota of one fen: 1e19 bp does not fit int64 (this aborted the hub).
+  const Money outstanding = Money::FromFen(1'000'000'000'000'000);
+  EXPECT_EQ(UtilisationBp(Money::FromFen(1), outstanding), INT64_MAX);
+  EXPECT_EQ(AlertFor(Money::FromFen(1), outstanding), Alert::kRed);
+}
+
 TEST(UtilisationText, AlwaysFourDecimals) {
   EXPECT_EQ(UtilisationText(8646), "0.8646");
   EXPECT_EQ(UtilisationText(10014), "1.0014");

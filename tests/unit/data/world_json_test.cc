@@ -252,6 +252,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "(non-negative, at most 2 decimals)"},
         BadWorld{"person id empty", "/persons/0/id", "",
                  "w.json: persons[0].id: must not be empty"},
+        BadWorld{"person id padded", "/persons/0/id", "P1 ",
+                 R"(w.json: persons[0].id: the code "P1 " has a leading or trailing space)"},
+        BadWorld{"institution code blank", "/institutions/0/code", "  ",
+                 R"(w.json: institutions[0].code: the code "  " is blank)"},
         BadWorld{"registration kind", "/persons/0/registrations",
                  json::array({{{"kind", "tourist"}, {"region", "460000"}, {"from", "2026-01-01"}}}),
                  R"(w.json: persons[0].registrations[0].kind: "tourist" is not one of )"

@@ -417,7 +417,9 @@ TEST(RoundTrip, Person_RegistrationsAndQualifications_OpenEndsStayOpen) {
 
 TEST(RoundTrip, Amounts_AllTwelve) {
   const core::Amounts a = FullAmounts();
-  EXPECT_EQ(FromProto(ToProto(a)), a);
+  absl::StatusOr<core::Amounts> back = FromProto(ToProto(a));
+  ASSERT_TRUE(back.ok()) << MessageOf(back.status());
+  EXPECT_EQ(*back, a);
 }
 
 TEST(RoundTrip, PartResult_SettledAndRejected) {
@@ -575,6 +577,23 @@ TEST(FromProtoErrors, Claim_HeldToParseClaimRules_NamingProtoUnits) {
   p = ToProto(FullClaim());
   p.set_id("");
   ExpectFieldError(FromProto(p), "claim.id");
+}
+
+// A peer's claim is held to ParseClaim's amount bound too: the insured region never adds up
+// lines that could pass INT64_MAX, whatever the treatment region let through.
+TEST(FromProtoErrors, Claim_OverTheAmountBound_NamesProtoUnits) {
+  v1::Claim p = ToProto(FullClaim());
+  p.clear_lines();
+  for (size_t i = 0; i < core::kMaxLinesPerClaim; ++i) {
+    v1::ClaimLine* l = p.add_lines();
+    l->set_item("XA10BAA001");
+    l->set_qty_milli(core::kMaxQuantityMilli);
+    l->set_price_fen(core::kMaxPriceFen);
+    l->set_chronic(true);
+  }
+  ExpectFieldError(FromProto(p), "claim.lines[0].price_fen");
+  for (v1::ClaimLine& l : *p.mutable_lines()) l.set_qty_milli(1000);
+  ExpectFieldError(FromProto(p), "claim.lines");
 }
 
 TEST(FromProtoErrors, ResolvedClaim_LinesMustMatchTheClaim) {
@@ -739,6 +758,44 @@ TEST(FromProtoErrors, Results_RequiredEnumsAndOneFlagPerLine) {
   ExpectFieldError(FromProto(p), "result.parts[0].ratio_bp");
 }
 
+// A peer's figures are what a claim within ParseClaim's bound can produce: 0 up to
+// core::kMaxClaimAmountFen each, at most two parts. Beyond that a sum of them could leave
+// int64 (and aborted the node that added them up).
+TEST(FromProtoErrors, Results_FiguresOutOfRangeOrTooManyParts_Refused) {
+  v1::ClaimResult p = ToProto(FullResult());
+  p.mutable_parts(0)->mutable_amounts()->set_fund_pay_fen(core::kMaxClaimAmountFen + 1);
+  ExpectFieldError(FromProto(p), "result.parts[0].amounts.fund_pay_fen");
+  EXPECT_FALSE(ClearingFen(p).ok());
+
+  p = ToProto(FullResult());
+  p.mutable_parts(1)->mutable_amounts()->set_account_pay_fen(-1);
+  ExpectFieldError(FromProto(p), "result.parts[1].amounts.account_pay_fen");
+
+  p = ToProto(FullResult());
+  p.mutable_parts(0)->mutable_amounts()->set_total_fen(core::kMaxClaimAmountFen);
+  EXPECT_TRUE(FromProto(p).ok());
+
+  p = ToProto(FullResult());
+  *p.add_parts() = p.parts(0);
+  ExpectFieldError(FromProto(p), "result.parts");
+}
+
+TEST(ClearingFen, AtTheLargestFigures_SumsExactly_BeyondThemRefused) {
+  v1::ClaimResult p = ToProto(FullResult());
+  p.mutable_parts(1)->set_settled(true);
+  for (int i = 0; i < 2; ++i) {
+    p.mutable_parts(i)->mutable_amounts()->set_fund_pay_fen(core::kMaxClaimAmountFen);
+    p.mutable_parts(i)->mutable_amounts()->set_account_pay_fen(core::kMaxClaimAmountFen);
+  }
+  absl::StatusOr<int64_t> fen = ClearingFen(p);
+  ASSERT_TRUE(fen.ok()) << MessageOf(fen.status());
+  EXPECT_EQ(*fen, 4 * core::kMaxClaimAmountFen);
+  // Two figures that would pass INT64_MAX together.
+  p.mutable_parts(0)->mutable_amounts()->set_fund_pay_fen(INT64_MAX);
+  p.mutable_parts(1)->mutable_amounts()->set_fund_pay_fen(INT64_MAX);
+  EXPECT_EQ(ClearingFen(p).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(FromProtoErrors, Statement_BadPeriodOrRegionTwice) {
   v1::Statement p = ToProto(FullStatement());
   p.set_period("2026-3");
@@ -805,6 +862,26 @@ TEST(HospitalEdge, UnspecifiedMedType_ParseClaimRefusesOnSetting) {
   ASSERT_TRUE(std::holds_alternative<core::FieldError>(parsed));
   EXPECT_EQ(std::get<core::FieldError>(parsed).reason, core::Reason::kInvalidClaim);
   EXPECT_EQ(std::get<core::FieldError>(parsed).field, "setting");
+}
+
+TEST(HospitalEdge, ParseHospitalClaim_MedTypeNotASetting_NamedAsSent) {
+  v1::HospitalClaim h = Hospital(v1::CHRONIC);
+  ASSERT_TRUE(std::holds_alternative<core::Claim>(ParseHospitalClaim(h)));
+  h.set_med_type(static_cast<v1::Setting>(7));
+  auto parsed = ParseHospitalClaim(h);
+  ASSERT_TRUE(std::holds_alternative<core::FieldError>(parsed));
+  EXPECT_EQ(std::get<core::FieldError>(parsed).reason, core::Reason::kInvalidClaim);
+  EXPECT_EQ(std::get<core::FieldError>(parsed).field, "med_type");
+  EXPECT_EQ(std::get<core::FieldError>(parsed).message,
+            "med_type: 7 is not a med_type (INPATIENT, OUTPATIENT or CHRONIC)");
+  h.set_med_type(v1::SETTING_UNSPECIFIED);
+  parsed = ParseHospitalClaim(h);
+  ASSERT_TRUE(std::holds_alternative<core::FieldError>(parsed));
+  EXPECT_EQ(std::get<core::FieldError>(parsed).message,
+            "med_type: SETTING_UNSPECIFIED is not a med_type (INPATIENT, OUTPATIENT or CHRONIC)");
+  // An earlier field still wins, as in ParseClaim.
+  h.set_mdtrt_id("");
+  EXPECT_EQ(std::get<core::FieldError>(ParseHospitalClaim(h)).field, "id");
 }
 
 TEST(HospitalEdge, EmptyDiseaseCode_IsNoDisease) {
