@@ -44,7 +44,8 @@ v1::SettleRequest Largest(const std::string& id, const std::string& qty) {
 }
 
 // The Beijing retiree's claim at the Haikou hospital as Haikou's node would forward it to the
-// hub, resolved against no catalog: what a region that skips its own checks could send.
+// hub, resolved against a catalog of no items (every line self-pay, still summed): what a
+// region that skips its own checks could send.
 v1::RouteSettleRequest ResolvedByHaikou(const std::string& id, const core::Date& date,
                                         std::vector<core::ClaimLine> lines) {
   core::Claim claim;
@@ -57,7 +58,8 @@ v1::RouteSettleRequest ResolvedByHaikou(const std::string& id, const core::Date&
   const core::Institution institution{
       kHaikouHospital, "hospital", kHaikou, 3, {core::Setting::kInpatient}, {}};
   v1::RouteSettleRequest req;
-  *req.mutable_claim() = protoconv::ToProto(core::ResolveLines(claim, institution, {}));
+  const std::vector<core::CatalogVersion> catalog = {{"2026A", core::Date{2026, 1, 1}, {}}};
+  *req.mutable_claim() = protoconv::ToProto(core::ResolveLines(claim, institution, catalog));
   return req;
 }
 

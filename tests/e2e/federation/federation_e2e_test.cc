@@ -339,6 +339,7 @@ TEST(FederationE2E, LargestClaim_RefusedInvalidClaim_EveryNodeKeepsServing) {
   rc->mutable_institution()->set_region(kHaikou);
   rc->mutable_institution()->set_level(3);
   rc->mutable_institution()->add_networked(v1::INPATIENT);
+  rc->set_catalog_version("2026A");  // the lines are not in it: self-pay, and summed
   for (int i = 0; i < 1000; ++i) {
     v1::ClaimLine* line = c->add_lines();
     line->set_item("XA10BAA001");
