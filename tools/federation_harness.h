@@ -39,6 +39,13 @@ class Federation {
                          const std::vector<std::string>& extra_flags = {});
   // Waits for a node process to exit by itself (e.g. a fault-injection crash).
   absl::StatusOr<int> WaitNodeExit(const std::string& region, int timeout_ms);
+  // SIGSTOP / SIGCONT of a running node: its connections stay open, it answers nothing
+  // while paused (a hung or overloaded party).
+  absl::Status PauseNode(const std::string& region);
+  absl::Status ResumeNode(const std::string& region);
+  // kill -9 of the hub; StartHub (re)starts it on the same port and data, waiting until ready.
+  absl::Status KillHub();
+  absl::Status StartHub();
 
   // Client channels with the matching certificate (made on demand).
   std::shared_ptr<grpc::Channel> HospitalChannel(const std::string& institution,
@@ -66,7 +73,9 @@ class Federation {
   };
   absl::Status Spawn(const std::string& name, const std::vector<std::string>& argv, Proc& proc);
   absl::Status WaitReady(const std::string& name, Proc& proc);
-  absl::Status StartHub();
+  absl::Status SpawnHub();
+  // Forgets the channels to `address` (their connection was cut by a restart).
+  void DropChannelsTo(const std::string& address);
   static std::string LogTail(const std::string& path);
 
   FederationOptions options_;
