@@ -169,22 +169,23 @@ absl::Status Federation::KillHub() {
   return absl::OkStatus();
 }
 
-absl::Status Federation::PauseNode(const std::string& region) {
+absl::Status Federation::SignalNode(const std::string& region, int signal) {
   auto it = nodes_.find(region);
   if (it == nodes_.end() || it->second.pid <= 0) {
     return absl::NotFoundError("no running node for region " + region);
   }
-  if (::kill(it->second.pid, SIGSTOP) != 0) return absl::InternalError("SIGSTOP failed");
+  if (::kill(it->second.pid, signal) != 0) {
+    return absl::InternalError(absl::StrCat("signal ", signal, " to node ", region, " failed"));
+  }
   return absl::OkStatus();
 }
 
+absl::Status Federation::PauseNode(const std::string& region) {
+  return SignalNode(region, SIGSTOP);
+}
+
 absl::Status Federation::ResumeNode(const std::string& region) {
-  auto it = nodes_.find(region);
-  if (it == nodes_.end() || it->second.pid <= 0) {
-    return absl::NotFoundError("no running node for region " + region);
-  }
-  if (::kill(it->second.pid, SIGCONT) != 0) return absl::InternalError("SIGCONT failed");
-  return absl::OkStatus();
+  return SignalNode(region, SIGCONT);
 }
 
 absl::Status Federation::KillNode(const std::string& region) {

@@ -74,6 +74,7 @@ class Federation {
   absl::Status Spawn(const std::string& name, const std::vector<std::string>& argv, Proc& proc);
   absl::Status WaitReady(const std::string& name, Proc& proc);
   absl::Status SpawnHub();
+  absl::Status SignalNode(const std::string& region, int signal);
   // Forgets the channels to `address` (their connection was cut by a restart).
   void DropChannelsTo(const std::string& address);
   static std::string LogTail(const std::string& path);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "core/date.h"
 #include "data/world_json.h"
+#include "tests/unit/core/random.h"
 #include "tools/federation.h"
 #include "tools/inprocess_backend.h"
 #include "tools/vectors.h"
@@ -30,19 +31,8 @@ struct Institution {
   std::string code, region;
 };
 
-class Gen {
- public:
-  explicit Gen(uint64_t seed) : rng_(seed) {}
-  int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
-  bool Chance(int percent) { return Int(1, 100) <= percent; }
-  template <typename T>
-  const T& Pick(const std::vector<T>& v) {
-    return v[static_cast<size_t>(Int(0, static_cast<int>(v.size()) - 1))];
-  }
-
- private:
-  std::mt19937_64 rng_;
-};
+// The property tests' seeded choices: the same seed, the same file.
+using Gen = core::testing::Random;
 
 std::string Yuan(int fen) { return absl::StrFormat("%d.%02d", fen / 100, fen % 100); }
 

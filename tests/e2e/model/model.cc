@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tests/unit/core/random.h"
 
 namespace crossclear::model {
 namespace {
@@ -35,19 +36,7 @@ constexpr int Count(const T (&)[N]) {
   return static_cast<int>(N);
 }
 
-class Gen {
- public:
-  explicit Gen(uint64_t seed) : rng_(seed) {}
-  int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
-  int64_t Int64(int64_t lo, int64_t hi) {
-    return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
-  }
-  bool Chance(int percent) { return Int(1, 100) <= percent; }
-  uint64_t Bits() { return rng_(); }
-
- private:
-  std::mt19937_64 rng_;
-};
+using Gen = core::testing::Random;
 
 ClaimSpec NewSpec(Gen& g, bool cross_region_only) {
   ClaimSpec s;
@@ -140,31 +129,27 @@ std::vector<Step> Generate(uint64_t seed, int count) {
     s.month = month;
     s.day = day;
     const auto pick_claim = [&] { return g.Int(std::max(0, claims - 8), claims - 1); };
-    // Weights per mille: the fault injections restart a process (the costly steps).
+    // Weights per mille (cumulative): the fault injections restart a process, the costly
+    // steps; what is left after kMonthSteps is a month step out of order.
+    struct Weight {
+      int upto;
+      Op op;
+    };
+    static constexpr Weight kWeights[] = {
+        {330, Op::kSettle},      {390, Op::kRetry},       {440, Op::kDuplicate},
+        {480, Op::kPreSettle},   {590, Op::kCancel},      {660, Op::kQuery},
+        {680, Op::kCrashSettle}, {688, Op::kDownSettle},  {700, Op::kLostCancel},
+        {705, Op::kRestartNode}, {710, Op::kRestartHub},
+    };
+    constexpr int kMonthSteps = 970;
     const int w = g.Int(1, 1000);
-    if (claims == 0 || w <= 330) {
+    const Weight* weight = std::find_if(std::begin(kWeights), std::end(kWeights),
+                                        [&](const Weight& x) { return w <= x.upto; });
+    if (claims == 0) {
       s.op = Op::kSettle;
-    } else if (w <= 390) {
-      s.op = Op::kRetry;
-    } else if (w <= 440) {
-      s.op = Op::kDuplicate;
-    } else if (w <= 480) {
-      s.op = Op::kPreSettle;
-    } else if (w <= 590) {
-      s.op = Op::kCancel;
-    } else if (w <= 660) {
-      s.op = Op::kQuery;
-    } else if (w <= 680) {
-      s.op = Op::kCrashSettle;
-    } else if (w <= 688) {
-      s.op = Op::kDownSettle;
-    } else if (w <= 700) {
-      s.op = Op::kLostCancel;
-    } else if (w <= 705) {
-      s.op = Op::kRestartNode;
-    } else if (w <= 710) {
-      s.op = Op::kRestartHub;
-    } else if (w <= 970) {
+    } else if (weight != std::end(kWeights)) {
+      s.op = weight->op;
+    } else if (w <= kMonthSteps) {
       // The next lifecycle step of the earliest month not done that has ended (now and
       // then one that has not: an early close).
       int m = 0;
@@ -209,7 +194,7 @@ std::vector<Step> Generate(uint64_t seed, int count) {
         s.region = g.Int(0, Count(kRegions) - 1);
         break;
       case Op::kResolve:
-        s.choice = g.Bits();
+        s.choice = static_cast<uint64_t>(g.Int64(0, INT64_MAX));
         break;
       default:
         break;

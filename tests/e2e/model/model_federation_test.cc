@@ -729,16 +729,27 @@ class Runner {
     return true;
   }
 
+  // A lifecycle step the model allows from `from` only (elsewhere it must be refused, and
+  // nothing changes); *moved says whether the month went to `to`.
+  bool Lifecycle(const std::string& rpc, const core::Period& p, const core::Date& day,
+                 MonthStatus from, MonthStatus to, v1::MonthReply* m, bool* moved) {
+    grpc::Status st = MonthCall(rpc, p, day, m);
+    const std::string what = rpc + " " + p.ToString();
+    *moved = false;
+    if (model_.months[p].status != from) return Refused(what, st, v1::WRONG_MONTH_STATE);
+    if (!st.ok()) return Fail(what + ": " + StatusText(st));
+    model_.months[p].status = to;
+    *moved = true;
+    return true;
+  }
+
   bool Close(const core::Period& p, const core::Date& day) {
     v1::MonthReply m;
-    grpc::Status st = MonthCall("close", p, day, &m);
-    const std::string what = "close " + p.ToString();
-    if (model_.months[p].status != MonthStatus::kOpen) {
-      return Refused(what, st, v1::WRONG_MONTH_STATE);
+    bool moved = false;
+    if (!Lifecycle("close", p, day, MonthStatus::kOpen, MonthStatus::kClosed, &m, &moved)) {
+      return false;
     }
-    if (!st.ok()) return Fail(what + ": " + StatusText(st));
-    model_.months[p].status = MonthStatus::kClosed;
-    return ExpectMonth(what, p, m);
+    return !moved || ExpectMonth("close " + p.ToString(), p, m);
   }
 
   bool Reconcile(const core::Period& p, const core::Date& day) {
@@ -847,13 +858,13 @@ class Runner {
 
   bool Finalize(const core::Period& p, const core::Date& day) {
     v1::MonthReply m;
-    grpc::Status st = MonthCall("finalize", p, day, &m);
+    bool moved = false;
     const std::string what = "finalize " + p.ToString();
-    if (model_.months[p].status != MonthStatus::kReconciled) {
-      return Refused(what, st, v1::WRONG_MONTH_STATE);
+    if (!Lifecycle("finalize", p, day, MonthStatus::kReconciled, MonthStatus::kFinal, &m,
+                   &moved)) {
+      return false;
     }
-    if (!st.ok()) return Fail(what + ": " + StatusText(st));
-    model_.months[p].status = MonthStatus::kFinal;
+    if (!moved) return true;
     int64_t in = 0;
     for (const auto& t : m.state().transfers()) {
       if (t.to() == "000000") in += t.amount_fen();
