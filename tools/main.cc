@@ -87,7 +87,8 @@ int Differential(const std::vector<std::string_view>& args) {
       const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
       if (value.empty() || *end != '\0' || (arg != "--seed" && (n == 0 || n > 100000))) {
         std::cerr << "crossclear differential: " << arg << " " << value
-                  << " is not a number in range\n" << kDifferentialUsage;
+                  << " is not a number in range\n"
+                  << kDifferentialUsage;
         return 2;
       }
       if (arg == "--seed") o.seed = n;
@@ -153,8 +154,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"vectors", "play conformance vector files (crossclear vectors --help)", &Vectors},
     {"demo", "run the narrated demo over a local federation (crossclear demo --help)", &Demo},
-    {"differential",
-     "random vectors in process vs --federation (crossclear differential --help)",
+    {"differential", "random vectors in process vs --federation (crossclear differential --help)",
      &Differential},
 };
 

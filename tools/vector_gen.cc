@@ -84,7 +84,7 @@ json GenerateVectorFile(const json& world, uint64_t seed, int steps) {
   if (w.persons.empty() || w.institutions.empty() || w.items.empty()) return doc;
 
   core::Date day{2026, 1, g.Int(2, 10)};
-  std::vector<json> claims;           // every claim sent under its own id
+  std::vector<json> claims;  // every claim sent under its own id
   int next_id = 0;
   const auto new_claim = [&](bool cross_region) {
     json c;
@@ -103,8 +103,9 @@ json GenerateVectorFile(const json& world, uint64_t seed, int steps) {
     if (c["setting"] == "chronic") {
       c["disease"] = p.chronic.empty() ? std::string("M03900") : g.Pick(p.chronic);
     }
-    c["date"] = core::Date::FromDaysSinceEpoch(day.DaysSinceEpoch() - (g.Chance(70) ? 0 : g.Int(1, 3)))
-                    .ToString();
+    c["date"] =
+        core::Date::FromDaysSinceEpoch(day.DaysSinceEpoch() - (g.Chance(70) ? 0 : g.Int(1, 3)))
+            .ToString();
     c["emergency"] = g.Chance(10);
     c["use_account"] = g.Chance(50);
     json lines = json::array();
@@ -136,11 +137,18 @@ json GenerateVectorFile(const json& world, uint64_t seed, int steps) {
       json c = new_claim(g.Chance(85));
       if (g.Chance(4)) {  // malformed or out-of-place input, judged the same in both modes
         switch (g.Int(0, 3)) {
-          case 0: c["lines"][0]["price"] = "12.345"; break;
-          case 1: c["id"] = ""; break;
-          case 2: c["id"] = absl::StrCat(" ", c["id"].get<std::string>(), " "); break;
+          case 0:
+            c["lines"][0]["price"] = "12.345";
+            break;
+          case 1:
+            c["id"] = "";
+            break;
+          case 2:
+            c["id"] = absl::StrCat(" ", c["id"].get<std::string>(), " ");
+            break;
           default:
-            c["date"] = core::Date::FromDaysSinceEpoch(day.DaysSinceEpoch() + g.Int(1, 40)).ToString();
+            c["date"] =
+                core::Date::FromDaysSinceEpoch(day.DaysSinceEpoch() + g.Int(1, 40)).ToString();
         }
       }
       step = {{"op", "settle"}, {"claim", c}};
@@ -170,10 +178,13 @@ json GenerateVectorFile(const json& world, uint64_t seed, int steps) {
     } else if (op <= 90) {
       const std::string insured = g.Pick(w.regions);
       const std::string treatment = g.Pick(w.institutions).region;
-      step = {{"op", "prepay"}, {"insured", insured}, {"treatment", treatment},
+      step = {{"op", "prepay"},
+              {"insured", insured},
+              {"treatment", treatment},
               {"amount", g.Chance(10) ? std::string("0") : Yuan(g.Int(100, 2000000))}};
     } else if (op <= 95) {
-      step = {{"op", "prepayment"}, {"insured", g.Pick(w.regions)},
+      step = {{"op", "prepayment"},
+              {"insured", g.Pick(w.regions)},
               {"treatment", g.Pick(w.institutions).region}};
     } else {
       // Pay a month that has ended: nothing later books into it (days only move forward).
@@ -219,8 +230,8 @@ int RunDifferential(const DifferentialOptions& options, std::ostream& out) {
     // The federation reads its world from the file it was given: the one just written.
     auto federation = MakeFederationBackend(file->world, path);
     if (!federation.ok()) {
-      out << "seed " << seed << ": the federation did not start: "
-          << federation.status().message() << "\n";
+      out << "seed " << seed << ": the federation did not start: " << federation.status().message()
+          << "\n";
       return 2;
     }
     const std::vector<json> answers = PlaySteps(*file, **federation);

@@ -27,7 +27,7 @@ struct DifferentialOptions {
   uint64_t seed = 1;       // file i uses seed + i
   int files = 1;
   int steps = 60;
-  std::string out_dir;     // where the files are written, expect recorded in process
+  std::string out_dir;  // where the files are written, expect recorded in process
 };
 
 // For each file: generates it, plays it in process (recording each answer as its expect),

@@ -229,7 +229,8 @@ int PlayFile(const VectorFile& file, const std::string& path, const BackendFacto
   std::vector<json> actuals = PlaySteps(file, **backend);
   std::vector<std::pair<const VectorStep*, json>> failures;
   for (size_t i = 0; i < file.steps.size(); ++i) {
-    if (actuals[i] != file.steps[i].expect) failures.emplace_back(&file.steps[i], std::move(actuals[i]));
+    if (actuals[i] != file.steps[i].expect)
+      failures.emplace_back(&file.steps[i], std::move(actuals[i]));
   }
   out << file.name << ": " << file.steps.size() - failures.size() << " passed, " << failures.size()
       << " failed\n";

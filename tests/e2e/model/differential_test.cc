@@ -3,11 +3,11 @@
 //   CROSSCLEAR_DIFF_SEED   the first file's seed (default 1); file i uses seed + i
 //   CROSSCLEAR_DIFF_FILES  how many files (default 4)
 //   CROSSCLEAR_DIFF_STEPS  steps per file (default 100)
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "tools/vector_gen.h"
 

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <iterator>
-#include <tuple>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -21,14 +21,14 @@ struct ItemRef {
 };
 // Items of every region's catalog 2026A: class A/B/C, price caps, a sex limit, a setting limit.
 constexpr ItemRef kItems[] = {
-    {"001102000010000", 4000, 9500, true},     // bed day, capped 60.00-72.00
-    {"XL01XCT001", 90000, 200000, true},       // class B, capped 1500.00-1800.00
-    {"002101000010000", 5000, 20000, true},    // limited to chronic / inpatient
-    {"XA10BAA001", 500, 6000, false},          // class A
-    {"XC08CAA001", 1000, 8000, false},         // class A
-    {"XJ01DDA001", 500, 10000, false},         // class B
-    {"XZ99ZZZ001", 2000, 5000, false},         // class C: self-paid
-    {"XG03CAA001", 1000, 6000, false},         // women only
+    {"001102000010000", 4000, 9500, true},   // bed day, capped 60.00-72.00
+    {"XL01XCT001", 90000, 200000, true},     // class B, capped 1500.00-1800.00
+    {"002101000010000", 5000, 20000, true},  // limited to chronic / inpatient
+    {"XA10BAA001", 500, 6000, false},        // class A
+    {"XC08CAA001", 1000, 8000, false},       // class A
+    {"XJ01DDA001", 500, 10000, false},       // class B
+    {"XZ99ZZZ001", 2000, 5000, false},       // class C: self-paid
+    {"XG03CAA001", 1000, 6000, false},       // women only
 };
 
 template <typename T, size_t N>
@@ -43,7 +43,8 @@ ClaimSpec NewSpec(Gen& g, bool cross_region_only) {
   for (;;) {
     s.person = g.Int(0, Count(kPersons) - 1);
     s.institution = g.Int(0, Count(kInstitutions) - 1);
-    const bool cross = std::string(kPersons[s.person].insured) != kInstitutions[s.institution].region;
+    const bool cross =
+        std::string(kPersons[s.person].insured) != kInstitutions[s.institution].region;
     // Mostly cross-region; a few local claims (LOCAL_CLAIM) when allowed.
     if (cross || (!cross_region_only && g.Chance(8))) break;
   }
@@ -73,22 +74,38 @@ std::string Yuan(int64_t fen) {
 
 const char* OpName(Op op) {
   switch (op) {
-    case Op::kSettle: return "settle";
-    case Op::kRetry: return "retry";
-    case Op::kDuplicate: return "duplicate-id";
-    case Op::kPreSettle: return "presettle";
-    case Op::kCancel: return "cancel";
-    case Op::kQuery: return "query-status";
-    case Op::kCrashSettle: return "settle+insured-crash-after-commit";
-    case Op::kDownSettle: return "settle+insured-down";
-    case Op::kLostCancel: return "cancel+answer-lost";
-    case Op::kRestartNode: return "restart-node";
-    case Op::kRestartHub: return "restart-hub";
-    case Op::kClose: return "close";
-    case Op::kReconcile: return "reconcile";
-    case Op::kResolve: return "resolve";
-    case Op::kFinalize: return "finalize";
-    case Op::kPay: return "pay";
+    case Op::kSettle:
+      return "settle";
+    case Op::kRetry:
+      return "retry";
+    case Op::kDuplicate:
+      return "duplicate-id";
+    case Op::kPreSettle:
+      return "presettle";
+    case Op::kCancel:
+      return "cancel";
+    case Op::kQuery:
+      return "query-status";
+    case Op::kCrashSettle:
+      return "settle+insured-crash-after-commit";
+    case Op::kDownSettle:
+      return "settle+insured-down";
+    case Op::kLostCancel:
+      return "cancel+answer-lost";
+    case Op::kRestartNode:
+      return "restart-node";
+    case Op::kRestartHub:
+      return "restart-hub";
+    case Op::kClose:
+      return "close";
+    case Op::kReconcile:
+      return "reconcile";
+    case Op::kResolve:
+      return "resolve";
+    case Op::kFinalize:
+      return "finalize";
+    case Op::kPay:
+      return "pay";
   }
   return "?";
 }
@@ -136,9 +153,9 @@ std::vector<Step> Generate(uint64_t seed, int count) {
       Op op;
     };
     static constexpr Weight kWeights[] = {
-        {330, Op::kSettle},      {390, Op::kRetry},       {440, Op::kDuplicate},
-        {480, Op::kPreSettle},   {590, Op::kCancel},      {660, Op::kQuery},
-        {680, Op::kCrashSettle}, {688, Op::kDownSettle},  {700, Op::kLostCancel},
+        {330, Op::kSettle},      {390, Op::kRetry},      {440, Op::kDuplicate},
+        {480, Op::kPreSettle},   {590, Op::kCancel},     {660, Op::kQuery},
+        {680, Op::kCrashSettle}, {688, Op::kDownSettle}, {700, Op::kLostCancel},
         {705, Op::kRestartNode}, {710, Op::kRestartHub},
     };
     constexpr int kMonthSteps = 970;
@@ -157,8 +174,8 @@ std::vector<Step> Generate(uint64_t seed, int count) {
       if (m > kLastMonth || (m >= month && !(m == month && g.Chance(10)))) {
         s.op = Op::kSettle;
       } else {
-        static constexpr Op kLifecycle[] = {Op::kClose, Op::kReconcile, Op::kResolve,
-                                            Op::kFinalize, Op::kPay};
+        static constexpr Op kLifecycle[] = {Op::kClose, Op::kReconcile, Op::kResolve, Op::kFinalize,
+                                            Op::kPay};
         s.op = kLifecycle[stage[m]];
         s.target_month = m;
         ++stage[m];
@@ -257,9 +274,8 @@ std::string Describe(const Step& s, const Calendar& cal, const std::string& id_p
     case Op::kPreSettle: {
       const std::string named = s.op == Op::kPreSettle ? id + "-pre" : id;
       absl::StrAppend(&out, " ", named, " ", kPersons[s.spec.person].id, "@",
-                      kInstitutions[s.spec.institution].code, " ",
-                      v1::Setting_Name(s.spec.setting), " date-", s.spec.days_before,
-                      s.spec.use_account ? " account" : "", " [");
+                      kInstitutions[s.spec.institution].code, " ", v1::Setting_Name(s.spec.setting),
+                      " date-", s.spec.days_before, s.spec.use_account ? " account" : "", " [");
       for (size_t i = 0; i < s.spec.lines.size(); ++i) {
         const LineSpec& l = s.spec.lines[i];
         absl::StrAppend(&out, i ? ", " : "", kItems[l.item].code, " x", l.qty, " @",
@@ -291,24 +307,36 @@ std::string Describe(const Step& s, const Calendar& cal, const std::string& id_p
 
 const char* StateName(ClaimState s) {
   switch (s) {
-    case ClaimState::kUnsent: return "unsent";
-    case ClaimState::kRejected: return "rejected";
-    case ClaimState::kSettled: return "settled";
-    case ClaimState::kCancelled: return "cancelled";
-    case ClaimState::kTombstone: return "tombstone";
-    case ClaimState::kInDoubt: return "in doubt";
+    case ClaimState::kUnsent:
+      return "unsent";
+    case ClaimState::kRejected:
+      return "rejected";
+    case ClaimState::kSettled:
+      return "settled";
+    case ClaimState::kCancelled:
+      return "cancelled";
+    case ClaimState::kTombstone:
+      return "tombstone";
+    case ClaimState::kInDoubt:
+      return "in doubt";
   }
   return "?";
 }
 
 const char* MonthStatusName(MonthStatus s) {
   switch (s) {
-    case MonthStatus::kOpen: return "open";
-    case MonthStatus::kClosed: return "closed";
-    case MonthStatus::kDisputed: return "disputed";
-    case MonthStatus::kReconciled: return "reconciled";
-    case MonthStatus::kFinal: return "final";
-    case MonthStatus::kPaid: return "paid";
+    case MonthStatus::kOpen:
+      return "open";
+    case MonthStatus::kClosed:
+      return "closed";
+    case MonthStatus::kDisputed:
+      return "disputed";
+    case MonthStatus::kReconciled:
+      return "reconciled";
+    case MonthStatus::kFinal:
+      return "final";
+    case MonthStatus::kPaid:
+      return "paid";
   }
   return "?";
 }
@@ -327,10 +355,10 @@ bool SameDispute(const v1::Dispute& a, const v1::Dispute& b) {
 }
 
 std::string DisputeText(const v1::Dispute& d) {
-  return absl::StrCat(d.claim_id(), " ", d.kind(), " by ", d.region(), " as ", d.side(),
-                      " (hub ", d.has_hub_fen() ? Yuan(d.hub_fen()) : std::string("absent"),
-                      ", party ", d.has_party_fen() ? Yuan(d.party_fen()) : std::string("absent"),
-                      ")", d.resolved() ? " resolved " + d.resolution() : "");
+  return absl::StrCat(d.claim_id(), " ", d.kind(), " by ", d.region(), " as ", d.side(), " (hub ",
+                      d.has_hub_fen() ? Yuan(d.hub_fen()) : std::string("absent"), ", party ",
+                      d.has_party_fen() ? Yuan(d.party_fen()) : std::string("absent"), ")",
+                      d.resolved() ? " resolved " + d.resolution() : "");
 }
 
 Claim* Model::ById(const std::string& id) {

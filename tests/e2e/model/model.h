@@ -27,9 +27,9 @@ struct InstitutionRef {
   const char* code;
   const char* region;
 };
-inline constexpr PersonRef kPersons[] = {
-    {"BJ-RET-01", "110000"}, {"BJ-EMP-02", "110000"}, {"BJ-RES-03", "110000"},
-    {"SH-EMP-04", "310000"}, {"SH-RES-05", "310000"}, {"BJ-SUS-06", "110000"}};
+inline constexpr PersonRef kPersons[] = {{"BJ-RET-01", "110000"}, {"BJ-EMP-02", "110000"},
+                                         {"BJ-RES-03", "110000"}, {"SH-EMP-04", "310000"},
+                                         {"SH-RES-05", "310000"}, {"BJ-SUS-06", "110000"}};
 inline constexpr InstitutionRef kInstitutions[] = {{"H46010000001", "460100"},
                                                    {"H46010000002", "460100"},
                                                    {"H31010100001", "310000"},
@@ -52,7 +52,7 @@ enum class Op {
   kRestartHub,   // kill -9 of the hub while idle, restarted
   kClose,        // the operator's month steps
   kReconcile,
-  kResolve,      // every open dispute of the month, each adopted "party" or "hub" at random
+  kResolve,  // every open dispute of the month, each adopted "party" or "hub" at random
   kFinalize,
   kPay,
 };
@@ -107,10 +107,10 @@ using Pair = std::pair<std::string, std::string>;  // (insured, treatment)
 
 // One fact: a settlement or its cancellation, as it happened at the insured region.
 struct Fact {
-  bool present = false;  // the insured region committed it
-  core::Date day;        // its day: setl_date / the cancel's day (the hub's day)
-  bool hub = false;      // the hub has learnt it ...
-  core::Period booked;   // ... and booked it into this month
+  bool present = false;    // the insured region committed it
+  core::Date day;          // its day: setl_date / the cancel's day (the hub's day)
+  bool hub = false;        // the hub has learnt it ...
+  core::Period booked;     // ... and booked it into this month
   bool treatment = false;  // the treatment node holds it (resolved)
 };
 

@@ -12,18 +12,17 @@
 //   CROSSCLEAR_MODEL_SEED       the first history's seed (default 8); history i uses seed + i
 //   CROSSCLEAR_MODEL_SHRINK     replays allowed for shrinking a failure (default 40)
 //   CROSSCLEAR_MODEL_KEEP_GOING 1: go on after a failing history (each one reported)
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <algorithm>
 #include <iostream>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "crossclear/v1/services.grpc.pb.h"
@@ -95,23 +94,38 @@ class Runner {
     if (day < last_day_) day = last_day_;  // time never runs backwards
     last_day_ = day;
     switch (s.op) {
-      case Op::kSettle: return NewClaim(s, day);
-      case Op::kRetry: return Retry(s, day);
-      case Op::kDuplicate: return Duplicate(s, day);
-      case Op::kPreSettle: return PreSettle(s, day);
-      case Op::kCancel: return Cancel(s, day);
-      case Op::kQuery: return Query(s, day);
-      case Op::kCrashSettle: return CrashSettle(s, day);
-      case Op::kDownSettle: return DownSettle(s, day);
-      case Op::kLostCancel: return LostCancel(s, day);
-      case Op::kRestartNode: return RestartNode(kRegions[s.region], day);
-      case Op::kRestartHub: return RestartHub();
-      case Op::kClose: return Close(model_.calendar().PeriodOf(s.target_month), day);
-      case Op::kReconcile: return Reconcile(model_.calendar().PeriodOf(s.target_month), day);
+      case Op::kSettle:
+        return NewClaim(s, day);
+      case Op::kRetry:
+        return Retry(s, day);
+      case Op::kDuplicate:
+        return Duplicate(s, day);
+      case Op::kPreSettle:
+        return PreSettle(s, day);
+      case Op::kCancel:
+        return Cancel(s, day);
+      case Op::kQuery:
+        return Query(s, day);
+      case Op::kCrashSettle:
+        return CrashSettle(s, day);
+      case Op::kDownSettle:
+        return DownSettle(s, day);
+      case Op::kLostCancel:
+        return LostCancel(s, day);
+      case Op::kRestartNode:
+        return RestartNode(kRegions[s.region], day);
+      case Op::kRestartHub:
+        return RestartHub();
+      case Op::kClose:
+        return Close(model_.calendar().PeriodOf(s.target_month), day);
+      case Op::kReconcile:
+        return Reconcile(model_.calendar().PeriodOf(s.target_month), day);
       case Op::kResolve:
         return Resolve(model_.calendar().PeriodOf(s.target_month), day, s.choice);
-      case Op::kFinalize: return Finalize(model_.calendar().PeriodOf(s.target_month), day);
-      case Op::kPay: return Pay(model_.calendar().PeriodOf(s.target_month), day);
+      case Op::kFinalize:
+        return Finalize(model_.calendar().PeriodOf(s.target_month), day);
+      case Op::kPay:
+        return Pay(model_.calendar().PeriodOf(s.target_month), day);
     }
     return Fail("unknown step");
   }
@@ -130,7 +144,8 @@ class Runner {
       const int64_t got = Get(now, pair) - Get(baseline_, pair);
       if (got != Get(want, pair)) {
         return Fail(absl::StrCat("the hub counts ", Fen(got), " for insured ", pair.first,
-                                 " / treatment ", pair.second, " in its unpaid months of this "
+                                 " / treatment ", pair.second,
+                                 " in its unpaid months of this "
                                  "history; the claims settled and not cancelled make ",
                                  Fen(Get(want, pair)), BookingText(pair)));
       }
@@ -214,7 +229,8 @@ class Runner {
     grpc::Status st = stub->ListPrepayments(ctx.get(), v1::ListPrepaymentsRequest(), &reply);
     if (!st.ok()) return Fail("ListPrepayments: " + StatusText(st));
     out->clear();
-    for (const auto& p : reply.positions()) (*out)[{p.insured(), p.treatment()}] = p.outstanding_fen();
+    for (const auto& p : reply.positions())
+      (*out)[{p.insured(), p.treatment()}] = p.outstanding_fen();
     return true;
   }
 
@@ -363,11 +379,10 @@ class Runner {
           if (!reply.result().settled() || !reply.replayed() ||
               reply.setl_date() != c->settle.day.ToString() ||
               ClearingOf(reply.result()) != c->amount) {
-            return Fail(what + ": the insured region committed it on " +
-                        c->settle.day.ToString() + " for " + Fen(c->amount) +
-                        "; the retry must replay that (got replayed=" +
-                        (reply.replayed() ? "true" : "false") + " setl_date " +
-                        reply.setl_date() + ")");
+            return Fail(what + ": the insured region committed it on " + c->settle.day.ToString() +
+                        " for " + Fen(c->amount) + "; the retry must replay that (got replayed=" +
+                        (reply.replayed() ? "true" : "false") + " setl_date " + reply.setl_date() +
+                        ")");
           }
           model_.Settled(*c, c->settle.day, reply.result());
           return true;
@@ -395,17 +410,15 @@ class Runner {
     if (!used) return true;
     v1::SettleReply reply;
     grpc::Status st = Send(req, region, day, &reply);
-    const std::string what =
-        absl::StrCat("a second claim under id ", c->id, " (", StateName(c->state), " at ",
-                     c->institution, ") from ", req.claim().fixmedins_code(), " for ",
-                     req.claim().psn_no());
+    const std::string what = absl::StrCat(
+        "a second claim under id ", c->id, " (", StateName(c->state), " at ", c->institution,
+        ") from ", req.claim().fixmedins_code(), " for ", req.claim().psn_no());
     if (!st.ok()) return Fail(what + ": " + StatusText(st));
     if (reply.result().settled() || reply.result().reason() != v1::DUPLICATE_CLAIM) {
       return Fail(what + ": expected DUPLICATE_CLAIM, got " +
-                  (reply.result().settled()
-                       ? "settled by " + reply.insuplc_admdvs() + " for " +
-                             Fen(ClearingOf(reply.result()))
-                       : v1::Reason_Name(reply.result().reason())));
+                  (reply.result().settled() ? "settled by " + reply.insuplc_admdvs() + " for " +
+                                                  Fen(ClearingOf(reply.result()))
+                                            : v1::Reason_Name(reply.result().reason())));
     }
     return true;
   }
@@ -435,8 +448,9 @@ class Runner {
     if (!st.ok()) return Fail(what + ": every party is up, yet " + StatusText(st));
     const auto refused = [&](v1::Reason want) {
       if (reply.cancelled() || reply.reason() != want) {
-        return Fail(what + ": expected " + v1::Reason_Name(want) + ", got " +
-                    (reply.cancelled() ? std::string("cancelled") : v1::Reason_Name(reply.reason())));
+        return Fail(
+            what + ": expected " + v1::Reason_Name(want) + ", got " +
+            (reply.cancelled() ? std::string("cancelled") : v1::Reason_Name(reply.reason())));
       }
       return true;
     };
@@ -475,9 +489,9 @@ class Runner {
 
   // What the treatment node says of a claim the model knows the outcome of.
   bool ExpectStatus(const Claim& c, const v1::StatusReply& r, const std::string& what) {
-    const std::string got = absl::StrCat(v1::ClaimState_Name(r.state()), " settled_on \"",
-                                         r.settled_on(), "\" cancelled_on \"", r.cancelled_on(),
-                                         "\"");
+    const std::string got =
+        absl::StrCat(v1::ClaimState_Name(r.state()), " settled_on \"", r.settled_on(),
+                     "\" cancelled_on \"", r.cancelled_on(), "\"");
     switch (c.state) {
       case ClaimState::kSettled:
         if (r.state() != v1::SETTLED || r.settled_on() != c.settle.day.ToString()) {
@@ -512,8 +526,10 @@ class Runner {
     if (c.committed) {
       model_.Settled(c, c.settle.day, c.result);
       if (ClearingOf(r.result()) != c.amount) {
-        return Fail(what + ": learnt " + Fen(ClearingOf(r.result())) + ", the insured region "
-                    "committed " + Fen(c.amount));
+        return Fail(what + ": learnt " + Fen(ClearingOf(r.result())) +
+                    ", the insured region "
+                    "committed " +
+                    Fen(c.amount));
       }
     } else {
       c.state = ClaimState::kTombstone;
@@ -530,8 +546,8 @@ class Runner {
     const std::string what = absl::StrCat("status query of ", c->id);
     if (c->state == ClaimState::kRejected) {
       if (st.error_code() != grpc::StatusCode::NOT_FOUND) {
-        return Fail(what + " (rejected, never stored): expected NOT_FOUND, got " +
-                    StatusText(st) + " " + v1::ClaimState_Name(r.state()));
+        return Fail(what + " (rejected, never stored): expected NOT_FOUND, got " + StatusText(st) +
+                    " " + v1::ClaimState_Name(r.state()));
       }
       return true;
     }
@@ -669,14 +685,17 @@ class Runner {
     }
     v1::StatusReply r;
     grpc::Status qs = QueryStatus(c, day, &r);
-    if (!qs.ok()) return Fail("status query of " + c.id + " after a lost cancel: " + StatusText(qs));
+    if (!qs.ok())
+      return Fail("status query of " + c.id + " after a lost cancel: " + StatusText(qs));
     v1::RouteStatusReply record;
     if (!InsuredRecord(c, &record)) return false;
     const v1::ClaimState at_insured =
         record.known() ? record.claim().state() : v1::CLAIM_STATE_UNSPECIFIED;
     if (r.state() != at_insured) {
-      return Fail("after a cancel of " + c.id + " whose answer was lost, the treatment node "
-                  "holds it " + v1::ClaimState_Name(r.state()) + " and the insured node " +
+      return Fail("after a cancel of " + c.id +
+                  " whose answer was lost, the treatment node "
+                  "holds it " +
+                  v1::ClaimState_Name(r.state()) + " and the insured node " +
                   v1::ClaimState_Name(at_insured) + " (the hospital got " + StatusText(st) + ")");
     }
     if (r.state() == v1::CANCELLED) {
@@ -789,7 +808,8 @@ class Runner {
       }
     }
     for (const v1::Dispute& w : open) {
-      if (std::none_of(got.begin(), got.end(), [&](const v1::Dispute& d) { return SameDispute(w, d); })) {
+      if (std::none_of(got.begin(), got.end(),
+                       [&](const v1::Dispute& d) { return SameDispute(w, d); })) {
         absl::StrAppend(&diff, "\n    missing: ", DisputeText(w));
       }
     }
@@ -831,8 +851,8 @@ class Runner {
         // other refusal of "party" is acceptable too.
         const bool contradicted = d.has_party_fen() != fact.present;
         if (st.ok() && contradicted) {
-          return Fail(what + ": adopted, though the insured region's record says the " +
-                      d.kind() + (fact.present ? " happened" : " never happened"));
+          return Fail(what + ": adopted, though the insured region's record says the " + d.kind() +
+                      (fact.present ? " happened" : " never happened"));
         }
         if (!st.ok()) {
           if (st.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
@@ -860,8 +880,7 @@ class Runner {
     v1::MonthReply m;
     bool moved = false;
     const std::string what = "finalize " + p.ToString();
-    if (!Lifecycle("finalize", p, day, MonthStatus::kReconciled, MonthStatus::kFinal, &m,
-                   &moved)) {
+    if (!Lifecycle("finalize", p, day, MonthStatus::kReconciled, MonthStatus::kFinal, &m, &moved)) {
       return false;
     }
     if (!moved) return true;
@@ -870,8 +889,10 @@ class Runner {
       if (t.to() == "000000") in += t.amount_fen();
     }
     if (in != model_.Transferred(p)) {
-      return Fail(what + ": the transfers move " + Fen(in) + " through the clearing account, "
-                  "the model's month " + Fen(model_.Transferred(p)));
+      return Fail(what + ": the transfers move " + Fen(in) +
+                  " through the clearing account, "
+                  "the model's month " +
+                  Fen(model_.Transferred(p)));
     }
     return ExpectMonth(what, p, m);
   }
@@ -937,9 +958,8 @@ class Runner {
                                   : c.state == ClaimState::kCancelled ? v1::CANCELLED
                                                                       : v1::TOMBSTONE;
       if (!record.known() || record.claim().state() != want ||
-          (want != v1::TOMBSTONE &&
-           (record.claim().settled_on() != c.settle.day.ToString() ||
-            ClearingOf(record.claim().result()) != c.amount))) {
+          (want != v1::TOMBSTONE && (record.claim().settled_on() != c.settle.day.ToString() ||
+                                     ClearingOf(record.claim().result()) != c.amount))) {
         return Fail(what + ": the insured node holds " +
                     (record.known() ? v1::ClaimState_Name(record.claim().state()) + " settled on " +
                                           record.claim().settled_on()
@@ -963,11 +983,10 @@ class Runner {
         if (!st.ok()) return Fail("node " + std::string(region) + " month: " + StatusText(st));
         if (reply.treatment_fen() != model_.NodeTreatmentFen(region, p) ||
             reply.insured_fen() != model_.NodeInsuredFen(region, p)) {
-          return Fail(absl::StrCat("node ", region, "'s own ", p.ToString(), ": treatment ",
-                                   reply.treatment_fen(), " insured ", reply.insured_fen(),
-                                   " fen; the model: treatment ",
-                                   model_.NodeTreatmentFen(region, p), " insured ",
-                                   model_.NodeInsuredFen(region, p)));
+          return Fail(absl::StrCat(
+              "node ", region, "'s own ", p.ToString(), ": treatment ", reply.treatment_fen(),
+              " insured ", reply.insured_fen(), " fen; the model: treatment ",
+              model_.NodeTreatmentFen(region, p), " insured ", model_.NodeInsuredFen(region, p)));
         }
       }
     }
@@ -1055,7 +1074,8 @@ std::string Print(const std::vector<Step>& steps, const Outcome& o) {
     out << "    " << (i + 1) << ". " << Describe(steps[i], o.calendar, o.prefix)
         << (static_cast<int>(i) == o.step ? "   <== fails here" : "") << "\n";
   }
-  if (o.step == static_cast<int>(steps.size())) out << "    (then the end-of-history checks fail)\n";
+  if (o.step == static_cast<int>(steps.size()))
+    out << "    (then the end-of-history checks fail)\n";
   out << "    failure: " << o.failure << "\n";
   return out.str();
 }
