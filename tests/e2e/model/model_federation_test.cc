@@ -38,9 +38,11 @@ using tools::Federation;
 using tools::FederationOptions;
 
 const std::string kWorld = std::string(CROSSCLEAR_SOURCE_DIR) + "/tests/data/e2e/world.json";
-// Each history runs from October of its own year into the next year's first months.
+// Each history runs from October of its own year into the next year's first months. A
+// federation serves this many histories, then a fresh one starts: month figures and node
+// reconciliations read whole ledgers, which a long run would otherwise grow without end.
 constexpr int kFirstYear = 2030;
-constexpr int kLastYear = 2990;
+constexpr int kHistoriesPerFederation = 300;
 // Long enough that only the fault injections make a call fail, even on a loaded machine
 // (a call that fails all the same is resolved at once by a status query, as a hospital would).
 constexpr int kDeadlineMs = 2500;
@@ -1041,7 +1043,7 @@ class Histories {
 
   // Plays `steps` on a fresh year (a new federation when the years run out).
   Outcome Play(const std::vector<Step>& steps, uint64_t seed) {
-    if (next_year > kLastYear && !Start()) return Outcome{false, "no federation", -1, "", {}};
+    if (next_year >= kFirstYear + kHistoriesPerFederation && !Start()) return Outcome{false, "no federation", -1, "", {}};
     Runner run(*fed, next_year++ - kFirstYear, seed);
     Outcome out;
     out.prefix = run.prefix();
