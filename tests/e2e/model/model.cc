@@ -155,7 +155,7 @@ std::vector<Step> Generate(uint64_t seed, int count) {
     static constexpr Weight kWeights[] = {
         {330, Op::kSettle},      {390, Op::kRetry},      {440, Op::kDuplicate},
         {480, Op::kPreSettle},   {590, Op::kCancel},     {660, Op::kQuery},
-        {680, Op::kCrashSettle}, {688, Op::kDownSettle}, {700, Op::kLostCancel},
+        {684, Op::kCrashSettle}, {688, Op::kDownSettle}, {700, Op::kLostCancel},
         {705, Op::kRestartNode}, {710, Op::kRestartHub},
     };
     constexpr int kMonthSteps = 970;
