@@ -1149,11 +1149,12 @@ TEST(ModelFederation, RandomHistories_EveryFactCountedOnceAndLedgersAgree) {
   Histories h;
   ASSERT_TRUE(h.Start());
   const auto started = std::chrono::steady_clock::now();
-  int failures = 0, total_steps = 0;
+  int failures = 0, total_steps = 0, played = 0;
   for (int i = 0; i < histories; ++i) {
     const uint64_t history_seed = seed + static_cast<uint64_t>(i);
     const std::vector<Step> history = Generate(history_seed, steps);
     total_steps += static_cast<int>(history.size());
+    ++played;
     Outcome o = h.Play(history, history_seed);
     if (o.ok) continue;
     ++failures;
@@ -1172,8 +1173,8 @@ TEST(ModelFederation, RandomHistories_EveryFactCountedOnceAndLedgersAgree) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::cout << "model: " << histories << " histories from seed " << seed << ", " << total_steps
-            << " steps, " << failures << " failing, " << seconds << " s\n";
+  std::cout << "model: " << played << " of " << histories << " histories from seed " << seed << ", "
+            << total_steps << " steps, " << failures << " failing, " << seconds << " s\n";
   for (const auto& [op, s] : h.seconds) std::cout << "  " << op << ": " << s << " s\n";
 }
 
