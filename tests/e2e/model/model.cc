@@ -323,24 +323,6 @@ const char* StateName(ClaimState s) {
   return "?";
 }
 
-const char* MonthStatusName(MonthStatus s) {
-  switch (s) {
-    case MonthStatus::kOpen:
-      return "open";
-    case MonthStatus::kClosed:
-      return "closed";
-    case MonthStatus::kDisputed:
-      return "disputed";
-    case MonthStatus::kReconciled:
-      return "reconciled";
-    case MonthStatus::kFinal:
-      return "final";
-    case MonthStatus::kPaid:
-      return "paid";
-  }
-  return "?";
-}
-
 int64_t ClearingOf(const v1::ClaimResult& result) {
   int64_t sum = 0;
   for (const v1::PartResult& p : result.parts()) {

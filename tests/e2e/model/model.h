@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/date.h"
+#include "core/month.h"
 #include "crossclear/v1/services.pb.h"
 
 namespace crossclear::model {
@@ -127,8 +128,7 @@ struct Claim {
   Fact settle, cancel;
 };
 
-enum class MonthStatus { kOpen, kClosed, kDisputed, kReconciled, kFinal, kPaid };
-const char* MonthStatusName(MonthStatus s);
+using core::MonthStatus;  // the hub's month lifecycle, core/month.h
 
 struct Month {
   MonthStatus status = MonthStatus::kOpen;

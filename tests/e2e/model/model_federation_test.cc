@@ -745,9 +745,9 @@ class Runner {
 
   bool ExpectMonth(const std::string& what, const core::Period& p, const v1::MonthReply& m) {
     const Month& want = model_.months[p];
-    if (m.state().status() != MonthStatusName(want.status)) {
+    if (m.state().status() != std::string(core::MonthStatusName(want.status))) {
       return Fail(what + ": the hub says " + m.state().status() + ", the model " +
-                  MonthStatusName(want.status));
+                  std::string(core::MonthStatusName(want.status)));
     }
     std::map<Pair, int64_t> got;
     for (const auto& o : m.statement().obligations()) {
