@@ -146,6 +146,45 @@ absl::Status Federation::StartNode(const std::string& region,
   return WaitReady("node " + region, proc);
 }
 
+absl::Status Federation::KillNode(const std::string& region) {
+  auto it = nodes_.find(region);
+  if (it == nodes_.end() || it->second.pid <= 0) {
+    return absl::NotFoundError("no running node for region " + region);
+  }
+  ::kill(it->second.pid, SIGKILL);
+  ::waitpid(it->second.pid, nullptr, 0);
+  it->second.pid = 0;
+  return absl::OkStatus();
+}
+
+absl::Status Federation::SignalNode(const std::string& region, int signal) {
+  auto it = nodes_.find(region);
+  if (it == nodes_.end() || it->second.pid <= 0) {
+    return absl::NotFoundError("no running node for region " + region);
+  }
+  if (::kill(it->second.pid, signal) != 0) {
+    return absl::InternalError("cannot signal the node of region " + region);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> Federation::WaitNodeExit(const std::string& region, int timeout_ms) {
+  auto it = nodes_.find(region);
+  if (it == nodes_.end() || it->second.pid <= 0) {
+    return absl::NotFoundError("no running node for region " + region);
+  }
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < until) {
+    int status = 0;
+    if (::waitpid(it->second.pid, &status, WNOHANG) == it->second.pid) {
+      it->second.pid = 0;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return absl::DeadlineExceededError("node " + region + " still running");
+}
+
 void Federation::DropChannelsTo(const std::string& address) {
   const std::string suffix = "@" + address;
   for (auto it = channels_.begin(); it != channels_.end();) {
@@ -167,53 +206,6 @@ absl::Status Federation::KillHub() {
   ::waitpid(hub_.pid, nullptr, 0);
   hub_.pid = 0;
   return absl::OkStatus();
-}
-
-absl::Status Federation::SignalNode(const std::string& region, int signal) {
-  auto it = nodes_.find(region);
-  if (it == nodes_.end() || it->second.pid <= 0) {
-    return absl::NotFoundError("no running node for region " + region);
-  }
-  if (::kill(it->second.pid, signal) != 0) {
-    return absl::InternalError(absl::StrCat("signal ", signal, " to node ", region, " failed"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Federation::PauseNode(const std::string& region) {
-  return SignalNode(region, SIGSTOP);
-}
-
-absl::Status Federation::ResumeNode(const std::string& region) {
-  return SignalNode(region, SIGCONT);
-}
-
-absl::Status Federation::KillNode(const std::string& region) {
-  auto it = nodes_.find(region);
-  if (it == nodes_.end() || it->second.pid <= 0) {
-    return absl::NotFoundError("no running node for region " + region);
-  }
-  ::kill(it->second.pid, SIGKILL);
-  ::waitpid(it->second.pid, nullptr, 0);
-  it->second.pid = 0;
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int> Federation::WaitNodeExit(const std::string& region, int timeout_ms) {
-  auto it = nodes_.find(region);
-  if (it == nodes_.end() || it->second.pid <= 0) {
-    return absl::NotFoundError("no running node for region " + region);
-  }
-  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < until) {
-    int status = 0;
-    if (::waitpid(it->second.pid, &status, WNOHANG) == it->second.pid) {
-      it->second.pid = 0;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return absl::DeadlineExceededError("node " + region + " still running");
 }
 
 absl::StatusOr<std::unique_ptr<Federation>> Federation::Start(const FederationOptions& options) {

@@ -37,15 +37,10 @@ class Federation {
   absl::Status KillNode(const std::string& region);
   absl::Status StartNode(const std::string& region,
                          const std::vector<std::string>& extra_flags = {});
+  // Sends `signal` to a running node (SIGSTOP / SIGCONT: a node that stalls, then resumes).
+  absl::Status SignalNode(const std::string& region, int signal);
   // Waits for a node process to exit by itself (e.g. a fault-injection crash).
   absl::StatusOr<int> WaitNodeExit(const std::string& region, int timeout_ms);
-  // SIGSTOP / SIGCONT of a running node: its connections stay open, it answers nothing
-  // while paused (a hung or overloaded party).
-  absl::Status PauseNode(const std::string& region);
-  absl::Status ResumeNode(const std::string& region);
-  // kill -9 of the hub; StartHub (re)starts it on the same port and data, waiting until ready.
-  absl::Status KillHub();
-  absl::Status StartHub();
 
   // Client channels with the matching certificate (made on demand).
   std::shared_ptr<grpc::Channel> HospitalChannel(const std::string& institution,
@@ -58,6 +53,9 @@ class Federation {
 
   std::string NodeAddress(const std::string& region) const;
   std::string HubAddress() const;
+  // kill -9 of the hub; StartHub (re)starts it on the same port and data, waiting until ready.
+  absl::Status KillHub();
+  absl::Status StartHub();
   const std::string& pki_dir() const { return pki_dir_; }
   const std::string& work_dir() const { return work_dir_; }
   const std::vector<std::string>& regions() const { return options_.regions; }
@@ -74,7 +72,6 @@ class Federation {
   absl::Status Spawn(const std::string& name, const std::vector<std::string>& argv, Proc& proc);
   absl::Status WaitReady(const std::string& name, Proc& proc);
   absl::Status SpawnHub();
-  absl::Status SignalNode(const std::string& region, int signal);
   // Forgets the channels to `address` (their connection was cut by a restart).
   void DropChannelsTo(const std::string& address);
   static std::string LogTail(const std::string& path);

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <random>
@@ -197,7 +198,7 @@ class Runner {
   // Before a replay on a fresh year after a failure: every party up and responsive.
   static void Reset(Federation& fed) {
     for (const char* r : kRegions) {
-      (void)fed.ResumeNode(r);
+      (void)fed.SignalNode(r, SIGCONT);
       (void)fed.KillNode(r);
       (void)fed.WaitNodeExit(r, 1);
       (void)fed.StartNode(r);
@@ -641,7 +642,8 @@ class Runner {
     if (Existing(s) != nullptr) return true;
     Claim& c = Make(s, day);
     if (c.insured == c.treatment) return NewClaim(s, day);
-    if (auto p = fed_.PauseNode(c.insured); !p.ok()) return Fail(std::string(p.message()));
+    if (auto p = fed_.SignalNode(c.insured, SIGSTOP); !p.ok())
+      return Fail(std::string(p.message()));
     v1::SettleReply reply;
     grpc::Status st;
     auto stub = Hospital(c.institution, c.treatment);
@@ -685,7 +687,8 @@ class Runner {
       return true;
     }
     Claim& c = *cp;
-    if (auto p = fed_.PauseNode(c.insured); !p.ok()) return Fail(std::string(p.message()));
+    if (auto p = fed_.SignalNode(c.insured, SIGSTOP); !p.ok())
+      return Fail(std::string(p.message()));
     v1::CancelRequest req;
     req.set_mdtrt_id(c.id);
     req.set_fixmedins_code(c.institution);
@@ -698,7 +701,7 @@ class Runner {
     });
     std::this_thread::sleep_for(kInFlight);
     (void)fed_.KillNode(c.treatment);
-    (void)fed_.ResumeNode(c.insured);
+    (void)fed_.SignalNode(c.insured, SIGCONT);
     call.join();
     if (auto started = fed_.StartNode(c.treatment); !started.ok()) {
       return Fail("restart of node " + c.treatment + ": " + std::string(started.message()));
