@@ -452,26 +452,16 @@ std::vector<v1::Dispute> Model::Differences(const core::Period& p) const {
   return out;
 }
 
-int64_t Model::NodeTreatmentFen(const std::string& region, const core::Period& p) const {
+int64_t Model::InstitutionFen(const std::string& institution, const core::Period& p) const {
   int64_t sum = 0;
   for (const Claim& c : claims) {
-    if (c.treatment != region) continue;
+    if (c.institution != institution) continue;
     if (c.settle.present && c.settle.treatment && core::Period::Of(c.settle.day) == p) {
       sum += c.amount;
     }
     if (c.cancel.present && c.cancel.treatment && core::Period::Of(c.cancel.day) == p) {
       sum -= c.amount;
     }
-  }
-  return sum;
-}
-
-int64_t Model::NodeInsuredFen(const std::string& region, const core::Period& p) const {
-  int64_t sum = 0;
-  for (const Claim& c : claims) {
-    if (c.insured != region) continue;
-    if (c.settle.present && core::Period::Of(c.settle.day) == p) sum += c.amount;
-    if (c.cancel.present && core::Period::Of(c.cancel.day) == p) sum -= c.amount;
   }
   return sum;
 }

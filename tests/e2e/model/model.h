@@ -170,9 +170,9 @@ class Model {
   // The differences a reconciliation of `p` finds (facts of days in `p` that the hub and a
   // node hold differently), before the resolved ones are taken out.
   std::vector<v1::Dispute> Differences(const core::Period& p) const;
-  // A node's own month (by day) as PeerService.Reconcile reports it.
-  int64_t NodeTreatmentFen(const std::string& region, const core::Period& p) const;
-  int64_t NodeInsuredFen(const std::string& region, const core::Period& p) const;
+  // What an institution's treatment node holds for its month (by day): the settlements it
+  // learnt less the cancellations.
+  int64_t InstitutionFen(const std::string& institution, const core::Period& p) const;
   // Months the history touched: from the first to the last with a fact, a booking or a status.
   std::vector<core::Period> Touched() const;
 

@@ -993,23 +993,26 @@ class Runner {
     return true;
   }
 
-  // Each node's own ledger, month by month (by day), as the node reports it to the hub.
+  // Each treatment node's own records, month by month (by day), as it reports them to each
+  // of its hospitals (3201, read-only): fund_pay + acct_pay net of cancellations. (The
+  // insured node's side is its record of each claim, CheckClaims.)
   bool CheckNodes() {
-    for (const char* region : kRegions) {
-      auto peer = v1::PeerService::NewStub(fed_.ChannelAs("hub", fed_.NodeAddress(region)));
+    for (const InstitutionRef& inst : kInstitutions) {
+      auto stub = Hospital(inst.code, inst.region);
       for (const core::Period& p : model_.Touched()) {
-        v1::ReconcileRequest req;
+        v1::ReconcileTotalsRequest req;
         req.set_period(p.ToString());
-        v1::ReconcileReply reply;
+        v1::ReconcileTotalsReply reply;
         auto ctx = Ctx(last_day_);
-        grpc::Status st = peer->Reconcile(ctx.get(), req, &reply);
-        if (!st.ok()) return Fail("node " + std::string(region) + " month: " + StatusText(st));
-        if (reply.treatment_fen() != model_.NodeTreatmentFen(region, p) ||
-            reply.insured_fen() != model_.NodeInsuredFen(region, p)) {
-          return Fail(absl::StrCat(
-              "node ", region, "'s own ", p.ToString(), ": treatment ", reply.treatment_fen(),
-              " insured ", reply.insured_fen(), " fen; the model: treatment ",
-              model_.NodeTreatmentFen(region, p), " insured ", model_.NodeInsuredFen(region, p)));
+        grpc::Status st = stub->ReconcileTotals(ctx.get(), req, &reply);
+        if (!st.ok()) {
+          return Fail(absl::StrCat(inst.code, "'s month ", p.ToString(), ": ", StatusText(st)));
+        }
+        const int64_t got = reply.totals().fund_pay_sumamt_fen() + reply.totals().acct_pay_fen();
+        if (got != model_.InstitutionFen(inst.code, p)) {
+          return Fail(absl::StrCat("node ", inst.region, " says ", inst.code, "'s ", p.ToString(),
+                                   " cleared ", Fen(got), " (3201); the model ",
+                                   Fen(model_.InstitutionFen(inst.code, p))));
         }
       }
     }
