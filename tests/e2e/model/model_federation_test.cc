@@ -185,6 +185,21 @@ class Runner {
     return CheckMonths() && CheckClaims() && CheckNodes();
   }
 
+  // What the history did, for the figures printed at the end and the check that histories
+  // move money at all (a federation refusing every claim would pass every money check).
+  void Tally(std::map<std::string, int>* t) const {
+    for (const Claim& c : model_.claims) {
+      if (c.state != ClaimState::kUnsent) ++(*t)[std::string("claims ") + StateName(c.state)];
+      if (c.settle.present && c.amount != 0) ++(*t)["claims settled with money"];
+    }
+    for (const auto& [p, m] : model_.months) {
+      if (m.status == MonthStatus::kPaid) ++(*t)["months paid"];
+      for (const v1::Dispute& d : m.disputes) {
+        if (d.resolved()) ++(*t)["disputes resolved adopting " + d.resolution()];
+      }
+    }
+  }
+
   // After a failure: every claim of the history asked about once (each one in doubt, or with
   // a cancel in doubt, is resolved now), so that no node's resolver books it later, into
   // the outstanding figures the next history starts from.
@@ -1044,6 +1059,7 @@ class Histories {
   std::unique_ptr<Federation> fed;
   int next_year = kFirstYear;
   std::map<std::string, double> seconds;  // where the time goes, per kind of step
+  std::map<std::string, int> tally;       // what the histories did
 
   bool Start() {
     FederationOptions o;
@@ -1090,6 +1106,7 @@ class Histories {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     out.ok = ok;
     out.failure = run.failure();
+    run.Tally(&tally);
     if (!ok) {
       Runner::Reset(*fed);
       run.Quiesce();
@@ -1182,6 +1199,9 @@ TEST(ModelFederation, RandomHistories_EveryFactCountedOnceAndLedgersAgree) {
   std::cout << "model: " << played << " of " << histories << " histories from seed " << seed << ", "
             << total_steps << " steps, " << failures << " failing, " << seconds << " s\n";
   for (const auto& [op, s] : h.seconds) std::cout << "  " << op << ": " << s << " s\n";
+  for (const auto& [what, n] : h.tally) std::cout << "  " << what << ": " << n << "\n";
+  EXPECT_GE(h.tally["claims settled with money"], played / 2)
+      << "the histories hardly moved any money: the checks above prove little";
 }
 
 }  // namespace
