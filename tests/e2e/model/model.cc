@@ -40,6 +40,19 @@ using Gen = core::testing::Random;
 
 ClaimSpec NewSpec(Gen& g, bool cross_region_only) {
   ClaimSpec s;
+  s.days_before = g.Chance(70) ? 0 : g.Int(1, 2);
+  s.use_account = g.Chance(50);
+  if (g.Chance(55)) {
+    // A claim that moves money: a person with an open-ended registration where they are
+    // treated (BJ-RET-01 in Haikou, SH-EMP-04 in Beijing), in hospital above the deductible.
+    const bool beijing_retiree = g.Chance(50);
+    s.person = beijing_retiree ? 0 : 3;
+    s.institution = beijing_retiree ? g.Int(0, 1) : 3;
+    s.setting = v1::INPATIENT;
+    s.lines.push_back({0, g.Int(3, 12), g.Int64(kItems[0].min_fen, kItems[0].max_fen)});
+    s.lines.push_back({1, g.Int(1, 4), g.Int64(kItems[1].min_fen, kItems[1].max_fen)});
+    return s;
+  }
   for (;;) {
     s.person = g.Int(0, Count(kPersons) - 1);
     s.institution = g.Int(0, Count(kInstitutions) - 1);
@@ -49,8 +62,6 @@ ClaimSpec NewSpec(Gen& g, bool cross_region_only) {
     if (cross || (!cross_region_only && g.Chance(8))) break;
   }
   s.setting = g.Chance(50) ? v1::INPATIENT : v1::OUTPATIENT;
-  s.days_before = g.Chance(70) ? 0 : g.Int(1, 2);
-  s.use_account = g.Chance(50);
   const int lines = g.Int(1, 3);
   for (int i = 0; i < lines; ++i) {
     LineSpec l;
