@@ -556,7 +556,13 @@ class Runner {
     v1::StatusReply r;
     grpc::Status st = QueryStatus(c, day, &r);
     const std::string what = "status query of " + c.id + " (in doubt)";
-    if (!st.ok()) return Fail(what + ": " + StatusText(st));
+    if (!st.ok()) {
+      v1::RouteStatusReply record;
+      const std::string insured = !InsuredRecord(c, &record) ? "unreadable"
+                                  : record.known() ? v1::ClaimState_Name(record.claim().state())
+                                                   : "nothing";
+      return Fail(what + ": " + StatusText(st) + "; the insured node holds " + insured);
+    }
     if (c.committed) {
       model_.Settled(c, c.settle.day, c.result);
       if (ClearingOf(r.result()) != c.amount) {
