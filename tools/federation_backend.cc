@@ -55,13 +55,18 @@ class FederationBackend final : public Backend {
         institution = institution_region_.begin()->first;
       }
       std::string region = TreatmentRegion(institution);
-      claims_[raw.id] = {raw.institution, region};
       auto channel = fed_->HospitalChannel(institution, region);
       if (!channel) return absl::InternalError("cannot make a certificate for " + institution);
       auto stub = v1::HospitalService::NewStub(channel);
       auto ctx = Context(today);
       st = mode == core::Mode::kPresettle ? stub->PreSettle(ctx.get(), req, &reply)
                                           : stub->Settle(ctx.get(), req, &reply);
+      // Who a later cancel of the id is sent as: the institution it settled for; another
+      // institution's claim refused under the same id does not take it over.
+      if (!claims_.contains(raw.id) ||
+          (st.ok() && mode == core::Mode::kSettle && reply.result().settled())) {
+        claims_[raw.id] = {raw.institution, region};
+      }
     }
     if (!st.ok()) return Refusal(st);
     return protoconv::FromProto(reply.result());

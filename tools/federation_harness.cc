@@ -105,7 +105,7 @@ absl::Status Federation::WaitReady(const std::string& name, Proc& proc) {
   return absl::DeadlineExceededError(name + " not ready after 60 s:\n" + LogTail(proc.log));
 }
 
-absl::Status Federation::StartHub() {
+absl::Status Federation::SpawnHub() {
   std::vector<std::string> argv = {bin_dir_ + "/crossclear-hub", "--db", work_dir_ + "/hub-db",
                                    "--pki", pki_dir_, "--listen",
                                    absl::StrCat("127.0.0.1:", hub_.port), "--ready-file",
@@ -142,12 +142,7 @@ absl::Status Federation::StartNode(const std::string& region,
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   fs::remove(proc.ready);
   // Channels to the node's previous process are stale (their connection was cut).
-  std::string suffix = "@" + NodeAddress(region);
-  for (auto it = channels_.begin(); it != channels_.end();) {
-    bool stale = it->first.size() >= suffix.size() &&
-                 it->first.compare(it->first.size() - suffix.size(), suffix.size(), suffix) == 0;
-    it = stale ? channels_.erase(it) : std::next(it);
-  }
+  DropChannelsTo(NodeAddress(region));
   if (auto s = Spawn("node " + region, argv, proc); !s.ok()) return s;
   return WaitReady("node " + region, proc);
 }
@@ -191,6 +186,29 @@ absl::StatusOr<int> Federation::WaitNodeExit(const std::string& region, int time
   return absl::DeadlineExceededError("node " + region + " still running");
 }
 
+void Federation::DropChannelsTo(const std::string& address) {
+  const std::string suffix = "@" + address;
+  for (auto it = channels_.begin(); it != channels_.end();) {
+    bool stale = it->first.size() >= suffix.size() &&
+                 it->first.compare(it->first.size() - suffix.size(), suffix.size(), suffix) == 0;
+    it = stale ? channels_.erase(it) : std::next(it);
+  }
+}
+
+absl::Status Federation::StartHub() {
+  if (hub_.pid > 0) return absl::FailedPreconditionError("the hub is running");
+  DropChannelsTo(HubAddress());
+  return SpawnHub();
+}
+
+absl::Status Federation::KillHub() {
+  if (hub_.pid <= 0) return absl::NotFoundError("the hub is not running");
+  ::kill(hub_.pid, SIGKILL);
+  ::waitpid(hub_.pid, nullptr, 0);
+  hub_.pid = 0;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Federation>> Federation::Start(const FederationOptions& options) {
   std::unique_ptr<Federation> f(new Federation());
   f->options_ = options;
@@ -232,7 +250,7 @@ absl::StatusOr<std::unique_ptr<Federation>> Federation::Start(const FederationOp
     p.log = f->work_dir_ + "/node-" + r + ".log";
     p.ready = f->work_dir_ + "/node-" + r + ".ready";
   }
-  if (auto s = f->StartHub(); !s.ok()) return s;
+  if (auto s = f->SpawnHub(); !s.ok()) return s;
   for (const auto& r : options.regions) {
     if (auto s = f->StartNode(r); !s.ok()) return s;
   }
@@ -246,7 +264,10 @@ Federation::~Federation() {
     if (p.pid > 0) pids.push_back(p.pid);
   }
   if (hub_.pid > 0) pids.push_back(hub_.pid);
-  for (int pid : pids) ::kill(pid, SIGTERM);
+  for (int pid : pids) {
+    ::kill(pid, SIGTERM);
+    ::kill(pid, SIGCONT);  // a paused node handles its SIGTERM once resumed
+  }
   for (int pid : pids) {
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     int status = 0;

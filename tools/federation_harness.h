@@ -54,6 +54,9 @@ class Federation {
 
   std::string NodeAddress(const std::string& region) const;
   std::string HubAddress() const;
+  // kill -9 of the hub; StartHub (re)starts it on the same port and data, waiting until ready.
+  absl::Status KillHub();
+  absl::Status StartHub();
   const std::string& pki_dir() const { return pki_dir_; }
   const std::string& work_dir() const { return work_dir_; }
   const std::vector<std::string>& regions() const { return options_.regions; }
@@ -69,7 +72,9 @@ class Federation {
   };
   absl::Status Spawn(const std::string& name, const std::vector<std::string>& argv, Proc& proc);
   absl::Status WaitReady(const std::string& name, Proc& proc);
-  absl::Status StartHub();
+  absl::Status SpawnHub();
+  // Forgets the channels to `address` (their connection was cut by a restart).
+  void DropChannelsTo(const std::string& address);
   static std::string LogTail(const std::string& path);
 
   FederationOptions options_;

@@ -121,7 +121,9 @@ absl::StatusOr<VectorStep> ReadStep(const json& j, const std::string& file, size
   return step;
 }
 
-absl::StatusOr<VectorFile> ParseVectorFile(const json& doc, const std::string& path) {
+}  // namespace
+
+absl::StatusOr<VectorFile> ParseVectorDocument(const json& doc, const std::string& path) {
   absl::StatusOr<data::World> world = data::ParseWorld(doc, path);
   if (!world.ok()) return world.status();
   VectorFile file;
@@ -142,6 +144,8 @@ absl::StatusOr<VectorFile> ParseVectorFile(const json& doc, const std::string& p
   }
   return file;
 }
+
+namespace {
 
 json ErrorJson(const absl::Status& s) { return {{"error", std::string(s.message())}}; }
 
@@ -222,11 +226,11 @@ int PlayFile(const VectorFile& file, const std::string& path, const BackendFacto
         << " failed (the backend did not start: " << backend.status().message() << ")\n";
     return 1;
   }
-  Player player(**backend);
+  std::vector<json> actuals = PlaySteps(file, **backend);
   std::vector<std::pair<const VectorStep*, json>> failures;
-  for (const VectorStep& step : file.steps) {
-    json actual = player.Play(step);
-    if (actual != step.expect) failures.emplace_back(&step, std::move(actual));
+  for (size_t i = 0; i < file.steps.size(); ++i) {
+    if (actuals[i] != file.steps[i].expect)
+      failures.emplace_back(&file.steps[i], std::move(actuals[i]));
   }
   out << file.name << ": " << file.steps.size() - failures.size() << " passed, " << failures.size()
       << " failed\n";
@@ -241,11 +245,19 @@ int PlayFile(const VectorFile& file, const std::string& path, const BackendFacto
 
 }  // namespace
 
+std::vector<json> PlaySteps(const VectorFile& file, Backend& backend) {
+  Player player(backend);
+  std::vector<json> actuals;
+  actuals.reserve(file.steps.size());
+  for (const VectorStep& step : file.steps) actuals.push_back(player.Play(step));
+  return actuals;
+}
+
 absl::StatusOr<VectorFile> LoadVectorFile(const std::string& path) {
   try {
     absl::StatusOr<json> doc = data::ReadJsonFile(path);
     if (!doc.ok()) return doc.status();
-    return ParseVectorFile(*doc, path);
+    return ParseVectorDocument(*doc, path);
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
   }

@@ -38,6 +38,12 @@ struct VectorFile {
 //   "v.json: steps[3].op (step 4): unknown op \"refund\"" (InvalidArgument), or NotFound when
 // the file cannot be read.
 absl::StatusOr<VectorFile> LoadVectorFile(const std::string& path);
+// The same check of a document already read (`path` names it in messages).
+absl::StatusOr<VectorFile> ParseVectorDocument(const nlohmann::json& doc, const std::string& path);
+
+// Plays `file`'s steps through `backend`, in order, and returns what each step answered (the
+// JSON RunVectors compares with `expect`; a backend error is {"error": "<message>"}).
+std::vector<nlohmann::json> PlaySteps(const VectorFile& file, Backend& backend);
 
 // Plays each file with a fresh backend from `factory`, in order, and prints to `out`
 // "NAME: N passed, M failed" per file and, for each failed step, its number, op, expected and
