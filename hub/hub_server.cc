@@ -341,6 +341,19 @@ struct HubServer::Impl {
     return Reservation::kReserved;
   }
 
+  // Whether the id is held by another claim (what Reserve would refuse), without reserving.
+  absl::StatusOr<bool> TakenByAnother(const std::string& id, const std::string& treatment,
+                                      const std::string& digest) {
+    auto routed = LoadRouted(id);
+    if (!routed.ok()) return routed.status();
+    if (!routed->has_value()) return false;
+    const v1::RoutedClaim& r = **routed;
+    const bool other_region = r.treatment_region() != treatment;
+    if (r.reversed_unrouted() && other_region) return false;
+    return other_region || r.state() == v1::TOMBSTONE ||
+           (!r.claim_digest().empty() && r.claim_digest() != digest);
+  }
+
   // The insured region refused the claim on its merits: the reservation goes (nothing stands).
   absl::Status Unreserve(const std::string& id, const std::string& digest) {
     std::lock_guard<std::mutex> lock(LockFor(id));
@@ -733,15 +746,20 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
       return grpc::Status::OK;
     }
     std::string insured_region = **insured;
+    const std::string digest = h_.ClaimDigest(claim);
     if (insured_region == treatment) {
+      // An id another claim holds is refused as such first, as the engine orders its checks
+      // (the conformance runner's in-process answer).
+      auto taken = h_.TakenByAnother(claim.id(), treatment, digest);
+      if (!taken.ok()) return protoconv::FromAbsl(taken.status());
       reply->set_insuplc_admdvs(insured_region);
-      *reply->mutable_result() = RejectedResult(core::Reason::kLocalClaim);
+      *reply->mutable_result() =
+          RejectedResult(*taken ? core::Reason::kDuplicateClaim : core::Reason::kLocalClaim);
       return grpc::Status::OK;
     }
     // A settlement reserves its id at the hub before it is forwarded (one synced batch): a
     // claim id is the federation's, so a different claim under a used id is refused here,
     // whichever institution or region sends it, and never reaches an insured region.
-    const std::string digest = h_.ClaimDigest(claim);
     bool reserved = false;
     if (req->mode() == v1::SETTLE) {
       auto reservation = h_.Reserve(claim, treatment, &insured_region, digest);

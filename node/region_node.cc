@@ -281,7 +281,9 @@ struct RegionNode::Impl {
     grpc::Status st = hub->RouteStatus(ctx.get(), sreq, &sreply);
     if (!st.ok()) return rec;  // still in doubt
     storage::Batch batch;
-    if (sreply.known() && !SameClaim(sreply.claim().claim().claim(), rec.claim())) {
+    // A tombstone holds the id only (no claim to compare): it is ours, reversed, handled below.
+    if (sreply.known() && sreply.claim().state() != v1::TOMBSTONE &&
+        !SameClaim(sreply.claim().claim().claim(), rec.claim())) {
       // The id belongs to another claim: ours was refused as a duplicate; nothing stood.
       batch.Delete(storage::kTreatmentClaimsCf, rec.claim().id());
       batch.Delete(storage::kInDoubtCf, rec.claim().id());
@@ -1278,6 +1280,11 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     std::lock_guard<std::mutex> person_lock(n_.person_locks.For(claim.person));
     auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, claim.id);
     if (!stored.ok()) return protoconv::FromAbsl(stored.status());
+    if (stored->has_value() && (*stored)->reimbursement()) {
+      // The id is a manual reimbursement (零星报销) the office paid: never a settlement too.
+      *reply->mutable_result() = RejectedResult(core::Reason::kDuplicateClaim);
+      return grpc::Status::OK;
+    }
     if (req->mode() == v1::SETTLE && stored->has_value()) {
       auto core_stored = ToCoreStored(**stored);
       if (!core_stored.ok()) return protoconv::FromAbsl(core_stored.status());

@@ -835,7 +835,9 @@ class Runner {
     std::vector<v1::Dispute> open;
     for (const v1::Dispute& d : model_.Differences(p)) {
       const bool resolved = std::any_of(month.disputes.begin(), month.disputes.end(),
-                                        [&](const v1::Dispute& r) { return SameDispute(r, d); });
+                                        [&](const v1::Dispute& r) {
+                                          return r.resolved() && SameDispute(r, d);
+                                        });
       if (!resolved) open.push_back(d);
     }
     if (before == MonthStatus::kReconciled && !open.empty()) {
