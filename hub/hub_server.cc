@@ -27,6 +27,7 @@
 #include "core/prepayment.h"
 #include "crossclear/v1/services.grpc.pb.h"
 #include "proto/convert.h"
+#include "proto/ledger_codec.h"
 #include "proto/month_convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
@@ -385,7 +386,7 @@ struct HubServer::Impl {
     r.set_cancelled_on(today.ToString());
     r.set_reversed_unrouted(true);
     storage::Batch batch;
-    batch.AppendLedger(Bytes(Entry(v1::LedgerEntry::TOMBSTONE, r, today.ToString(), 0)));
+    protoconv::AppendEntry(batch, Entry(v1::LedgerEntry::TOMBSTONE, r, today.ToString(), 0));
     batch.Put(storage::kRoutedCf, id, Bytes(r));
     if (auto c = store->Commit(std::move(batch)); !c.ok()) return c.status();
     return std::optional<v1::RoutedClaim>();
@@ -515,7 +516,7 @@ class HubServer::Impl::Moves {
   // Appends `entry` to the batch. A SETTLE, CANCEL or ADJUST moves its pair's outstanding by
   // its clearing amount in its booking month; when that crosses a level, an ALERT follows.
   absl::Status Book(storage::Batch& batch, const v1::LedgerEntry& entry) {
-    batch.AppendLedger(Bytes(entry));
+    protoconv::AppendEntry(batch, entry);
     auto event = protoconv::MonthEventOf(entry);
     if (!event.ok()) return event.status();
     if (!event->has_value()) return absl::OkStatus();
@@ -609,7 +610,7 @@ class HubServer::Impl::Moves {
     a.set_note(std::string(core::AlertName(*level)));
     a.set_quota_fen(after.quota.fen());
     a.set_amount_fen(after.Outstanding().fen());
-    batch.AppendLedger(Bytes(a));
+    protoconv::AppendEntry(batch, a);
     alerts_.push_back(std::move(a));
   }
 
@@ -669,7 +670,7 @@ absl::Status HubServer::Impl::RecordFromStored(const v1::StoredClaim& stored) {
     if (stored.state() == v1::TOMBSTONE) {
       r.set_state(v1::TOMBSTONE);
       r.set_cancelled_on(stored.cancelled_on());
-      batch.AppendLedger(Bytes(Entry(v1::LedgerEntry::TOMBSTONE, r, stored.cancelled_on(), 0)));
+      protoconv::AppendEntry(batch, Entry(v1::LedgerEntry::TOMBSTONE, r, stored.cancelled_on(), 0));
     } else {
       r.set_state(v1::SETTLED);
       r.set_settled_on(stored.settled_on());
@@ -1213,7 +1214,7 @@ class HubServer::Impl::Directory final : public v1::DirectoryService::Service {
     e.set_insured_region(req->region());
     e.set_previous_region(previous);
     e.set_note(req->note());
-    batch.AppendLedger(Bytes(e));
+    protoconv::AppendEntry(batch, e);
     if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
       return protoconv::FromAbsl(c.status());
     }
@@ -1305,7 +1306,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     storage::Batch batch;
     batch.Put(storage::kPrepaymentsCf, storage::PrepaymentKey(req->insured(), req->treatment()),
               Bytes(next));
-    batch.AppendLedger(Bytes(e));
+    protoconv::AppendEntry(batch, e);
     // A top-up only lowers utilisation, so it never raises an alert; it goes through the same
     // path as every other move of a pair all the same.
     moves.SetQuota(batch, pair, core::Money::FromFen(next.quota_fen()), today->ToString());
@@ -1384,7 +1385,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
       e.set_treatment_region(t.to());
       e.set_amount_fen(t.amount_fen());
       e.set_note(t.bank_serial());
-      batch.AppendLedger(Bytes(e));
+      protoconv::AppendEntry(batch, e);
     }
     bool all_done = std::all_of(m.transfers().begin(), m.transfers().end(),
                                 [](const v1::TransferRecord& t) { return !t.bank_serial().empty(); });
@@ -1405,7 +1406,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
       e.set_day(today.ToString());
       e.set_period(period.ToString());
       e.set_amount_fen(transferred);
-      batch.AppendLedger(Bytes(e));
+      protoconv::AppendEntry(batch, e);
       pair_locks = h_.LockAllPairs();
       moves.PayMonth(batch, period, today.ToString());
     }
@@ -1779,7 +1780,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
       e.set_amount_fen(obligations.fen());
       e.set_quota_fen(quota.fen());
       e.set_note(absl::StrCat(year, " x ", months, " months"));
-      batch.AppendLedger(Bytes(e));
+      protoconv::AppendEntry(batch, e);
       moves.SetQuota(batch, pair, quota, today->ToString());
       v1::ResizedQuota* out = reply->add_quotas();
       out->set_insured(pair.first);
@@ -1876,7 +1877,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     e.set_day(today.ToString());
     e.set_period(period.ToString());
     e.set_note(m.status());
-    batch.AppendLedger(Bytes(e));
+    protoconv::AppendEntry(batch, e);
     return grpc::Status::OK;
   }
 

@@ -9,6 +9,7 @@
 #include "crossclear/v1/types.pb.h"
 #include "data/world_json.h"
 #include "proto/convert.h"
+#include "proto/ledger_codec.h"
 #include "storage/keys.h"
 
 namespace crossclear::node {
@@ -108,7 +109,7 @@ absl::StatusOr<ImportSummary> ImportRegionData(storage::Store& store, const std:
   entry.set_note(absl::StrCat(path, " fnv1a64=", digest, " catalog=", data.catalog.size(),
                               " policy=", data.policy.size(), " institutions=",
                               data.institutions.size(), " persons=", data.persons.size()));
-  batch.AppendLedger(Bytes(entry));
+  protoconv::AppendEntry(batch, entry);
   if (auto s = store.Commit(std::move(batch)); !s.ok()) return s.status();
   return ImportSummary{digest, data.catalog.size(), data.policy.size(), data.institutions.size(),
                        data.persons.size()};

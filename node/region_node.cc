@@ -30,6 +30,7 @@
 #include "crossclear/v1/services.grpc.pb.h"
 #include "node/region_data.h"
 #include "proto/convert.h"
+#include "proto/ledger_codec.h"
 #include "proto/month_convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
@@ -159,7 +160,7 @@ struct RegionNode::Impl {
   absl::Status Commit(storage::Batch batch) { return store->Commit(std::move(batch)).status(); }
 
   void AppendLedger(storage::Batch& batch, v1::LedgerEntry entry) {
-    batch.AppendLedger(Bytes(entry));
+    protoconv::AppendEntry(batch, entry);
   }
 
   // --- insured side state -----------------------------------------------------------

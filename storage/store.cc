@@ -94,8 +94,8 @@ void Batch::Delete(std::string_view cf, std::string_view key) {
   ops_.push_back(Op{Op::kDelete, std::string(cf), std::string(key), {}});
 }
 
-void Batch::AppendLedger(std::string_view entry) {
-  ops_.push_back(Op{Op::kAppend, std::string(kLedgerCf), {}, std::string(entry)});
+void Batch::AppendLedger(std::string_view entry, std::string_view claim_id) {
+  ops_.push_back(Op{Op::kAppend, std::string(kLedgerCf), std::string(claim_id), std::string(entry)});
 }
 
 using DoneFn = std::function<void(absl::StatusOr<CommitResult>)>;
@@ -136,6 +136,14 @@ struct Store::Impl {
 
   void WriterLoop();
   void WriteGroup(std::vector<Pending>& group);
+  // The stored hash of a complete subtree (DATA_LOSS when missing or malformed).
+  absl::StatusOr<tlog::Hash> Subtree(int level, uint64_t index) const;
+  tlog::SubtreeFn SubtreeReader() const {
+    return [this](int level, uint64_t index) { return Subtree(level, index); };
+  }
+  absl::Status CheckSize(uint64_t size, std::string_view what) const;
+  absl::Status Recover();      // next_seq from the last ledger key
+  absl::Status RestoreTree();  // frontier from the stored tree, or the tree built once
 
   std::string path;
   bool sync = true;
@@ -145,6 +153,11 @@ struct Store::Impl {
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // owned; destroyed before db closes
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> by_name;  // fixed after Open
   rocksdb::ColumnFamilyHandle* ledger = nullptr;
+  rocksdb::ColumnFamilyHandle* merkle = nullptr;
+  rocksdb::ColumnFamilyHandle* ledger_claims = nullptr;
+  bool read_only = false;
+  // The right edge of the Merkle tree at next_seq; only the writer thread (and Open) use it.
+  tlog::Frontier frontier;
 
   // Seq of the next ledger entry. Only the writer thread (and Open, before it starts) store
   // it, after the write that used the previous seqs has succeeded.
@@ -182,9 +195,19 @@ void Store::Impl::WriteGroup(std::vector<Pending>& group) {
   std::vector<absl::StatusOr<CommitResult>> results(group.size(), CommitResult{});
   rocksdb::WriteBatch wb;
   uint64_t seq = next_seq.load(std::memory_order_relaxed);
+  const tlog::Frontier group_start = frontier;
+  rocksdb::Status tree_status;
+  const tlog::Frontier::OnComplete put_subtree = [&](int level, uint64_t index,
+                                                     const tlog::Hash& h) {
+    if (tree_status.ok()) {
+      tree_status = wb.Put(merkle, MerkleKey(level, index),
+                           rocksdb::Slice(reinterpret_cast<const char*>(h.data()), h.size()));
+    }
+  };
   for (size_t i = 0; i < group.size(); ++i) {
     const Pending& p = group[i];
     const uint64_t first_seq = seq;
+    const tlog::Frontier batch_start = frontier;
     bool has_append = false;
     wb.SetSavePoint();
     rocksdb::Status s;
@@ -200,7 +223,15 @@ void Store::Impl::WriteGroup(std::vector<Pending>& group) {
           break;
         case Batch::Op::kAppend:
           has_append = true;
-          s = wb.Put(ledger, BigEndian64(seq++), ToSlice(op.value));
+          s = wb.Put(ledger, BigEndian64(seq), ToSlice(op.value));
+          if (s.ok() && !op.key.empty()) {
+            s = wb.Put(ledger_claims, JoinKey({op.key, BigEndian64(seq)}), rocksdb::Slice());
+          }
+          if (s.ok()) {
+            frontier.Append(tlog::LeafHash(op.value), put_subtree);
+            s = tree_status;
+          }
+          ++seq;
           break;
       }
     }
@@ -210,6 +241,8 @@ void Store::Impl::WriteGroup(std::vector<Pending>& group) {
     } else {
       wb.RollbackToSavePoint().PermitUncheckedError();
       seq = first_seq;
+      frontier = batch_start;
+      tree_status = rocksdb::Status::OK();
       results[i] = FromRocks(s, "batch build", path);
     }
   }
@@ -221,6 +254,7 @@ void Store::Impl::WriteGroup(std::vector<Pending>& group) {
     if (s.ok()) {
       next_seq.store(seq, std::memory_order_release);
     } else {
+      frontier = group_start;
       // One WriteBatch: nothing of the group was applied, so every batch in it failed and
       // the seqs it would have used stay free.
       const absl::Status error =
@@ -251,7 +285,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
         Cat({"cannot create store directory ", options.path, ": ", ec.message()}));
   }
 
-  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, std::string(kLedgerCf)};
+  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, std::string(kLedgerCf),
+                                    std::string(kMerkleCf), std::string(kLedgerClaimsCf)};
   for (const std::string& name : options.column_families) {
     if (name.empty()) {
       return absl::InvalidArgumentError(
@@ -280,7 +315,17 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   impl->db.reset(raw_db);
   for (size_t i = 0; i < names.size(); ++i) impl->by_name[names[i]] = impl->handles[i];
   impl->ledger = impl->handles[1];
+  impl->merkle = impl->handles[2];
+  impl->ledger_claims = impl->handles[3];
+  if (auto st = impl->Recover(); !st.ok()) return st;
+  if (auto st = impl->RestoreTree(); !st.ok()) return st;
 
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->WriterLoop(); });
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+absl::Status Store::Impl::Recover() {
   // Recover the next seq from the last ledger key.
   {
     std::unique_ptr<rocksdb::Iterator> it(
@@ -291,13 +336,112 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
         return absl::DataLossError(Cat({"ledger key of ", std::to_string(it->key().size()),
                                         " bytes (want 8) in store at ", options.path}));
       }
-      impl->next_seq.store(ReadBigEndian64(ToView(it->key())) + 1);
+      next_seq.store(ReadBigEndian64(ToView(it->key())) + 1);
     }
-    if (!it->status().ok()) return FromRocks(it->status(), "ledger recovery", options.path);
+    if (!it->status().ok()) return FromRocks(it->status(), "ledger recovery", path);
   }
+  return absl::OkStatus();
+}
 
-  Impl* raw = impl.get();
-  impl->writer = std::thread([raw] { raw->WriterLoop(); });
+absl::Status Store::Impl::RestoreTree() {
+  const uint64_t size = next_seq.load();
+  if (size == 0) return absl::OkStatus();
+  // The tree is complete when the last leaf is stored (the writer stores a leaf with the
+  // subtrees it completes, in the entry's own WriteBatch).
+  std::string last;
+  rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), merkle, MerkleKey(0, size - 1), &last);
+  if (s.ok()) {
+    auto f = tlog::Frontier::Restore(size, SubtreeReader());
+    if (!f.ok()) return f.status();
+    frontier = std::move(*f);
+    return absl::OkStatus();
+  }
+  if (!s.IsNotFound()) return FromRocks(s, "merkle recovery", path);
+  if (read_only) {
+    return absl::DataLossError(Cat({"store at ", path, " has ", std::to_string(size),
+                                    " ledger entries but no Merkle tree over the last"}));
+  }
+  // A ledger written before the tree existed: build it once from the entries.
+  rocksdb::WriteBatch wb;
+  rocksdb::Status put;
+  tlog::Frontier built;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), ledger));
+  for (it->SeekToFirst(); it->Valid() && put.ok(); it->Next()) {
+    built.Append(tlog::LeafHash(ToView(it->value())), [&](int level, uint64_t index,
+                                                          const tlog::Hash& h) {
+      if (put.ok()) {
+        put = wb.Put(merkle, MerkleKey(level, index),
+                     rocksdb::Slice(reinterpret_cast<const char*>(h.data()), h.size()));
+      }
+    });
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "merkle build", path);
+  if (!put.ok()) return FromRocks(put, "merkle build", path);
+  if (built.size() != size) {
+    return absl::DataLossError(Cat({"store at ", path, ": ledger seqs are not consecutive (",
+                                    std::to_string(built.size()), " entries, last seq ",
+                                    std::to_string(size - 1), ")"}));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  if (auto w = db->Write(wo, &wb); !w.ok()) return FromRocks(w, "merkle build", path);
+  frontier = std::move(built);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<tlog::Hash> Store::Impl::Subtree(int level, uint64_t index) const {
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), merkle, MerkleKey(level, index), &value);
+  if (s.IsNotFound() || (s.ok() && value.size() != 32)) {
+    return absl::DataLossError(Cat({"store at ", path, ": Merkle subtree (level ",
+                                    std::to_string(level), ", index ", std::to_string(index),
+                                    ") is ", s.ok() ? "malformed" : "missing"}));
+  }
+  if (!s.ok()) return FromRocks(s, "merkle read", path);
+  tlog::Hash h;
+  std::copy(value.begin(), value.end(), reinterpret_cast<char*>(h.data()));
+  return h;
+}
+
+absl::Status Store::Impl::CheckSize(uint64_t size, std::string_view what) const {
+  const uint64_t have = next_seq.load(std::memory_order_acquire);
+  if (size > have) {
+    return absl::OutOfRangeError(Cat({what, " ", std::to_string(size), " is beyond the ledger's ",
+                                      std::to_string(have), " entries"}));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& path) {
+  std::vector<std::string> names;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  if (!s.ok()) return FromRocks(s, "list column families", path);
+  for (std::string_view need : {kLedgerCf, kMerkleCf, kLedgerClaimsCf}) {
+    if (std::find(names.begin(), names.end(), need) == names.end()) {
+      return absl::FailedPreconditionError(
+          Cat({"store at ", path, " has no '", need, "' column family: not a crossclear ledger "
+               "with its Merkle tree"}));
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) {
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->read_only = true;
+  rocksdb::DB* raw_db = nullptr;
+  s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descriptors, &impl->handles,
+                                   &raw_db);
+  if (!s.ok()) return FromRocks(s, "open read-only", path);
+  impl->db.reset(raw_db);
+  for (size_t i = 0; i < names.size(); ++i) impl->by_name[names[i]] = impl->handles[i];
+  impl->ledger = impl->by_name[std::string(kLedgerCf)];
+  impl->merkle = impl->by_name[std::string(kMerkleCf)];
+  impl->ledger_claims = impl->by_name[std::string(kLedgerClaimsCf)];
+  if (auto st = impl->Recover(); !st.ok()) return st;
+  if (auto st = impl->RestoreTree(); !st.ok()) return st;
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -352,7 +496,48 @@ absl::Status Store::ScanLedger(
 
 uint64_t Store::NextLedgerSeq() const { return impl_->next_seq.load(std::memory_order_acquire); }
 
+absl::StatusOr<std::optional<std::string>> Store::GetLedger(uint64_t seq) const {
+  std::string value;
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->ledger, BigEndian64(seq), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "ledger read", impl_->path);
+  return value;
+}
+
+absl::StatusOr<std::vector<uint64_t>> Store::FindLedger(std::string_view claim_id) const {
+  std::vector<uint64_t> seqs;
+  if (claim_id.empty()) return seqs;
+  const std::string prefix = JoinKey({claim_id, ""});
+  absl::Status s = Scan(kLedgerClaimsCf, prefix, [&](std::string_view key, std::string_view) {
+    if (key.size() == prefix.size() + 8) seqs.push_back(ReadBigEndian64(key.substr(prefix.size())));
+    return true;
+  });
+  if (!s.ok()) return s;
+  return seqs;
+}
+
+absl::StatusOr<tlog::Hash> Store::LedgerRoot(uint64_t size) const {
+  if (auto s = impl_->CheckSize(size, "tree size"); !s.ok()) return s;
+  return tlog::RootAt(size, impl_->SubtreeReader());
+}
+
+absl::StatusOr<std::vector<tlog::Hash>> Store::LedgerInclusionProof(uint64_t index,
+                                                                    uint64_t size) const {
+  if (auto s = impl_->CheckSize(size, "tree size"); !s.ok()) return s;
+  return tlog::InclusionProof(index, size, impl_->SubtreeReader());
+}
+
+absl::StatusOr<std::vector<tlog::Hash>> Store::LedgerConsistencyProof(uint64_t first,
+                                                                      uint64_t second) const {
+  if (auto s = impl_->CheckSize(second, "tree size"); !s.ok()) return s;
+  return tlog::ConsistencyProof(first, second, impl_->SubtreeReader());
+}
+
 absl::StatusOr<CommitResult> Store::Commit(Batch batch) {
+  if (impl_->read_only) {
+    return absl::FailedPreconditionError(Cat({"store at ", impl_->path, " is open read-only"}));
+  }
   // The writer thread runs completions; waiting there for itself would never return.
   if (std::this_thread::get_id() == impl_->writer.get_id()) {
     return absl::FailedPreconditionError(
@@ -370,6 +555,10 @@ absl::StatusOr<CommitResult> Store::Commit(Batch batch) {
 }
 
 void Store::CommitAsync(Batch batch, std::function<void(absl::StatusOr<CommitResult>)> done) {
+  if (impl_->read_only) {
+    done(absl::FailedPreconditionError(Cat({"store at ", impl_->path, " is open read-only"})));
+    return;
+  }
   // Validate on the caller's thread: a refused batch never reaches the writer, so nothing of
   // it is written and it cannot fail the group it would have joined.
   Impl::Pending pending;
@@ -379,10 +568,10 @@ void Store::CommitAsync(Batch batch, std::function<void(absl::StatusOr<CommitRes
       pending.handles.push_back(impl_->ledger);
       continue;
     }
-    if (op.cf == kLedgerCf) {
+    if (op.cf == kLedgerCf || op.cf == kMerkleCf || op.cf == kLedgerClaimsCf) {
       done(absl::InvalidArgumentError(
-          Cat({"column family '", kLedgerCf, "' is append-only (use AppendLedger) in ", "store at ",
-               impl_->path})));
+          Cat({"column family '", op.cf, "' is written only by AppendLedger (the ledger is ",
+               "append-only) in store at ", impl_->path})));
       return;
     }
     absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = impl_->Find(op.cf);
@@ -418,6 +607,12 @@ uint64_t ReadBigEndian64(std::string_view bytes) {
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[i]);
   return v;
+}
+
+std::string MerkleKey(int level, uint64_t index) {
+  std::string key(1, static_cast<char>(level));
+  key.append(BigEndian64(index));
+  return key;
 }
 
 std::string JoinKey(std::initializer_list<std::string_view> parts) {

@@ -16,19 +16,28 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tlog/merkle.h"
 
 namespace crossclear::storage {
 
 // Name of the append-only ledger column family; always opened.
 inline constexpr std::string_view kLedgerCf = "ledger";
+// The ledger's RFC 9162 Merkle tree (docs/log-format.md): the hash of every complete, aligned
+// subtree, key MerkleKey(level, index) (level 0: the leaf hashes), value 32 bytes. Always
+// opened; written only by the store's writer, in the same WriteBatch as the entries hashed.
+inline constexpr std::string_view kMerkleCf = "merkle";
+// The ledger's index by claim: key JoinKey(claim id, BigEndian64(seq)), value "". Always opened;
+// written by the writer for every entry appended with a claim id.
+inline constexpr std::string_view kLedgerClaimsCf = "ledger_claims";
 
 // A set of writes applied all together or not at all.
 class Batch {
  public:
   void Put(std::string_view cf, std::string_view key, std::string_view value);
   void Delete(std::string_view cf, std::string_view key);
-  // Appends an entry to the ledger; its sequence number is assigned at commit.
-  void AppendLedger(std::string_view entry);
+  // Appends an entry to the ledger; its sequence number is assigned at commit, its leaf and
+  // completed subtrees enter the Merkle tree, and a non-empty `claim_id` indexes it.
+  void AppendLedger(std::string_view entry, std::string_view claim_id = {});
   bool empty() const { return ops_.empty(); }
 
   struct Op {
@@ -42,7 +51,8 @@ class Batch {
 };
 
 struct CommitResult {
-  uint64_t first_ledger_seq = 0;  // seq of the batch's first AppendLedger (if any)
+  uint64_t first_ledger_seq = 0;  // seq of the batch's first AppendLedger (if any); the
+                                  // batch's appends have consecutive seqs from it
 };
 
 struct StoreOptions {
@@ -54,8 +64,12 @@ struct StoreOptions {
 
 class Store {
  public:
-  // Opens (creating if needed) the database with every listed column family.
+  // Opens (creating if needed) the database with every listed column family. A ledger without
+  // its Merkle tree (written before the tree existed) gets it built, in one batch, here.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  // Opens an existing database read-only (every family it has), for an auditor: reads work
+  // while its party runs or after it stopped; Commit fails with FAILED_PRECONDITION.
+  static absl::StatusOr<std::unique_ptr<Store>> OpenReadOnly(const std::string& path);
   ~Store();  // drains the queue, stops the writer, closes the database
 
   // Point read. NotFound is not an error: returns nullopt.
@@ -70,6 +84,15 @@ class Store {
                           const std::function<bool(uint64_t seq, std::string_view entry)>&
                               visit) const;
   uint64_t NextLedgerSeq() const;  // number of ledger entries so far (seqs start at 0)
+  // One entry; nullopt past the end.
+  absl::StatusOr<std::optional<std::string>> GetLedger(uint64_t seq) const;
+  // Seqs of the entries appended with `claim_id`, in order.
+  absl::StatusOr<std::vector<uint64_t>> FindLedger(std::string_view claim_id) const;
+  // The Merkle tree over the ledger (RFC 9162), from the stored complete subtrees: no scan.
+  // Sizes and indexes must be within NextLedgerSeq(); errors name what is out of range.
+  absl::StatusOr<tlog::Hash> LedgerRoot(uint64_t size) const;
+  absl::StatusOr<std::vector<tlog::Hash>> LedgerInclusionProof(uint64_t index, uint64_t size) const;
+  absl::StatusOr<std::vector<tlog::Hash>> LedgerConsistencyProof(uint64_t first, uint64_t second) const;
 
   // Atomic and durable before it returns (or before `done` runs). Thread-safe.
   absl::StatusOr<CommitResult> Commit(Batch batch);
@@ -85,5 +108,7 @@ class Store {
 std::string BigEndian64(uint64_t v);
 uint64_t ReadBigEndian64(std::string_view bytes);  // bytes.size() >= 8
 std::string JoinKey(std::initializer_list<std::string_view> parts);  // '\0'-separated
+// Key of a complete subtree in kMerkleCf: one byte level, then BigEndian64(index).
+std::string MerkleKey(int level, uint64_t index);
 
 }  // namespace crossclear::storage
