@@ -43,6 +43,69 @@ absl::Status DeleteAll(const storage::Store& store, std::string_view cf, storage
   });
 }
 
+// What a data import loaded, as ledger entries after its DATA_IMPORT (types.proto LedgerEntry
+// CATALOG, POLICY, INSTITUTIONS, PERSONS), so that an auditor replays with the node's own data.
+// Lists are cut into entries of about kDataEntryBytes so that no entry nears a message limit
+// (entries are streamed to auditors one chunk per message); a catalog version too large for one
+// entry is split over several with the same version and effective date, items in order.
+constexpr size_t kDataEntryBytes = 16 * 1024;
+
+template <typename Item, typename AddFn>
+void AppendChunked(storage::Batch& batch, const v1::LedgerEntry& head,
+                   const std::vector<Item>& items, AddFn add, bool always_one) {
+  v1::LedgerEntry e = head;
+  size_t bytes = e.ByteSizeLong();
+  bool any = false;
+  for (const Item& item : items) {
+    const size_t size = item.ByteSizeLong() + 8;
+    if (any && bytes + size > kDataEntryBytes) {
+      protoconv::AppendEntry(batch, e);
+      e = head;
+      bytes = e.ByteSizeLong();
+      any = false;
+    }
+    add(e, item);
+    bytes += size;
+    any = true;
+  }
+  if (any || always_one) protoconv::AppendEntry(batch, e);
+}
+
+void AppendDataEntries(storage::Batch& batch, const core::RegionData& data) {
+  for (const auto& c : data.catalog) {
+    v1::CatalogVersion full = protoconv::ToProto(c);
+    v1::LedgerEntry head;
+    head.set_kind(v1::LedgerEntry::CATALOG);
+    head.mutable_catalog_version()->set_version(full.version());
+    head.mutable_catalog_version()->set_effective_from(full.effective_from());
+    std::vector<v1::CatalogItem> items(full.items().begin(), full.items().end());
+    AppendChunked(batch, head, items,
+                  [](v1::LedgerEntry& e, const v1::CatalogItem& i) {
+                    *e.mutable_catalog_version()->add_items() = i;
+                  },
+                  /*always_one=*/true);
+  }
+  for (const auto& p : data.policy) {
+    v1::LedgerEntry e;
+    e.set_kind(v1::LedgerEntry::POLICY);
+    *e.mutable_policy_version() = protoconv::ToProto(p);
+    protoconv::AppendEntry(batch, e);
+  }
+  std::vector<v1::Institution> institutions;
+  for (const auto& i : data.institutions) institutions.push_back(protoconv::ToProto(i));
+  v1::LedgerEntry head;
+  head.set_kind(v1::LedgerEntry::INSTITUTIONS);
+  AppendChunked(batch, head, institutions,
+                [](v1::LedgerEntry& e, const v1::Institution& i) { *e.add_institutions() = i; },
+                false);
+  std::vector<v1::Person> persons;
+  persons.reserve(data.persons.size());
+  for (const auto& p : data.persons) persons.push_back(protoconv::ToProto(p));
+  head.set_kind(v1::LedgerEntry::PERSONS);
+  AppendChunked(batch, head, persons,
+                [](v1::LedgerEntry& e, const v1::Person& p) { *e.add_persons() = p; }, false);
+}
+
 }  // namespace
 
 absl::Status ImportRegionFile(storage::Store& store, const std::string& region,
@@ -110,6 +173,7 @@ absl::StatusOr<ImportSummary> ImportRegionData(storage::Store& store, const std:
                               " policy=", data.policy.size(), " institutions=",
                               data.institutions.size(), " persons=", data.persons.size()));
   protoconv::AppendEntry(batch, entry);
+  AppendDataEntries(batch, data);
   if (auto s = store.Commit(std::move(batch)); !s.ok()) return s.status();
   return ImportSummary{digest, data.catalog.size(), data.policy.size(), data.institutions.size(),
                        data.persons.size()};

@@ -33,7 +33,8 @@ struct LoadedRegion {
 
 // Imports `region`'s slice of the world file at `path`: replaces catalog, policy,
 // institutions and persons; sets opening account balances only for persons who have none
-// yet (a re-import never resets live balances); records a DATA_IMPORT ledger entry. All in
+// yet (a re-import never resets live balances); records a DATA_IMPORT ledger entry and the data
+// loaded (CATALOG, POLICY, INSTITUTIONS, PERSONS entries: an auditor replays with them). All in
 // one batch. Errors name the file and the field (InvalidArgument) or say the file has no
 // data for the region, or that the database belongs to another region.
 absl::Status ImportRegionFile(storage::Store& store, const std::string& region,

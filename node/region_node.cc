@@ -1591,6 +1591,9 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
         kind == v1::LedgerEntry::CANCEL) {
       *e.mutable_result() = rec.result();
     }
+    if (kind == v1::LedgerEntry::SETTLE || kind == v1::LedgerEntry::REIMBURSE) {
+      *e.mutable_claim() = rec.claim();  // what was decided: the auditor decides it again
+    }
     *e.mutable_delta() = delta;
     return e;
   }

@@ -16,13 +16,13 @@ std::vector<std::string> NodeColumnFamilies() {
       std::string(kMetaCf),         std::string(kCatalogCf),       std::string(kInstitutionsCf),
       std::string(kPolicyCf),       std::string(kPersonsCf),       std::string(kBalancesCf),
       std::string(kAccumulatorsCf), std::string(kInsuredClaimsCf), std::string(kTreatmentClaimsCf),
-      std::string(kInDoubtCf),      std::string(kDirectoryPublishedCf)};
+      std::string(kInDoubtCf),      std::string(kDirectoryPublishedCf), std::string(kTlogCf)};
 }
 
 std::vector<std::string> HubColumnFamilies() {
   return {std::string(kDirectoryPersonsCf), std::string(kDirectoryInstitutionsCf),
           std::string(kRoutedCf), std::string(kMonthsCf), std::string(kPrepaymentsCf),
-          std::string(kResizesCf), std::string(kDirectoryByRegionCf)};
+          std::string(kResizesCf), std::string(kDirectoryByRegionCf), std::string(kTlogCf)};
 }
 
 std::string DirectoryKey(std::string_view kind, std::string_view id) {

@@ -30,6 +30,22 @@ namespace crossclear::storage {
 //   value one serialized ledger entry.
 //   write only through Batch::AppendLedger; Store assigns the seq and refuses Put/Delete.
 
+// "merkle" and "ledger_claims" (kMerkleCf, kLedgerClaimsCf in store.h): the ledger's RFC 9162
+//   tree and its index by claim id; written only by the store with each appended entry.
+
+// "tlog": the party's signed checkpoints of its ledger (docs/log-format.md).
+//   key   "checkpoint"      the latest signed checkpoint note (C2SP tlog-checkpoint); the hub's
+//                           carries the cosignature lines of the witnesses that signed it
+//         "witnessed"       region node: the last hub checkpoint it cosigned (the hub's note
+//                           with this node's cosignature line): it never cosigns another root
+//                           for that size, nor a smaller size
+//         "month/YYYY-MM"   hub: the checkpoint signed when that month was closed
+//   write the party's checkpointer (and a node's witness service), never in a ledger batch.
+inline constexpr std::string_view kTlogCf = "tlog";
+inline constexpr std::string_view kTlogCheckpointKey = "checkpoint";
+inline constexpr std::string_view kTlogWitnessedKey = "witnessed";
+inline constexpr std::string_view kTlogMonthPrefix = "month/";
+
 // ---------------------------------------------------------------------------------------
 // Region node
 // ---------------------------------------------------------------------------------------
