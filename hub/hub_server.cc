@@ -2200,6 +2200,8 @@ absl::Status HubServer::Start() {
 
 int HubServer::port() const { return impl_->port; }
 
+absl::Status HubServer::CheckpointNow() { return impl_->log->CheckpointNow().status(); }
+
 void HubServer::Wait() {
   if (impl_->server) impl_->server->Wait();
 }

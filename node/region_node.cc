@@ -1883,6 +1883,8 @@ absl::Status RegionNode::Start() {
 
 int RegionNode::port() const { return impl_->port; }
 
+absl::Status RegionNode::CheckpointNow() { return impl_->log->CheckpointNow().status(); }
+
 PublishFigures RegionNode::LastPublish() const {
   std::lock_guard<std::mutex> lock(impl_->figures_mu);
   return impl_->last_publish;
