@@ -110,7 +110,8 @@ absl::Status Federation::SpawnHub() {
                                    "--pki", pki_dir_, "--listen",
                                    absl::StrCat("127.0.0.1:", hub_.port), "--ready-file",
                                    hub_.ready, "--deadline-ms",
-                                   absl::StrCat(options_.deadline_ms)};
+                                   absl::StrCat(options_.deadline_ms), "--checkpoint-interval-ms",
+                                   absl::StrCat(options_.checkpoint_interval_ms)};
   for (const auto& [region, proc] : nodes_) {
     argv.push_back("--route");
     argv.push_back(absl::StrCat(region, "=127.0.0.1:", proc.port));
@@ -133,7 +134,9 @@ absl::Status Federation::StartNode(const std::string& region,
                                    absl::StrCat("127.0.0.1:", proc.port), "--ready-file",
                                    proc.ready, "--deadline-ms",
                                    absl::StrCat(options_.deadline_ms), "--resolve-interval-ms",
-                                   absl::StrCat(options_.resolve_interval_ms)};
+                                   absl::StrCat(options_.resolve_interval_ms),
+                                   "--checkpoint-interval-ms",
+                                   absl::StrCat(options_.checkpoint_interval_ms)};
   if (!options_.data_file.empty()) {
     argv.push_back("--data");
     argv.push_back(options_.data_file);

@@ -11,6 +11,7 @@
 #include "tools/federation.h"
 #include "tools/inprocess_backend.h"
 #include "tools/officer.h"
+#include "tools/proof.h"
 #include "tools/vector_gen.h"
 #include "tools/vectors.h"
 
@@ -165,6 +166,10 @@ int Demo(const std::vector<std::string_view>& args) {
   return RunDemo(world, out_dir, std::cout);
 }
 
+int Proof(const std::vector<std::string_view>& args) {
+  return RunProofCli(args, std::cout, std::cerr);
+}
+
 struct Command {
   std::string_view name;
   std::string_view summary;
@@ -173,6 +178,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"vectors", "play conformance vector files (crossclear vectors --help)", &Vectors},
+    {"proof", "a claim's entry in a party's ledger as an offline-verifiable tlog-proof", &Proof},
     {"demo", "run the narrated demo over a local federation (crossclear demo --help)", &Demo},
     {"differential", "random vectors in process vs --federation (crossclear differential --help)",
      &Differential},
