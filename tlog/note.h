@@ -63,9 +63,9 @@ class Verifier {
   static absl::StatusOr<Verifier> FromPublicKey(std::string name, std::string raw32);
   const std::string& name() const { return name_; }
   const std::string& PublicKey() const { return public_key_; }  // 32 raw bytes
-  uint32_t KeyId() const;             // type 0x01
-  uint32_t CosignatureKeyId() const;  // type 0x04
-  std::string VerifierKey() const;    // type 0x01 form
+  uint32_t KeyId() const;                                       // type 0x01
+  uint32_t CosignatureKeyId() const;                            // type 0x04
+  std::string VerifierKey() const;                              // type 0x01 form
   bool Verify(std::string_view message, std::string_view signature) const;
 
  private:
