@@ -525,5 +525,53 @@ TEST_F(TlogProofTest, MalformedTextIsRefused) {
   }
 }
 
+// The worked example of docs/log-format.md §"Checkpoints, keys and proofs": the checkpoint of the
+// RFC 6962 test tree at size 8 (transparency-dev/merkle), signed by a log key and cosigned by a
+// witness key with seeds 32 x 0x01 and 32 x 0x02, and the proof of leaf 5. Ed25519 is
+// deterministic, so the text is exact: a change of any byte format breaks this test and the doc.
+constexpr char kDocLogVkey[] =
+    "crossclear/hub+911b582a+AYqI4910CfGV/VLbLTy6XXLKZwm/HZQSG/N0iAG0D29c";
+constexpr char kDocWitnessVkey[] =
+    "crossclear/region/110000+7c231aaa+AYE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOU";
+constexpr char kDocProof[] =
+    "c2sp.org/tlog-proof@v1\n"
+    "index 5\n"
+    "vBoGQ7EuTS18d5GPROD095qDi2z57FtcKD4fTYhZnms=\n"
+    "yoVOoSjtBQtBs1/8G4e46yveRh6eO1WW7Oa51ZdaCuA=\n"
+    "037kGJdt2VdTwcc4Yrk5j6Kiz5tP8P3+izDNlSCWFLc=\n"
+    "\n"
+    "crossclear/hub\n"
+    "8\n"
+    "XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n"
+    "\n"
+    "\xE2\x80\x94 crossclear/hub "
+    "kRtYKikICZ0aHAD8um8mB+7m8K9gOyifzVPG8zJJ+zfKetjFAlt67MktYVV+p/EGNniBBYZDyqrUjj9VmSNzOdv+sgY=\n"
+    "\xE2\x80\x94 crossclear/region/110000 "
+    "cjqvrwAAAABndIWANxyYuJLBLphIeDqRJhB2q+jNqbgshICiVjqHaxKN+TTr/IQnUtNQs/"
+    "8ir7DdXcOUe0mWEH38O7feHS73"
+    "IgAfBQ==\n";
+
+TEST(TlogProofFormat, WorkedExampleOfTheLogFormatDoc) {
+  const Signer log = *Signer::FromSeed("crossclear/hub", std::string(32, '\x01'));
+  const Signer witness = *Signer::FromSeed("crossclear/region/110000", std::string(32, '\x02'));
+  EXPECT_EQ(log.VerifierKey(), kDocLogVkey);
+  EXPECT_EQ(witness.VerifierKey(), kDocWitnessVkey);
+  EXPECT_EQ(witness.CosignatureKeyId(), 0x723aafafu);
+
+  absl::StatusOr<TlogProof> proof = ParseTlogProof(kDocProof);
+  ASSERT_TRUE(proof.ok()) << proof.status();
+  // Leaf 5 of the test tree: the leaf hash of bytes 40 41 42 43.
+  const Hash leaf = LeafHash("\x40\x41\x42\x43");
+  absl::StatusOr<Checkpoint> cp =
+      VerifyTlogProof(*proof, leaf, *Verifier::FromVerifierKey(kDocLogVkey),
+                      {*Verifier::FromVerifierKey(kDocWitnessVkey)});
+  ASSERT_TRUE(cp.ok()) << cp.status();
+
+  Note note{cp->Body(), {SignNoteText(cp->Body(), log)}};
+  note.signatures.push_back(Cosign(*cp, 1735689600, witness));  // 2025-01-01T00:00:00Z
+  TlogProof again{"", 5, proof->path, FormatNote(note)};
+  EXPECT_EQ(FormatTlogProof(again), kDocProof);
+}
+
 }  // namespace
 }  // namespace crossclear::tlog
