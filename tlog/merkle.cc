@@ -6,8 +6,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 
 #include "absl/strings/escaping.h"
@@ -18,13 +16,7 @@ namespace crossclear::tlog {
 namespace {
 
 using internal::Abs;
-
-// OpenSSL failing to hash means a broken process (no SHA-256 provider, out of memory): a bug or
-// a broken install, never bad input, so it aborts naming the call.
-[[noreturn]] void OpenSslFailed(const char* what) {
-  std::fprintf(stderr, "crossclear tlog: OpenSSL %s failed\n", what);
-  std::abort();
-}
+using internal::OpenSslFailed;
 
 const EVP_MD* Sha256Md() {
   // Fetched once: EVP_MD_fetch looks the algorithm up in the provider tables on every call.

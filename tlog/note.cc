@@ -6,9 +6,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +17,7 @@ namespace {
 
 using internal::Abs;
 using internal::DecodeBase64Strict;
+using internal::OpenSslFailed;
 using internal::Std;
 
 constexpr std::string_view kEmDashSpace = "\xE2\x80\x94 ";  // U+2014 then U+0020
@@ -27,12 +25,6 @@ constexpr std::string_view kCosignatureHeader = "cosignature/v1\n";
 constexpr size_t kEd25519KeyBytes = 32;
 constexpr size_t kEd25519SignatureBytes = 64;
 constexpr uint64_t kMaxTimestamp = (uint64_t{1} << 63) - 1;
-
-// A signing failure with a valid key is a broken process, never bad input.
-[[noreturn]] void OpenSslFailed(const char* what) {
-  std::fprintf(stderr, "crossclear tlog: OpenSSL %s failed\n", what);
-  std::abort();
-}
 
 struct PkeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }

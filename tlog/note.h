@@ -48,6 +48,7 @@ class Signer {
   std::string Sign(std::string_view message) const;  // 64-byte Ed25519 signature
 
  private:
+  Signer() = default;  // only the factories make one: a Signer always holds a key
   static absl::StatusOr<Signer> FromKey(std::string name, EVP_PKEY* key);  // takes ownership
   std::string name_;
   std::string public_key_;
@@ -69,6 +70,7 @@ class Verifier {
   bool Verify(std::string_view message, std::string_view signature) const;
 
  private:
+  Verifier() = default;  // only the factories make one
   std::string name_;
   std::string public_key_;
   std::shared_ptr<EVP_PKEY> key_;
