@@ -31,6 +31,8 @@ inline constexpr size_t kMaxNoteSignatures = 100;
 bool IsValidKeyName(std::string_view name);
 
 // An Ed25519 signing key with its signed-note name ("crossclear/hub", "crossclear/region/110000").
+// Made by the factories; a default-constructed Signer (or Verifier) holds no key and is only a
+// placeholder to assign to.
 class Signer {
  public:
   // PKCS#8 PEM (openssl genpkey -algorithm ed25519). InvalidArgument for another key type or an
@@ -48,7 +50,6 @@ class Signer {
   std::string Sign(std::string_view message) const;  // 64-byte Ed25519 signature
 
  private:
-  Signer() = default;  // only the factories make one: a Signer always holds a key
   static absl::StatusOr<Signer> FromKey(std::string name, EVP_PKEY* key);  // takes ownership
   std::string name_;
   std::string public_key_;
@@ -70,7 +71,6 @@ class Verifier {
   bool Verify(std::string_view message, std::string_view signature) const;
 
  private:
-  Verifier() = default;  // only the factories make one
   std::string name_;
   std::string public_key_;
   std::shared_ptr<EVP_PKEY> key_;
