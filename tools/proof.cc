@@ -43,10 +43,10 @@ constexpr std::string_view kUsage =
 absl::StatusOr<certs::Identity> PartyIdentity(std::string_view party) {
   if (party == "hub") return certs::Identity{certs::Role::kHub, ""};
   if (party.starts_with("region-")) {
-    return certs::ParseSpiffeId(absl::StrCat("spiffe://crossclear/region/", party.substr(7)));
+    return certs::ParseSpiffeId(absl::StrCat("spiffe://crossclear/region/", std::string(party.substr(7))));
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("--party must be hub or region-CODE, got '", party, "'"));
+      absl::StrCat("--party must be hub or region-CODE, got '", std::string(party), "'"));
 }
 
 std::string Describe(const v1::LedgerEntry& e) {
@@ -54,6 +54,22 @@ std::string Describe(const v1::LedgerEntry& e) {
                       e.day(), " insured ", e.insured_region(), " treatment ",
                       e.treatment_region(), " institution ", e.institution(), " person ",
                       e.person(), " clearing_fen ", e.clearing_fen());
+}
+
+// The public log keys of the region nodes in `pki_dir` other than `party`: the hub's witnesses.
+std::vector<tlog::Verifier> WitnessKeys(const std::string& pki_dir, const certs::Identity& party) {
+  std::vector<tlog::Verifier> out;
+  if (party.role != certs::Role::kHub) return out;
+  std::error_code ec;
+  for (const auto& file : std::filesystem::directory_iterator(pki_dir, ec)) {
+    const std::string name = file.path().filename().string();
+    if (!name.starts_with("region-") || !name.ends_with(".log.pub")) continue;
+    auto id = PartyIdentity(name.substr(0, name.size() - std::string_view(".log.pub").size()));
+    if (!id.ok()) continue;
+    auto v = ledgerlog::LoadVerifier(pki_dir, *id);
+    if (v.ok()) out.push_back(std::move(*v));
+  }
+  return out;
 }
 
 // Checks `text` as a tlog-proof of `party` with the keys in `pki_dir`; prints what it proves.
@@ -87,21 +103,14 @@ int Verify(const std::string& text, const certs::Identity& party, const std::str
   // Witnesses: every region key in the PKI folder whose cosignature is on the checkpoint.
   auto note = tlog::ParseNote(proof->checkpoint);
   int witnessed = 0;
-  std::error_code ec;
-  for (const auto& file : std::filesystem::directory_iterator(pki_dir, ec)) {
-    const std::string name = file.path().filename().string();
-    if (!name.starts_with("region-") || !name.ends_with(".log.pub")) continue;
-    auto id = PartyIdentity(name.substr(0, name.size() - std::string_view(".log.pub").size()));
-    if (!id.ok() || *id == party) continue;
-    auto v = ledgerlog::LoadVerifier(pki_dir, *id);
-    if (!v.ok()) continue;
+  for (const tlog::Verifier& v : WitnessKeys(pki_dir, party)) {
     uint64_t when = 0;
-    auto s = tlog::VerifyCosignature(*note, *v, &when);
+    auto s = tlog::VerifyCosignature(*note, v, &when);
     if (s.ok()) {
       ++witnessed;
-      out << "cosigned by " << v->name() << " at unix time " << when << "\n";
+      out << "cosigned by " << v.name() << " at unix time " << when << "\n";
     } else if (s.code() != absl::StatusCode::kNotFound) {
-      err << "crossclear proof: the cosignature of " << v->name()
+      err << "crossclear proof: the cosignature of " << v.name()
           << " does not verify: " << s.message() << "\n";
       return 1;
     }
@@ -225,9 +234,13 @@ int RunProofCli(const std::vector<std::string_view>& args, std::ostream& out, st
         << " entry of claim " << claim << "\n";
     return 3;
   }
-  // The latest checkpoint must cover the entry: one is signed within seconds of it.
+  // The latest checkpoint must cover the entry: one is signed within seconds of it. Of the
+  // hub's, one cosigned by every witness whose key is in the PKI folder is waited for (a
+  // witness that was unreachable cosigns the next one), up to 10 s; then the best seen is taken.
+  const std::vector<tlog::Verifier> witnesses = WitnessKeys(pki, *party);
   std::string note_text;
   uint64_t size = 0;
+  size_t best_cosigned = 0;
   for (int attempt = 0; attempt < 50; ++attempt) {
     v1::CheckpointReply cp;
     if (auto s = stub->GetCheckpoint(call(10).get(), v1::CheckpointRequest(), &cp); !s.ok()) {
@@ -237,9 +250,14 @@ int RunProofCli(const std::vector<std::string_view>& args, std::ostream& out, st
     auto note = tlog::ParseNote(cp.checkpoint());
     auto parsed = note.ok() ? tlog::Checkpoint::Parse(note->text) : note.status();
     if (parsed.ok() && parsed->size > *index) {
-      note_text = cp.checkpoint();
-      size = parsed->size;
-      break;
+      size_t cosigned = 0;
+      for (const tlog::Verifier& w : witnesses) cosigned += tlog::VerifyCosignature(*note, w).ok();
+      if (note_text.empty() || cosigned > best_cosigned) {
+        note_text = cp.checkpoint();
+        size = parsed->size;
+        best_cosigned = cosigned;
+      }
+      if (cosigned == witnesses.size()) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
