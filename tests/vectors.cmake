@@ -54,6 +54,6 @@ expected: .*\"fund_pay\":\"9999.99\"|actual: .*\"fund_pay\":\"80.00\"")
     "vectors|${_runner_data}/passing.json" 0 "runner-passing: 3 passed, 0 failed")
   crossclear_runner_test(help "--help" 0 "usage: crossclear COMMAND|vectors")
   crossclear_runner_test(vectors_help "vectors|--help" 0
-    "usage: crossclear vectors \\[--federation\\] FILE")
+    "usage: crossclear vectors \\[--federation \\[--keep DIR\\]\\] FILE")
   crossclear_runner_test(vectors_without_files "vectors" 2 "no vector file given")
 endif()
