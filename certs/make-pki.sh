@@ -21,9 +21,12 @@ requested leaves signed by it; leaves that already exist are skipped. With no ro
 the CA is made (--ca-only says so explicitly and refuses role options).
 
   --hub               hub.pem/.key                     spiffe://crossclear/hub
+                      and hub.log.key/.log.pub (the Ed25519 key signing its ledger's
+                      checkpoints; docs/log-format.md)
   --operator          operator.pem/.key                spiffe://crossclear/operator
   --auditor           auditor.pem/.key                 spiffe://crossclear/auditor
   --region CODE       region-CODE.pem/.key             spiffe://crossclear/region/CODE (6 digits)
+                      and region-CODE.log.key/.log.pub (its checkpoints and cosignatures)
   --institution CODE  institution-CODE.pem/.key        spiffe://crossclear/institution/CODE
                       (1 to 32 characters of [A-Za-z0-9-])
   --foreign NAME      foreign-<NAME, / as ->.pem/.key  spiffe://crossclear/NAME, signed by a
@@ -167,6 +170,23 @@ make_leaf() {
   log "made $out/$file.pem (spiffe://$TRUST_DOMAIN/$identity)"
 }
 
+# make_log_key FILE: OUT_DIR/FILE.log.key (PKCS#8 PEM Ed25519 private key, 0600) and
+# FILE.log.pub (its SubjectPublicKeyInfo PEM): the key a party signs its ledger checkpoints (and
+# a region its cosignatures of the hub's) with. An existing pair is kept.
+make_log_key() {
+  local file=$1
+  if [[ -e $out/$file.log.key && -e $out/$file.log.pub ]]; then
+    log "keeping $out/$file.log.key"
+    return
+  fi
+  run_openssl "$file.log" genpkey -algorithm ed25519 -out "$work/$file.log.key"
+  run_openssl "$file.log" pkey -in "$work/$file.log.key" -pubout -out "$work/$file.log.pub"
+  chmod 600 "$work/$file.log.key"
+  chmod 644 "$work/$file.log.pub"
+  mv -f "$work/$file.log.key" "$work/$file.log.pub" "$out/"
+  log "made $out/$file.log.key"
+}
+
 # Leaves are independent: make them two at a time (the development machine has 2 cores).
 pids=()
 wait_all() {
@@ -192,6 +212,9 @@ for leaf in "${leaves[@]}"; do
   [[ -z ${seen[$leaf]:-} ]] || continue
   seen[$leaf]=1
   have_pair "${leaf%%|*}" || spawn make_leaf "$leaf" ca
+  case ${leaf%%|*} in
+    hub | region-*) make_log_key "${leaf%%|*}" ;;
+  esac
 done
 for leaf in "${foreign[@]}"; do
   [[ -z ${seen[$leaf]:-} ]] || continue

@@ -16,13 +16,17 @@ namespace crossclear::hub {
 struct HubOptions {
   std::string listen = "127.0.0.1:0";
   std::string db_path;
-  std::string pki_dir;                        // ca.pem, hub.pem, hub.key
+  std::string pki_dir;                        // ca.pem, hub.pem, hub.key, hub.log.key,
+                                              // region-<code>.log.pub of each route
   std::map<std::string, std::string> routes;  // region code -> node host:port
   std::string ready_file;                     // written with the port once serving
   bool test_clock = false;
   int forward_deadline_ms = 5000;
   // The largest message the hub accepts; its chunks to the nodes are a quarter of it.
   int max_message_bytes = rpc::kDefaultMaxMessageBytes;
+  // How often the hub signs a checkpoint of its ledger while entries arrive (and has the region
+  // nodes cosign it); also at every month close.
+  int checkpoint_interval_ms = 2000;
 };
 
 class HubServer {

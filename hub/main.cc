@@ -11,10 +11,12 @@ namespace {
 constexpr char kUsage[] =
     "usage: crossclear-hub --db DIR --pki DIR --route REGION=HOST:PORT [--route ...]\n"
     "                      [--listen HOST:PORT] [--ready-file FILE] [--deadline-ms N]\n"
-    "                      [--max-message-bytes N] [--test-clock]\n"
+    "                      [--max-message-bytes N] [--checkpoint-interval-ms N] [--test-clock]\n"
     "Routes claims between region nodes, records every routed settlement and cancellation\n"
     "in its ledger and computes monthly clearing. --max-message-bytes lowers the largest\n"
     "message it accepts (and its chunks to the nodes) below gRPC's 4 MiB: tests only.\n"
+    "--checkpoint-interval-ms (default 2000): how often it signs a checkpoint of its ledger\n"
+    "while entries arrive and has the nodes cosign it (its log key: PKI_DIR/hub.log.key).\n"
     "--test-clock is for tests only.\n";
 
 }  // namespace
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
       argc, argv,
       {{"db", true}, {"pki", true}, {"route", true}, {"listen", true}, {"ready-file", true},
        {"deadline-ms", true}, {"max-message-bytes", true}, {"test-clock", false},
+       {"checkpoint-interval-ms", true},
        {"help", false}});
   if (!flags.ok()) {
     std::cerr << "crossclear-hub: " << flags.status().message() << "\n" << kUsage;
@@ -46,6 +49,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.forward_deadline_ms = *deadline;
+  auto interval = flags->GetInt("checkpoint-interval-ms", o.checkpoint_interval_ms);
+  if (!interval.ok() || *interval < 10) {
+    std::cerr << "crossclear-hub: --checkpoint-interval-ms must be a number of ms >= 10\n";
+    return 2;
+  }
+  o.checkpoint_interval_ms = *interval;
   auto max_message = crossclear::rpc::MaxMessageBytes(*flags);
   if (!max_message.ok()) {
     std::cerr << "crossclear-hub: " << max_message.status().message() << "\n";

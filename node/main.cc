@@ -12,12 +12,16 @@ constexpr char kUsage[] =
     "usage: crossclear-node --region CODE --hub HOST:PORT --db DIR --pki DIR\n"
     "                       [--listen HOST:PORT] [--data WORLD.json] [--ready-file FILE]\n"
     "                       [--deadline-ms N] [--resolve-interval-ms N] [--max-message-bytes N]\n"
+    "                       [--checkpoint-interval-ms N]\n"
     "                       [--test-clock] [--test-crash-after-decide CLAIM_ID]\n"
     "Serves one region: its hospitals (treatment side) and, for the hub, the decisions on\n"
     "its insured persons. --data imports the region's slice of a world file (the vectors'\n"
     "format) before serving; a bad file is refused with the file, the field and why.\n"
     "--max-message-bytes lowers the largest message it accepts (and its chunks to the hub)\n"
-    "below gRPC's 4 MiB. It, --test-clock and --test-crash-after-decide are for tests only.\n";
+    "below gRPC's 4 MiB. It, --test-clock and --test-crash-after-decide are for tests only.\n"
+    "--checkpoint-interval-ms (default 2000): how often it signs a checkpoint of its ledger\n"
+    "while entries arrive (its log key: PKI_DIR/region-CODE.log.key; it cosigns the hub's\n"
+    "checkpoints, checked with PKI_DIR/hub.log.pub).\n";
 
 crossclear::node::RegionNode* g_node = nullptr;
 
@@ -30,7 +34,7 @@ int main(int argc, char** argv) {
       {{"region", true}, {"hub", true}, {"db", true}, {"pki", true}, {"listen", true},
        {"data", true}, {"ready-file", true}, {"deadline-ms", true},
        {"resolve-interval-ms", true}, {"max-message-bytes", true}, {"test-clock", false},
-       {"test-crash-after-decide", true},
+       {"test-crash-after-decide", true}, {"checkpoint-interval-ms", true},
        {"help", false}});
   if (!flags.ok()) {
     std::cerr << "crossclear-node: " << flags.status().message() << "\n" << kUsage;
@@ -59,6 +63,12 @@ int main(int argc, char** argv) {
   }
   o.forward_deadline_ms = *deadline;
   o.resolve_interval_ms = *interval;
+  auto cp_interval = flags->GetInt("checkpoint-interval-ms", o.checkpoint_interval_ms);
+  if (!cp_interval.ok() || *cp_interval < 10) {
+    std::cerr << "crossclear-node: --checkpoint-interval-ms must be a number of ms >= 10\n";
+    return 2;
+  }
+  o.checkpoint_interval_ms = *cp_interval;
   auto max_message = crossclear::rpc::MaxMessageBytes(*flags);
   if (!max_message.ok()) {
     std::cerr << "crossclear-node: " << max_message.status().message() << "\n";

@@ -31,6 +31,7 @@
 #include "node/region_data.h"
 #include "proto/convert.h"
 #include "proto/ledger_codec.h"
+#include "ledgerlog/party_log.h"
 #include "proto/month_convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
@@ -117,6 +118,8 @@ struct RegionNode::Impl {
   StripedLocks treatment_locks, insured_locks, person_locks;
 
   std::unique_ptr<grpc::Server> server;
+  // The ledger as a verifiable log (LogService, checkpoints) and the witness of the hub's.
+  std::unique_ptr<ledgerlog::PartyLog> log;
   int port = 0;
   std::thread background;
   std::mutex stop_mu;
@@ -1813,6 +1816,15 @@ absl::StatusOr<std::unique_ptr<RegionNode>> RegionNode::Create(const NodeOptions
   if (!creds.ok()) return creds.status();
   impl->hub = v1::HubService::NewStub(
       certs::MakeChannel(options.hub_address, *creds, certs::Identity{certs::Role::kHub, ""}));
+  ledgerlog::PartyLogOptions lo;
+  lo.store = impl->store.get();
+  lo.pki_dir = options.pki_dir;
+  lo.self = certs::Identity{certs::Role::kRegion, options.region};
+  lo.checkpoint_interval_ms = options.checkpoint_interval_ms;
+  lo.max_message_bytes = options.max_message_bytes;
+  auto log = ledgerlog::PartyLog::Create(std::move(lo));
+  if (!log.ok()) return log.status();
+  impl->log = std::move(*log);
   return std::unique_ptr<RegionNode>(new RegionNode(std::move(impl)));
 }
 
@@ -1829,11 +1841,13 @@ absl::Status RegionNode::Start() {
   builder.RegisterService(n.hospital.get());
   builder.RegisterService(n.peer.get());
   builder.RegisterService(n.admin.get());
+  n.log->Register(builder);
   n.server = builder.BuildAndStart();
   if (!n.server || n.port == 0) {
     return absl::UnavailableError("cannot listen on " + n.opt.listen);
   }
   n.background = std::thread([&n] { n.BackgroundLoop(); });
+  n.log->Start();
   return absl::OkStatus();
 }
 
@@ -1856,6 +1870,7 @@ void RegionNode::Shutdown() {
     n.stopping = true;
   }
   n.stop_cv.notify_all();
+  if (n.log) n.log->Stop();
   if (n.server) n.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (n.background.joinable()) n.background.join();
 }

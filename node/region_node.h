@@ -29,6 +29,8 @@ struct NodeOptions {
   // The largest message the node accepts; its chunks to the hub are a quarter of it.
   int max_message_bytes = rpc::kDefaultMaxMessageBytes;
   std::string test_crash_after_decide;  // tests only: _exit(137) after committing this claim
+  // How often the node signs a checkpoint of its ledger while entries arrive.
+  int checkpoint_interval_ms = 2000;
 };
 
 // What a directory publish sent and how long the hub took (for operators and the bench).
