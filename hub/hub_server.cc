@@ -816,6 +816,12 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                           "hub could not record the settlement: " + std::string(s.message()));
     }
+    // The receipt: where the settlement stands in the hub's ledger and the insured node's.
+    if (dreply.has_ledger_index()) reply->mutable_ledger()->set_insured(dreply.ledger_index());
+    if (auto index = ledgerlog::LastEntryOf(*h_.store, claim.id(), v1::LedgerEntry::SETTLE);
+        index.ok() && index->has_value()) {
+      reply->mutable_ledger()->set_hub(**index);
+    }
     return grpc::Status::OK;
   }
 
@@ -873,7 +879,15 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
     }
     // Learn the insured region's record and ledger what the hub lacks (the cancellation,
     // or a settlement it never heard of, or a tombstone).
-    return Sync(*today, req->claim_id(), treatment, insured, nullptr);
+    grpc::Status synced = Sync(*today, req->claim_id(), treatment, insured, nullptr);
+    if (synced.ok() && reply->cancelled()) {
+      // The receipt: the insured node named its CANCEL entry; the hub's is found by claim id.
+      if (auto index = ledgerlog::LastEntryOf(*h_.store, req->claim_id(), v1::LedgerEntry::CANCEL);
+          index.ok() && index->has_value()) {
+        reply->mutable_ledger()->set_hub(**index);
+      }
+    }
+    return synced;
   }
 
   grpc::Status RouteStatus(grpc::ServerContext* ctx, const v1::RouteStatusRequest* req,
@@ -2185,6 +2199,8 @@ absl::Status HubServer::Start() {
 }
 
 int HubServer::port() const { return impl_->port; }
+
+absl::Status HubServer::CheckpointNow() { return impl_->log->CheckpointNow().status(); }
 
 void HubServer::Wait() {
   if (impl_->server) impl_->server->Wait();

@@ -35,6 +35,8 @@ class HubServer {
   ~HubServer();
   absl::Status Start();
   int port() const;
+  // Signs (and on the hub, has the nodes cosign) a checkpoint of the ledger as it is now.
+  absl::Status CheckpointNow();
   void Wait();
   void Shutdown();
 

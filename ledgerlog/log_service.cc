@@ -19,7 +19,7 @@ void AddHashes(const std::vector<tlog::Hash>& hashes, v1::ProofReply* reply) {
 // A proof request outside the log is the caller's mistake, named by its field.
 grpc::Status ProofError(const absl::Status& s, std::string_view field) {
   if (s.code() == absl::StatusCode::kOutOfRange || s.code() == absl::StatusCode::kInvalidArgument) {
-    return protoconv::ErrorStatus(v1::INVALID_DATA, field, s.message());
+    return protoconv::ErrorStatus(v1::INVALID_DATA, field, std::string(s.message()));
   }
   return protoconv::FromAbsl(s);
 }

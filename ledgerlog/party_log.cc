@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledgerlog/log_service.h"
 #include "ledgerlog/witness.h"
+#include "proto/ledger_codec.h"
 #include "storage/keys.h"
 
 namespace crossclear::ledgerlog {
@@ -37,6 +38,21 @@ absl::StatusOr<tlog::Verifier> LoadVerifier(const std::string& pki_dir,
                                      "): ", v.status().message()));
   }
   return v;
+}
+
+absl::StatusOr<std::optional<uint64_t>> LastEntryOf(const storage::Store& store,
+                                                    std::string_view claim_id, int kind) {
+  auto seqs = store.FindLedger(claim_id);
+  if (!seqs.ok()) return seqs.status();
+  for (auto it = seqs->rbegin(); it != seqs->rend(); ++it) {
+    auto bytes = store.GetLedger(*it);
+    if (!bytes.ok()) return bytes.status();
+    if (!bytes->has_value()) continue;
+    auto entry = protoconv::DecodeEntry(**bytes);
+    if (!entry.ok()) return entry.status();
+    if (entry->kind() == kind) return *it;
+  }
+  return std::nullopt;
 }
 
 PartyLog::PartyLog(PartyLogOptions options, tlog::Signer signer)

@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,6 +34,11 @@ absl::StatusOr<tlog::Signer> LoadSigner(const std::string& pki_dir, const certs:
 // Its public key <pki_dir>/<stem>.log.pub, named Origin(party).
 absl::StatusOr<tlog::Verifier> LoadVerifier(const std::string& pki_dir,
                                             const certs::Identity& party);
+
+// A receipt's index: the last entry of `kind` for `claim_id` in the store's ledger (from the
+// claim index, no scan); nullopt when there is none.
+absl::StatusOr<std::optional<uint64_t>> LastEntryOf(const storage::Store& store,
+                                                    std::string_view claim_id, int kind);
 
 class WitnessClient;
 class LogServiceImpl;

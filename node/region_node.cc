@@ -347,6 +347,7 @@ struct RegionNode::Impl {
   struct CancelOutcome {
     v1::TreatmentRecord rec;                   // as it now stands
     v1::Reason refused = v1::REASON_UNSPECIFIED;  // the insured region's refusal, if any
+    v1::LedgerIndexes ledger;                  // the hub's and insured node's CANCEL entries
     grpc::Status error;                        // not confirmed: still in doubt
   };
 
@@ -390,8 +391,11 @@ struct RegionNode::Impl {
     PutTreatment(batch, rec);
     AppendLedger(batch, TreatmentEntry(v1::LedgerEntry::CANCEL, rec, creply.cancelled_on(),
                                        -*clearing));
-    if (auto s = Commit(std::move(batch)); !s.ok()) return s;
+    auto committed = store->Commit(std::move(batch));
+    if (!committed.ok()) return committed.status();
     out.rec = std::move(rec);
+    out.ledger = creply.ledger();
+    out.ledger.set_treatment(committed->first_ledger_seq);
     return out;
   }
 
@@ -881,6 +885,7 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
     }
     reply->set_cancelled(true);
     reply->set_cancelled_on(done->rec.cancelled_on());
+    *reply->mutable_ledger() = done->ledger;  // the receipt
     return grpc::Status::OK;
   }
 
@@ -1190,6 +1195,12 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
         reply->set_setl_date(rec.settled_on());
         reply->set_insuplc_admdvs(rec.insured_region());
         reply->set_replayed(true);
+        // The receipt of a repeat names this ledger's entry; the hub's and the insured node's
+        // are found by claim id (crossclear proof).
+        if (auto index = ledgerlog::LastEntryOf(*n_.store, claim.id, v1::LedgerEntry::SETTLE);
+            index.ok() && index->has_value()) {
+          reply->mutable_ledger()->set_treatment(**index);
+        }
         return grpc::Status::OK;
       }
       bool unresolved = rec.state() == v1::PENDING || rec.state() == v1::IN_DOUBT;
@@ -1233,7 +1244,11 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
       batch.Delete(storage::kTreatmentClaimsCf, claim.id);
       batch.Delete(storage::kInDoubtCf, claim.id);
     }
-    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+    auto committed = n_.store->Commit(std::move(batch));
+    if (!committed.ok()) return protoconv::FromAbsl(committed.status());
+    if (reply->result().settled()) {
+      reply->mutable_ledger()->set_treatment(committed->first_ledger_seq);  // the receipt
+    }
     return grpc::Status::OK;
   }
 
@@ -1252,6 +1267,7 @@ class RegionNode::Impl::Hospital final : public v1::HospitalService::Service {
     reply->set_setl_date(rreply.setl_date());
     reply->set_insuplc_admdvs(rreply.insuplc_admdvs());
     reply->set_replayed(rreply.replayed());
+    *reply->mutable_ledger() = rreply.ledger();
     return grpc::Status::OK;
   }
 
@@ -1297,6 +1313,10 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
         *reply->mutable_result() = protoconv::ToProto(replay->result);
         reply->set_replayed(true);
         reply->set_setl_date((*stored)->settled_on());
+        if (auto index = ledgerlog::LastEntryOf(*n_.store, claim.id, v1::LedgerEntry::SETTLE);
+            index.ok() && index->has_value()) {
+          reply->set_ledger_index(**index);
+        }
         return grpc::Status::OK;
       }
       if (auto* refuse = std::get_if<core::Refuse>(&action)) {
@@ -1338,7 +1358,9 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
     n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::SETTLE, rec, req->setl_date(), *clearing,
                                         rec.delta()));
-    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+    auto committed = n_.store->Commit(std::move(batch));
+    if (!committed.ok()) return protoconv::FromAbsl(committed.status());
+    reply->set_ledger_index(committed->first_ledger_seq);  // the batch's one entry
     if (!n_.opt.test_crash_after_decide.empty() && n_.opt.test_crash_after_decide == claim.id) {
       std::_Exit(137);  // fault injection (tests only): die after the commit, before replying
     }
@@ -1412,7 +1434,9 @@ class RegionNode::Impl::Peer final : public v1::PeerService::Service {
     batch.Put(storage::kInsuredClaimsCf, req->claim_id(), Bytes(rec));
     n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::CANCEL, rec, req->day(), -*clearing,
                                         protoconv::ToProto(undo)));
-    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+    auto committed = n_.store->Commit(std::move(batch));
+    if (!committed.ok()) return protoconv::FromAbsl(committed.status());
+    reply->mutable_ledger()->set_insured(committed->first_ledger_seq);
     reply->set_cancelled(true);
     reply->set_cancelled_on(req->day());
     return grpc::Status::OK;
@@ -1657,6 +1681,10 @@ class RegionNode::Impl::Admin final : public v1::RegionAdminService::Service {
         *reply->mutable_result() = protoconv::ToProto(replay->result);
         reply->set_replayed(true);
         reply->set_setl_date((*stored)->settled_on());
+        if (auto index = ledgerlog::LastEntryOf(*n_.store, claim.id, v1::LedgerEntry::REIMBURSE);
+            index.ok() && index->has_value()) {
+          reply->mutable_ledger()->set_insured(**index);
+        }
         return grpc::Status::OK;
       }
       *reply->mutable_result() = RejectedResult(std::get<core::Refuse>(action).reason);
@@ -1693,7 +1721,9 @@ class RegionNode::Impl::Admin final : public v1::RegionAdminService::Service {
     }
     n_.AppendLedger(batch, peer_.InsuredEntry(v1::LedgerEntry::REIMBURSE, rec, today->ToString(), 0,
                                               rec.delta()));
-    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+    auto committed = n_.store->Commit(std::move(batch));
+    if (!committed.ok()) return protoconv::FromAbsl(committed.status());
+    reply->mutable_ledger()->set_insured(committed->first_ledger_seq);  // the receipt
     reply->set_setl_date(today->ToString());
     reply->set_insuplc_admdvs(n_.opt.region);
     return grpc::Status::OK;
@@ -1852,6 +1882,8 @@ absl::Status RegionNode::Start() {
 }
 
 int RegionNode::port() const { return impl_->port; }
+
+absl::Status RegionNode::CheckpointNow() { return impl_->log->CheckpointNow().status(); }
 
 PublishFigures RegionNode::LastPublish() const {
   std::lock_guard<std::mutex> lock(impl_->figures_mu);

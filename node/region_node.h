@@ -57,6 +57,8 @@ class RegionNode {
   // Returns once serving.
   absl::Status Start();
   int port() const;
+  // Signs (and on the hub, has the nodes cosign) a checkpoint of the ledger as it is now.
+  absl::Status CheckpointNow();
   // The last directory publish that sent something (zero figures before the first).
   PublishFigures LastPublish() const;
   void Wait();

@@ -329,12 +329,12 @@ absl::Status Store::Impl::Recover() {
   // Recover the next seq from the last ledger key.
   {
     std::unique_ptr<rocksdb::Iterator> it(
-        impl->db->NewIterator(rocksdb::ReadOptions(), impl->ledger));
+        db->NewIterator(rocksdb::ReadOptions(), ledger));
     it->SeekToLast();
     if (it->Valid()) {
       if (it->key().size() != 8) {
         return absl::DataLossError(Cat({"ledger key of ", std::to_string(it->key().size()),
-                                        " bytes (want 8) in store at ", options.path}));
+                                        " bytes (want 8) in store at ", path}));
       }
       next_seq.store(ReadBigEndian64(ToView(it->key())) + 1);
     }

@@ -3,6 +3,8 @@
 // base64 and number parsing need the conversion at the call.
 #pragma once
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +13,13 @@
 #include "absl/strings/string_view.h"
 
 namespace crossclear::tlog::internal {
+
+// OpenSSL failing to hash or sign with a valid key means a broken process (no provider, out of
+// memory): a bug or a broken install, never bad input, so it aborts naming the call.
+[[noreturn]] inline void OpenSslFailed(const char* what) {
+  std::fprintf(stderr, "crossclear tlog: OpenSSL %s failed\n", what);
+  std::abort();
+}
 
 inline absl::string_view Abs(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 inline std::string_view Std(absl::string_view s) { return std::string_view(s.data(), s.size()); }

@@ -6,8 +6,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 
 #include "absl/strings/escaping.h"
@@ -18,13 +16,7 @@ namespace crossclear::tlog {
 namespace {
 
 using internal::Abs;
-
-// OpenSSL failing to hash means a broken process (no SHA-256 provider, out of memory): a bug or
-// a broken install, never bad input, so it aborts naming the call.
-[[noreturn]] void OpenSslFailed(const char* what) {
-  std::fprintf(stderr, "crossclear tlog: OpenSSL %s failed\n", what);
-  std::abort();
-}
+using internal::OpenSslFailed;
 
 const EVP_MD* Sha256Md() {
   // Fetched once: EVP_MD_fetch looks the algorithm up in the provider tables on every call.
@@ -96,8 +88,9 @@ absl::StatusOr<Hash> RangeHash(uint64_t begin, uint64_t end, const SubtreeFn& su
 uint64_t SplitPoint(uint64_t n) { return std::bit_floor(n - 1); }
 
 absl::Status WrongLength(std::string_view what, size_t got, size_t want) {
-  return absl::InvalidArgumentError(absl::StrCat(Abs(what), " proof too ", got > want ? "long" : "short",
-                                                 ": ", got, " hashes, expected ", want));
+  return absl::InvalidArgumentError(absl::StrCat(Abs(what), " proof too ",
+                                                 got > want ? "long" : "short", ": ", got,
+                                                 " hashes, expected ", want));
 }
 
 absl::Status RootMismatch(std::string_view which, const Hash& computed, const Hash& expected) {
@@ -273,11 +266,12 @@ absl::Status VerifyConsistency(uint64_t m, uint64_t n, const Hash& root_m, const
   }
   if (m == n) {
     if (!proof.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "consistency proof: sizes are equal (", m, ") but the proof has ", proof.size(),
-          " hashes, expected none"));
+      return absl::InvalidArgumentError(absl::StrCat("consistency proof: sizes are equal (", m,
+                                                     ") but the proof has ", proof.size(),
+                                                     " hashes, expected none"));
     }
-    if (root_m != root_n) return RootMismatch("consistency proof: equal sizes, root", root_n, root_m);
+    if (root_m != root_n)
+      return RootMismatch("consistency proof: equal sizes, root", root_n, root_m);
     return absl::OkStatus();
   }
   if (size_t want = ConsistencyProofSize(m, n); proof.size() != want) {

@@ -52,9 +52,10 @@ absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t m, uint64_t n,
                                                    const SubtreeFn& subtree);
 
 // Verification per RFC 9162 §2.1.3.2 and §2.1.4.2. OK only when the proof binds the leaf (resp.
-// the first root) to the given root; otherwise InvalidArgument naming the malformed request
-// (index >= size, size 0, m == 0, m > n, proof too long / too short, m == n with a proof) or
-// FailedPrecondition for a well-formed proof whose computed root does not match.
+// the first root) to the given root; otherwise InvalidArgument saying what is wrong (index >=
+// size, size 0, m == 0, m > n, proof too long / too short, m == n with a proof, which root
+// mismatches). A path binds the index but not the size: a size whose path has the same shape
+// verifies too, so the size must come from the signed checkpoint, never from the prover.
 absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t size,
                              const std::vector<Hash>& proof, const Hash& root);
 absl::Status VerifyConsistency(uint64_t m, uint64_t n, const Hash& root_m, const Hash& root_n,

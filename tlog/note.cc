@@ -6,9 +6,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +17,7 @@ namespace {
 
 using internal::Abs;
 using internal::DecodeBase64Strict;
+using internal::OpenSslFailed;
 using internal::Std;
 
 constexpr std::string_view kEmDashSpace = "\xE2\x80\x94 ";  // U+2014 then U+0020
@@ -27,12 +25,6 @@ constexpr std::string_view kCosignatureHeader = "cosignature/v1\n";
 constexpr size_t kEd25519KeyBytes = 32;
 constexpr size_t kEd25519SignatureBytes = 64;
 constexpr uint64_t kMaxTimestamp = (uint64_t{1} << 63) - 1;
-
-// A signing failure with a valid key is a broken process, never bad input.
-[[noreturn]] void OpenSslFailed(const char* what) {
-  std::fprintf(stderr, "crossclear tlog: OpenSSL %s failed\n", what);
-  std::abort();
-}
 
 struct PkeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
@@ -95,8 +87,8 @@ bool NextCodePoint(std::string_view s, size_t* i, char32_t* cp) {
 // Go's unicode.IsSpace, which golang.org/x/mod/sumdb/note applies to key names.
 bool IsUnicodeSpace(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 // A decimal with no sign, no leading zero (except "0") and no overflow.
@@ -105,9 +97,9 @@ absl::StatusOr<uint64_t> ParseDecimal(std::string_view text, std::string_view wh
   for (char c : text) digits = digits && c >= '0' && c <= '9';
   uint64_t v = 0;
   if (!digits || (text.size() > 1 && text[0] == '0') || !absl::SimpleAtoi(Abs(text), &v)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Abs(what), " is not a decimal without sign or leading zero: \"", absl::CHexEscape(Abs(text)),
-        "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Abs(what), " is not a decimal without sign or leading zero: \"",
+                     absl::CHexEscape(Abs(text)), "\""));
   }
   return v;
 }
@@ -116,11 +108,10 @@ std::string KeyLabel(std::string_view name, uint32_t key_id) {
   return absl::StrFormat("%s+%08x", Abs(name), key_id);
 }
 
-std::string MakeVerifierKey(std::string_view name, uint32_t key_id,
-                            std::string_view public_key) {
-  return absl::StrCat(KeyLabel(name, key_id), "+",
-                      absl::Base64Escape(absl::StrCat(std::string(1, kSignatureTypeEd25519),
-                                                      Abs(public_key))));
+std::string MakeVerifierKey(std::string_view name, uint32_t key_id, std::string_view public_key) {
+  return absl::StrCat(
+      KeyLabel(name, key_id), "+",
+      absl::Base64Escape(absl::StrCat(std::string(1, kSignatureTypeEd25519), Abs(public_key))));
 }
 
 std::string CosignedMessage(std::string_view body, uint64_t timestamp) {
@@ -142,9 +133,9 @@ absl::StatusOr<std::string> RawPublicKey(EVP_PKEY* key) {
 
 absl::Status CheckKeyName(std::string_view name) {
   if (IsValidKeyName(name)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "invalid key name \"", absl::CHexEscape(Abs(name)),
-      "\": it must be non-empty UTF-8 without spaces or '+'"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid key name \"", absl::CHexEscape(Abs(name)),
+                   "\": it must be non-empty UTF-8 without spaces or '+'"));
 }
 
 std::unique_ptr<BIO, BioFree> OpenForReading(const std::string& path, absl::Status* error) {
@@ -193,8 +184,7 @@ absl::StatusOr<Signer> Signer::FromPemFile(const std::string& path, std::string 
   if (bio == nullptr) return error;
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassword, nullptr);
   if (key == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, " is not an unencrypted PEM private key"));
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not an unencrypted PEM private key"));
   }
   absl::StatusOr<Signer> signer = FromKey(std::move(name), key);
   if (!signer.ok()) {
@@ -205,8 +195,8 @@ absl::StatusOr<Signer> Signer::FromPemFile(const std::string& path, std::string 
 
 absl::StatusOr<Signer> Signer::FromSeed(std::string name, std::string_view seed32) {
   if (seed32.size() != kEd25519KeyBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("an Ed25519 private key has 32 bytes, not ",
-                                                   seed32.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("an Ed25519 private key has 32 bytes, not ", seed32.size()));
   }
   EVP_PKEY* key = EVP_PKEY_new_raw_private_key(
       EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(seed32.data()),
@@ -242,11 +232,9 @@ std::string Signer::Sign(std::string_view message) const {
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   std::string sig(kEd25519SignatureBytes, '\0');
   size_t len = sig.size();
-  if (ctx == nullptr ||
-      EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1 ||
+  if (ctx == nullptr || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1 ||
       EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
-                     reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1 ||
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1 ||
       len != kEd25519SignatureBytes) {
     OpenSslFailed("Ed25519 EVP_DigestSign");
   }
@@ -261,9 +249,9 @@ absl::StatusOr<Verifier> Verifier::FromPublicKey(std::string name, std::string r
     return absl::InvalidArgumentError(
         absl::StrCat("an Ed25519 public key has 32 bytes, not ", raw32.size()));
   }
-  EVP_PKEY* key = EVP_PKEY_new_raw_public_key(
-      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw32.data()),
-      raw32.size());
+  EVP_PKEY* key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
+                                              reinterpret_cast<const unsigned char*>(raw32.data()),
+                                              raw32.size());
   if (key == nullptr) return absl::InvalidArgumentError("OpenSSL refused the Ed25519 public key");
   Verifier v;
   v.name_ = std::move(name);
@@ -314,7 +302,8 @@ absl::StatusOr<Verifier> Verifier::FromPublicPemFile(const std::string& path, st
     return absl::InvalidArgumentError(absl::StrCat(path, " is not a PEM public key"));
   }
   absl::StatusOr<std::string> raw = RawPublicKey(key.get());
-  if (!raw.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", raw.status().message()));
+  if (!raw.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", raw.status().message()));
   return FromPublicKey(std::move(name), *std::move(raw));
 }
 
@@ -332,8 +321,7 @@ bool Verifier::Verify(std::string_view message, std::string_view signature) cons
     OpenSslFailed("Ed25519 EVP_DigestVerifyInit");
   }
   return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                          signature.size(),
-                          reinterpret_cast<const unsigned char*>(message.data()),
+                          signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
                           message.size()) == 1;
 }
 
@@ -351,8 +339,9 @@ absl::StatusOr<Note> ParseNote(std::string_view note) {
     char32_t cp;
     if (!NextCodePoint(note, &i, &cp)) return bad(absl::StrCat("invalid UTF-8 at byte ", at));
     if (cp < 0x20 && cp != '\n') {
-      return bad(absl::StrCat("control character 0x", absl::Hex(static_cast<uint32_t>(cp), absl::kZeroPad2),
-                              " at byte ", at));
+      return bad(absl::StrCat("control character 0x",
+                              absl::Hex(static_cast<uint32_t>(cp), absl::kZeroPad2), " at byte ",
+                              at));
     }
   }
   const size_t split = note.rfind("\n\n");
@@ -385,9 +374,8 @@ absl::StatusOr<Note> ParseNote(std::string_view note) {
       return bad_line("the signature is not canonical base64");
     }
     if (raw.size() < 5) return bad_line("the signature has no bytes after the key id");
-    out.signatures.push_back(SignatureLine{std::string(name),
-                                           static_cast<uint32_t>(ReadBigEndian(raw.substr(0, 4))),
-                                           raw.substr(4)});
+    out.signatures.push_back(SignatureLine{
+        std::string(name), static_cast<uint32_t>(ReadBigEndian(raw.substr(0, 4))), raw.substr(4)});
   }
   return out;
 }
@@ -432,8 +420,7 @@ absl::Status VerifyLinesOf(const Note& note, std::string_view what, std::string_
 
 absl::Status VerifyNote(const Note& note, const Verifier& v) {
   return VerifyLinesOf(note, "signature", v.name(), v.KeyId(), [&](const SignatureLine& line) {
-    return v.Verify(note.text, line.signature) ? std::string()
-                                               : std::string("does not verify");
+    return v.Verify(note.text, line.signature) ? std::string() : std::string("does not verify");
   });
 }
 
@@ -546,8 +533,8 @@ absl::StatusOr<TlogProof> ParseTlogProof(std::string_view text) {
     if (line.empty()) break;
     absl::StatusOr<Hash> h = HashFromBase64(line);
     if (!h.ok()) {
-      return bad(absl::StrCat("inclusion path hash ", proof.path.size() + 1, ": ",
-                              h.status().message()));
+      return bad(
+          absl::StrCat("inclusion path hash ", proof.path.size() + 1, ": ", h.status().message()));
     }
     proof.path.push_back(*h);
   }

@@ -31,6 +31,8 @@ inline constexpr size_t kMaxNoteSignatures = 100;
 bool IsValidKeyName(std::string_view name);
 
 // An Ed25519 signing key with its signed-note name ("crossclear/hub", "crossclear/region/110000").
+// Made by the factories; a default-constructed Signer (or Verifier) holds no key and is only a
+// placeholder to assign to.
 class Signer {
  public:
   // PKCS#8 PEM (openssl genpkey -algorithm ed25519). InvalidArgument for another key type or an
@@ -63,9 +65,9 @@ class Verifier {
   static absl::StatusOr<Verifier> FromPublicKey(std::string name, std::string raw32);
   const std::string& name() const { return name_; }
   const std::string& PublicKey() const { return public_key_; }  // 32 raw bytes
-  uint32_t KeyId() const;             // type 0x01
-  uint32_t CosignatureKeyId() const;  // type 0x04
-  std::string VerifierKey() const;    // type 0x01 form
+  uint32_t KeyId() const;                                       // type 0x01
+  uint32_t CosignatureKeyId() const;                            // type 0x04
+  std::string VerifierKey() const;                              // type 0x01 form
   bool Verify(std::string_view message, std::string_view signature) const;
 
  private:

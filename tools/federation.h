@@ -16,6 +16,11 @@ namespace crossclear::tools {
 // started. `file` names the vector in messages.
 absl::StatusOr<std::unique_ptr<Backend>> MakeFederationBackend(const data::World& world,
                                                                const std::string& file);
+// The same, keeping the parties' data directories and PKI in `keep_dir` (which must not exist
+// or be empty) for an auditor: `crossclear audit keep_dir`.
+absl::StatusOr<std::unique_ptr<Backend>> MakeKeptFederationBackend(const data::World& world,
+                                                                   const std::string& file,
+                                                                   const std::string& keep_dir);
 
 class Federation;
 // The federation a backend made by MakeFederationBackend runs on (its hub address and

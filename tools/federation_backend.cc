@@ -5,6 +5,7 @@
 // Prepayments are topped up by the insured region itself at the hub; the operator pays a
 // month and reads prepayment positions.
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <variant>
 
@@ -277,7 +278,22 @@ class FederationBackend final : public Backend {
 
 absl::StatusOr<std::unique_ptr<Backend>> MakeFederationBackend(const data::World& world,
                                                                const std::string& file) {
+  return MakeKeptFederationBackend(world, file, "");
+}
+
+absl::StatusOr<std::unique_ptr<Backend>> MakeKeptFederationBackend(const data::World& world,
+                                                                   const std::string& file,
+                                                                   const std::string& keep_dir) {
   FederationOptions options;
+  if (!keep_dir.empty()) {
+    std::error_code ec;
+    if (std::filesystem::exists(keep_dir, ec) && !std::filesystem::is_empty(keep_dir, ec)) {
+      return absl::AlreadyExistsError(keep_dir + ": exists and is not empty; --keep needs a new "
+                                      "folder (it would mix two runs' ledgers)");
+    }
+    options.work_dir = keep_dir;
+    options.keep_work_dir = true;
+  }
   options.data_file = file;
   for (const auto& [code, region] : world.regions) {
     options.regions.push_back(code);

@@ -110,7 +110,8 @@ absl::Status Federation::SpawnHub() {
                                    "--pki", pki_dir_, "--listen",
                                    absl::StrCat("127.0.0.1:", hub_.port), "--ready-file",
                                    hub_.ready, "--deadline-ms",
-                                   absl::StrCat(options_.deadline_ms)};
+                                   absl::StrCat(options_.deadline_ms), "--checkpoint-interval-ms",
+                                   absl::StrCat(options_.checkpoint_interval_ms)};
   for (const auto& [region, proc] : nodes_) {
     argv.push_back("--route");
     argv.push_back(absl::StrCat(region, "=127.0.0.1:", proc.port));
@@ -133,7 +134,9 @@ absl::Status Federation::StartNode(const std::string& region,
                                    absl::StrCat("127.0.0.1:", proc.port), "--ready-file",
                                    proc.ready, "--deadline-ms",
                                    absl::StrCat(options_.deadline_ms), "--resolve-interval-ms",
-                                   absl::StrCat(options_.resolve_interval_ms)};
+                                   absl::StrCat(options_.resolve_interval_ms),
+                                   "--checkpoint-interval-ms",
+                                   absl::StrCat(options_.checkpoint_interval_ms)};
   if (!options_.data_file.empty()) {
     argv.push_back("--data");
     argv.push_back(options_.data_file);
@@ -257,29 +260,39 @@ absl::StatusOr<std::unique_ptr<Federation>> Federation::Start(const FederationOp
   return f;
 }
 
+namespace {
+
+// Waits up to 10 s for `pid` (sent SIGTERM) to exit, then kills it.
+void StopWait(int pid) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > until) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace
+
 Federation::~Federation() {
   channels_.clear();
-  std::vector<int> pids;
+  // The hub stops first, while the nodes still run: its last checkpoint is cosigned by them.
+  // Then the nodes, each signing its own last checkpoint.
+  std::vector<int> nodes;
   for (auto& [_, p] : nodes_) {
-    if (p.pid > 0) pids.push_back(p.pid);
+    if (p.pid > 0) nodes.push_back(p.pid);
   }
-  if (hub_.pid > 0) pids.push_back(hub_.pid);
-  for (int pid : pids) {
-    ::kill(pid, SIGTERM);
-    ::kill(pid, SIGCONT);  // a paused node handles its SIGTERM once resumed
+  for (int pid : nodes) ::kill(pid, SIGCONT);  // a paused node must answer and stop
+  if (hub_.pid > 0) {
+    ::kill(hub_.pid, SIGTERM);
+    StopWait(hub_.pid);
   }
-  for (int pid : pids) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    int status = 0;
-    while (::waitpid(pid, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > until) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
+  for (int pid : nodes) ::kill(pid, SIGTERM);
+  for (int pid : nodes) StopWait(pid);
   if (owns_work_dir_) {
     std::error_code ec;
     fs::remove_all(work_dir_, ec);

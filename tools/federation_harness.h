@@ -24,6 +24,7 @@ struct FederationOptions {
   int deadline_ms = 5000;
   int resolve_interval_ms = 1000;
   bool keep_work_dir = false;
+  int checkpoint_interval_ms = 500;  // every party signs checkpoints of its ledger this often
 };
 
 class Federation {

@@ -1,6 +1,7 @@
 // The `crossclear` command: dispatches subcommands to thin mains over the libraries.
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include "tools/federation.h"
 #include "tools/inprocess_backend.h"
 #include "tools/officer.h"
+#include "tools/proof.h"
 #include "tools/vector_gen.h"
 #include "tools/vectors.h"
 
@@ -18,13 +20,15 @@ namespace crossclear::tools {
 namespace {
 
 constexpr std::string_view kVectorsUsage =
-    "usage: crossclear vectors [--federation] FILE...\n"
+    "usage: crossclear vectors [--federation [--keep DIR]] FILE...\n"
     "\n"
     "Plays conformance vector files (docs: VECTORS.md) and compares every step's result with\n"
     "its expect. Prints \"NAME: N passed, M failed\" per file and each failed step.\n"
     "\n"
     "  --federation  play through a real hub and one node per region (separate processes,\n"
     "                mutual TLS); without it, through the settlement engine in process\n"
+    "  --keep DIR    keep each file's federation (PKI and every party's data directory) in\n"
+    "                DIR/<file name without .json>, for `crossclear audit DIR`\n"
     "  --help        this text\n"
     "\n"
     "Exit status: 0 every step passed, 1 a step failed, 2 a file unreadable or malformed\n"
@@ -32,14 +36,22 @@ constexpr std::string_view kVectorsUsage =
 
 int Vectors(const std::vector<std::string_view>& args) {
   bool federation = false;
+  std::string keep;
   std::vector<std::string> files;
-  for (std::string_view arg : args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h") {
       std::cout << kVectorsUsage;
       return 0;
     }
     if (arg == "--federation") {
       federation = true;
+    } else if (arg == "--keep") {
+      if (i + 1 == args.size()) {
+        std::cerr << "crossclear vectors: --keep needs a DIR\n" << kVectorsUsage;
+        return 2;
+      }
+      keep = std::string(args[++i]);
     } else if (arg.starts_with("-")) {
       std::cerr << "crossclear vectors: unknown option " << arg << "\n" << kVectorsUsage;
       return 2;
@@ -51,10 +63,19 @@ int Vectors(const std::vector<std::string_view>& args) {
     std::cerr << "crossclear vectors: no vector file given\n" << kVectorsUsage;
     return 2;
   }
-  return RunVectors(
-      files,
-      federation ? BackendFactory(MakeFederationBackend) : BackendFactory(MakeInProcessBackend),
-      std::cout);
+  if (!keep.empty() && !federation) {
+    std::cerr << "crossclear vectors: --keep keeps a federation's directories; add --federation\n";
+    return 2;
+  }
+  BackendFactory factory = MakeInProcessBackend;
+  if (federation && keep.empty()) factory = MakeFederationBackend;
+  if (federation && !keep.empty()) {
+    factory = [keep](const data::World& world, const std::string& file) {
+      std::string stem = std::filesystem::path(file).stem().string();
+      return MakeKeptFederationBackend(world, file, keep + "/" + stem);
+    };
+  }
+  return RunVectors(files, factory, std::cout);
 }
 
 constexpr std::string_view kDifferentialUsage =
@@ -154,6 +175,10 @@ int Ledger(const std::vector<std::string_view>& args) {
   return RunLedgerCli(args, std::cout, std::cerr);
 }
 
+int Proof(const std::vector<std::string_view>& args) {
+  return RunProofCli(args, std::cout, std::cerr);
+}
+
 struct Command {
   std::string_view name;
   std::string_view summary;
@@ -162,6 +187,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"vectors", "play conformance vector files (crossclear vectors --help)", &Vectors},
+    {"proof", "a claim's entry in a party's ledger as an offline-verifiable tlog-proof", &Proof},
     {"demo", "run the narrated demo over a local federation (crossclear demo --help)", &Demo},
     {"differential", "random vectors in process vs --federation (crossclear differential --help)",
      &Differential},
