@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include <google/protobuf/arena.h>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -555,6 +556,54 @@ std::function<void(uint64_t, uint64_t)> ProgressBar(std::ostream& err) {
         << std::string(width - std::min(filled, width), ' ') << "] " << done << "/" << total
         << " entries" << (done >= total ? "\n" : "") << std::flush;
   };
+}
+
+absl::Status PrintWhatIf(const LedgerSource& node, const core::PolicyVersion& proposed,
+                         core::Period month, std::ostream& out) {
+  if (node.party().hub()) {
+    return absl::InvalidArgumentError("what-if replays an insured region's node, not the hub");
+  }
+  AuditReport report;
+  WhatIfReport what_if;
+  {
+    Reporter rep(report, node.party().name, 20);
+    NodeReplay replay(node.party().region, rep);
+    replay.WhatIf(proposed, month, &what_if);
+    absl::Status s = node.ForEachEntry([&](uint64_t index, std::string_view bytes) {
+      auto e = protoconv::DecodeEntry(bytes);
+      if (e.ok()) replay.Apply(index, *e);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+  }
+  out << "what-if " << node.party().name << " " << month.ToString() << " under policy "
+      << proposed.version << ": " << what_if.claims << " settlements replayed, "
+      << what_if.refused_under_proposal << " refused under the proposal\n";
+  out << "setting     category             parts  fund paid      proposed       difference     "
+         "account paid   proposed\n";
+  WhatIfLine total;
+  auto row = [&](const std::string& setting, const std::string& category, const WhatIfLine& l) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%-11s %-20s %5lld  %-14s %-14s %-14s %-14s %s\n", setting.c_str(),
+                  category.c_str(), static_cast<long long>(l.parts), l.fund.ToYuan().c_str(),
+                  l.proposed_fund.ToYuan().c_str(), (l.proposed_fund - l.fund).ToYuan().c_str(),
+                  l.account.ToYuan().c_str(), l.proposed_account.ToYuan().c_str());
+    out << buf;
+  };
+  for (const auto& [key, l] : what_if.lines) {
+    row(std::string(core::SettingName(key.first)), std::string(core::CategoryName(key.second)), l);
+    total.parts += l.parts;
+    total.fund += l.fund;
+    total.account += l.account;
+    total.proposed_fund += l.proposed_fund;
+    total.proposed_account += l.proposed_account;
+  }
+  row("total", "", total);
+  if (!report.discrepancies.empty()) {
+    out << "note: the replay found " << report.discrepancies.size()
+        << " discrepancies (run crossclear audit): the figures as paid are the ledger's\n";
+  }
+  return absl::OkStatus();
 }
 
 AuditReport Audit(const std::vector<const LedgerSource*>& parties, const AuditOptions& options) {

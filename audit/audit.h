@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "audit/source.h"
+#include "core/date.h"
+#include "core/types.h"
 
 namespace crossclear::audit {
 
@@ -61,6 +63,13 @@ struct AuditOptions {
 // Audits the parties together (the hub's tree is needed to check the nodes' witnessed
 // checkpoints, every party's ledger to compare claims). The sources are read, never written.
 AuditReport Audit(const std::vector<const LedgerSource*>& parties, const AuditOptions& options);
+
+// What-if (issue 9, deliverable 6): replays `node`'s ledger and decides each insured settlement
+// of `month` again under `proposed` (in effect from the month's first day). Prints, per setting
+// and category of the settled parts, what the fund (and the personal account) would have paid
+// against what it paid. InvalidArgument when `node` is not a region node.
+absl::Status PrintWhatIf(const LedgerSource& node, const core::PolicyVersion& proposed,
+                         core::Period month, std::ostream& out);
 
 // A progress bar on `err` (a terminal line redrawn in place), for AuditOptions::progress.
 std::function<void(uint64_t, uint64_t)> ProgressBar(std::ostream& err);

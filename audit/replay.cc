@@ -225,6 +225,7 @@ void NodeReplay::Apply(uint64_t index, const v1::LedgerEntry& e) {
                      Cat("CANCEL of claim ", e.claim_id(), " clearing_fen ",
                                   e.clearing_fen(), ", the settlement's was ", s.clearing));
       }
+      if (what_if_ != nullptr && InMonth(e.day())) CancelWhatIf(e);
       ApplyDelta(index, e.person(), recorded);
       return;
     }
@@ -321,10 +322,95 @@ void NodeReplay::Decide(uint64_t index, const v1::LedgerEntry& e, core::Mode mod
     rep_.AtEntry(index, "decision", Cat(kind, " of claim ", e.claim_id(), " clearing_fen ",
                                                  e.clearing_fen(), ", its result makes ", clearing));
   }
+  if (what_if_ != nullptr && mode == core::Mode::kSettle && InMonth(e.day())) {
+    DecideWhatIf(e, *rc, *recorded);
+  }
   // The recorded change is what the node applied (and stored): later claims are replayed on it,
   // so one wrong figure is reported once, where it is.
   ApplyDelta(index, person_id, recorded_delta);
   settled_[e.claim_id()] = Settled{recorded_delta, clearing, index, false};
+}
+
+// ---- what-if ------------------------------------------------------------------------------
+
+void NodeReplay::WhatIf(const core::PolicyVersion& proposed, core::Period month, WhatIfReport* out) {
+  proposed_ = proposed;
+  proposed_->effective_from = core::Date{month.year, month.month, 1};
+  what_if_ = out;
+  out->month = month;
+}
+
+bool NodeReplay::InMonth(const std::string& day) const {
+  auto d = core::Date::Parse(day);
+  return d.ok() && core::Period::Of(*d) == what_if_->month;
+}
+
+namespace {
+
+void AddParts(const core::ClaimResult& r, int sign, bool proposed, WhatIfReport* out) {
+  for (const core::PartResult& p : r.parts) {
+    if (!p.settled) continue;
+    WhatIfLine& l = out->lines[{p.part, p.category}];
+    const core::Money fund = sign > 0 ? p.amounts.fund_pay : -p.amounts.fund_pay;
+    const core::Money account = sign > 0 ? p.amounts.account_pay : -p.amounts.account_pay;
+    if (proposed) {
+      l.proposed_parts += sign;
+      l.proposed_fund += fund;
+      l.proposed_account += account;
+    } else {
+      l.parts += sign;
+      l.fund += fund;
+      l.account += account;
+    }
+  }
+}
+
+}  // namespace
+
+void NodeReplay::DecideWhatIf(const v1::LedgerEntry& e, const core::ResolvedClaim& rc,
+                              const core::ClaimResult& recorded) {
+  const std::string& person_id = rc.claim.person;
+  const int year = rc.claim.date.year;
+  auto person = persons_.find(person_id);
+  // The person's state at the month's start, the first time the month touches them.
+  auto [hs, fresh] = hypo_state_.try_emplace(person_id);
+  if (fresh) {
+    const PersonState& st = state_[person_id];
+    hs->second.account_balance = core::Money::FromFen(st.balance);
+    for (const auto& [yg, acc] : st.acc) {
+      if (yg.first == year) hs->second.year_accumulators[yg.second] = acc;
+    }
+  }
+  std::vector<core::PolicyVersion> policy = policy_;
+  policy.push_back(*proposed_);  // in effect from the month's first day (last of equal dates)
+  core::DecideInput in;
+  in.claim = &rc;
+  in.person = person == persons_.end() ? nullptr : &person->second;
+  in.policy = &policy;
+  in.state = hs->second;
+  core::Decision d = core::Decide(in);
+  ++what_if_->claims;
+  AddParts(recorded, +1, false, what_if_);
+  if (d.result.settled) {
+    AddParts(d.result, +1, true, what_if_);
+    core::Apply(d.delta, year, hs->second);
+  } else {
+    ++what_if_->refused_under_proposal;
+  }
+  hypo_claims_[e.claim_id()] = HypoClaim{recorded, std::move(d), year};
+}
+
+void NodeReplay::CancelWhatIf(const v1::LedgerEntry& e) {
+  auto it = hypo_claims_.find(e.claim_id());
+  if (it == hypo_claims_.end()) return;  // settled before the month: not part of it
+  const HypoClaim& h = it->second;
+  AddParts(h.recorded, -1, false, what_if_);
+  if (h.proposed.result.settled) {
+    AddParts(h.proposed.result, -1, true, what_if_);
+    auto hs = hypo_state_.find(e.person());
+    if (hs != hypo_state_.end()) core::Apply(core::Negate(h.proposed.delta), h.year, hs->second);
+  }
+  hypo_claims_.erase(it);
 }
 
 void NodeReplay::CompareState(const storage::Store& store) {

@@ -62,6 +62,21 @@ std::string DescribeResultDifference(const core::ClaimResult& recorded,
 std::string DescribeDeltaDifference(const core::StateDelta& recorded,
                                     const core::StateDelta& replayed);
 
+// What-if (issue 9, deliverable 6): a month's insured settlements decided again under a
+// proposed policy version, beside what was paid. Per (setting, category) of the settled parts.
+struct WhatIfLine {
+  int64_t parts = 0;                   // settled parts (less cancelled ones)
+  core::Money fund, account;           // as paid
+  int64_t proposed_parts = 0;          // settled parts under the proposal
+  core::Money proposed_fund, proposed_account;
+};
+struct WhatIfReport {
+  core::Period month;
+  std::map<std::pair<core::Setting, core::Category>, WhatIfLine> lines;
+  int64_t claims = 0;                 // settlements of the month replayed
+  int64_t refused_under_proposal = 0; // claims the proposal would refuse
+};
+
 // A region node's ledger replayed: data imports rebuild the catalog, policy, institutions and
 // persons; each insured SETTLE / REIMBURSE is decided again (core::Decide) with them and the
 // person's state the ledger implies, and compared; each CANCEL must reverse its settlement.
@@ -72,6 +87,10 @@ class NodeReplay {
   // The "balances" and "accumulators" families against what the ledger implies.
   void CompareState(const storage::Store& store);
   uint64_t decided() const { return decided_; }
+  // Also decides every insured SETTLE of `month` (by its day) under `proposed` (taking effect on
+  // the month's first day), on the person's state at the month's start moved by the proposal's
+  // own decisions within the month; cancellations within the month reverse both sides.
+  void WhatIf(const core::PolicyVersion& proposed, core::Period month, WhatIfReport* out);
 
  private:
   struct PersonState {
@@ -86,6 +105,10 @@ class NodeReplay {
     bool cancelled = false;
   };
   void Decide(uint64_t index, const v1::LedgerEntry& e, core::Mode mode);
+  void DecideWhatIf(const v1::LedgerEntry& e, const core::ResolvedClaim& rc,
+                    const core::ClaimResult& recorded);
+  void CancelWhatIf(const v1::LedgerEntry& e);
+  bool InMonth(const std::string& day) const;
   bool ApplyDelta(uint64_t index, const std::string& person, const core::StateDelta& d);
 
   std::string region_;
@@ -98,6 +121,16 @@ class NodeReplay {
   std::unordered_map<std::string, Settled> settled_;
   uint64_t decided_ = 0;
   std::optional<uint64_t> last_catalog_index_;
+  // What-if: the proposal, the persons' states under it within the month, each claim's decision.
+  std::optional<core::PolicyVersion> proposed_;
+  WhatIfReport* what_if_ = nullptr;
+  std::unordered_map<std::string, core::PersonState> hypo_state_;
+  struct HypoClaim {
+    core::ClaimResult recorded;
+    core::Decision proposed;
+    int year = 0;
+  };
+  std::unordered_map<std::string, HypoClaim> hypo_claims_;
 };
 
 // The hub's ledger replayed: each SETTLE / CANCEL booked in the month the hub must have booked

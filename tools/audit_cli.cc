@@ -9,6 +9,7 @@
 
 #include "audit/audit.h"
 #include "audit/source.h"
+#include "data/world_json.h"
 
 namespace crossclear::tools {
 namespace {
@@ -34,6 +35,12 @@ constexpr std::string_view kAuditUsage =
     "  --party NAME    hub | region-<code>\n"
     "  --export FILE   a file written by `crossclear ledger export`\n"
     "  --keys PKI_DIR  the parties' public log keys\n"
+    "  --what-if POLICY_FILE --month YYYY-MM [--region CODE]\n"
+    "                  instead of the audit: replays the month's settlements of an insured\n"
+    "                  region (its node: --db/--party, or DIR with --region) under the policy\n"
+    "                  version in POLICY_FILE (a policy object as in a world file's \"policies\")\n"
+    "                  and prints, per setting and category, what the fund would have paid\n"
+    "                  against what it paid\n"
     "  --progress      a progress bar on stderr (default when stderr is a terminal)\n"
     "  --no-progress   none\n"
     "\n"
@@ -49,10 +56,51 @@ constexpr std::string_view kLedgerUsage =
     "\n"
     "Exit status: 0 written, 2 bad usage, 3 the store unreadable or FILE unwritable.\n";
 
+// --what-if: the proposed policy against the month's settlements of one insured region.
+int WhatIf(const std::vector<std::unique_ptr<audit::LedgerSource>>& sources,
+           const std::string& policy_file, const std::string& month_text,
+           const std::string& region, std::ostream& out, std::ostream& err) {
+  auto month = core::Period::Parse(month_text);
+  if (!month.ok()) {
+    err << "crossclear audit: --what-if needs --month YYYY-MM (got \"" << month_text << "\")\n";
+    return 2;
+  }
+  auto doc = data::ReadJsonFile(policy_file);
+  if (!doc.ok()) {
+    err << "crossclear audit: " << doc.status().message() << "\n";
+    return 2;
+  }
+  auto policy = data::PolicyVersionFromJson(*doc, policy_file);
+  if (!policy.ok()) {
+    err << "crossclear audit: " << policy.status().message() << "\n";
+    return 2;
+  }
+  const audit::LedgerSource* node = nullptr;
+  for (const auto& s : sources) {
+    if (!s->party().hub() && (region.empty() || s->party().region == region)) {
+      if (node != nullptr) {
+        err << "crossclear audit: --what-if: several region nodes; name one with --region CODE\n";
+        return 2;
+      }
+      node = s.get();
+    }
+  }
+  if (node == nullptr) {
+    err << "crossclear audit: --what-if: no node of region " << (region.empty() ? "?" : region)
+        << " among the ledgers given\n";
+    return 2;
+  }
+  if (absl::Status s = audit::PrintWhatIf(*node, *policy, *month, out); !s.ok()) {
+    err << "crossclear audit: " << s.message() << "\n";
+    return 3;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunAuditCli(const std::vector<std::string_view>& args, std::ostream& out, std::ostream& err) {
-  std::string dir, keys;
+  std::string dir, keys, what_if, month_text, region;
   std::vector<std::string> dbs, parties, exports;
   int progress = -1;  // -1: when stderr is a terminal
   for (size_t i = 0; i < args.size(); ++i) {
@@ -69,6 +117,12 @@ int RunAuditCli(const std::vector<std::string_view>& args, std::ostream& out, st
       parties.emplace_back(args[++i]);
     } else if (a == "--export" && has_value) {
       exports.emplace_back(args[++i]);
+    } else if (a == "--what-if" && has_value) {
+      what_if = std::string(args[++i]);
+    } else if (a == "--month" && has_value) {
+      month_text = std::string(args[++i]);
+    } else if (a == "--region" && has_value) {
+      region = std::string(args[++i]);
     } else if (a == "--progress") {
       progress = 1;
     } else if (a == "--no-progress") {
@@ -121,6 +175,7 @@ int RunAuditCli(const std::vector<std::string_view>& args, std::ostream& out, st
     }
     sources.push_back(*std::move(src));
   }
+  if (!what_if.empty()) return WhatIf(sources, what_if, month_text, region, out, err);
   audit::AuditOptions options;
   options.keys_dir = keys;
   if (progress == 1 || (progress == -1 && isatty(STDERR_FILENO))) {

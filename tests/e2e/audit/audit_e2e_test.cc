@@ -12,13 +12,17 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "crossclear/v1/types.pb.h"
+#include "data/world_json.h"
 #include "tlog/note.h"
 #include "tools/federation.h"
 #include "tools/federation_harness.h"
@@ -344,6 +348,53 @@ TEST_F(AuditE2E, TheExportOfEachPartyAuditsClean) {
   EXPECT_NE(r.output.find(" 0 discrepancies"), std::string::npos) << r.output;
   std::error_code ec;
   fs::remove_all(out, ec);
+}
+
+// What-if: the region's own policy proposed again decides every settlement of the month as it
+// was paid (difference 0.00 on every line); a higher ratio makes the fund pay more.
+TEST_F(AuditE2E, WhatIfTheSamePolicyPaysTheSameAndAHigherRatioMore) {
+  ASSERT_FALSE(kept_->empty());
+  const std::string region = InsuredNode(*kept_);
+  auto world = data::LoadWorldFile(kSource + "/tests/data/vectors/clearing/prepayment-and-payment.json");
+  ASSERT_TRUE(world.ok()) << world.status();
+  core::PolicyVersion policy = world->regions.at(region).policy.front();
+  policy.version += "-again";
+  const std::string dir = MakeTemp("audit-whatif");
+  auto write = [&](const core::PolicyVersion& p, const std::string& name) {
+    std::ofstream(dir + "/" + name) << data::ToJson(p).dump();
+    return dir + "/" + name;
+  };
+  const std::string same = write(policy, "same.json");
+  for (auto& rule : policy.rules) rule.ratio = core::Ratio{10000};
+  const std::string higher = write(policy, "higher.json");
+  Ran r = Crossclear({"audit", *kept_, "--what-if", same, "--month", "2026-03", "--region", region});
+  std::cout << r.output;
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("settlements replayed"), std::string::npos);
+  std::istringstream lines(r.output);
+  std::string line;
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("what-if") || line.starts_with("setting")) continue;
+    std::istringstream words(line);
+    std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
+    ASSERT_GE(w.size(), 6u) << line;
+    // ... parts, fund paid, proposed, difference, account paid, proposed
+    EXPECT_EQ(w[w.size() - 3], "0.00") << line;
+    ++rows;
+  }
+  EXPECT_GE(rows, 2) << r.output;  // at least one category and the total
+  r = Crossclear({"audit", *kept_, "--what-if", higher, "--month", "2026-03", "--region", region});
+  std::cout << r.output;
+  ASSERT_EQ(r.status, 0) << r.output;
+  const size_t total = r.output.find("\ntotal");
+  ASSERT_NE(total, std::string::npos) << r.output;
+  std::istringstream t(r.output.substr(total + 1));
+  std::vector<std::string> w{std::istream_iterator<std::string>(t), {}};
+  ASSERT_GE(w.size(), 7u);
+  EXPECT_GT(std::stod(w[4]), 0.0) << r.output;  // total: parts, fund, proposed, difference
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 // More vector runs, each its own federation: every one audits clean.
