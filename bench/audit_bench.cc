@@ -213,6 +213,15 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(settle_bytes / std::max<uint64_t>(settles, 1)),
                 Seconds(std::chrono::steady_clock::now() - build_start));
   }
+  {
+    // Reopened once: RocksDB recovers the unsynced log into table files, where a node's ledger
+    // lives after its memtables are flushed (the audit then reads files, as it would).
+    cc::storage::StoreOptions so;
+    so.path = dir;
+    so.column_families = cc::storage::NodeColumnFamilies();
+    auto store = cc::storage::Store::Open(so);
+    if (!store.ok()) Die(std::string(store.status().message()));
+  }
   auto source = cc::audit::OpenDataDir(dir, cc::audit::Party{"region-" + insured, insured});
   if (!source.ok()) Die(std::string(source.status().message()));
   cc::audit::AuditOptions options;
