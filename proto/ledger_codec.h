@@ -26,6 +26,9 @@ std::string EncodeEntry(const v1::LedgerEntry& entry);
 // (a field out of order, repeated, a default written out, a long varint): a party that wrote
 // them did not follow the format, or they were changed afterwards.
 absl::StatusOr<v1::LedgerEntry> DecodeEntry(std::string_view bytes);
+// The same into `entry` (cleared first by the parse), e.g. a message on an arena reused per
+// entry by a reader of millions of entries (the auditor).
+absl::Status DecodeEntryInto(std::string_view bytes, v1::LedgerEntry* entry);
 
 // Appends `entry` in canonical form to a storage::Batch's ledger, indexed under its claim id
 // (when it has one) so that a claim's entries are found without a scan (receipts, proofs).

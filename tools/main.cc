@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tools/audit_cli.h"
 #include "tools/demo.h"
 #include "tools/federation.h"
 #include "tools/inprocess_backend.h"
@@ -166,6 +167,14 @@ int Demo(const std::vector<std::string_view>& args) {
   return RunDemo(world, out_dir, std::cout);
 }
 
+int Audit(const std::vector<std::string_view>& args) {
+  return RunAuditCli(args, std::cout, std::cerr);
+}
+
+int Ledger(const std::vector<std::string_view>& args) {
+  return RunLedgerCli(args, std::cout, std::cerr);
+}
+
 int Proof(const std::vector<std::string_view>& args) {
   return RunProofCli(args, std::cout, std::cerr);
 }
@@ -182,6 +191,8 @@ constexpr Command kCommands[] = {
     {"demo", "run the narrated demo over a local federation (crossclear demo --help)", &Demo},
     {"differential", "random vectors in process vs --federation (crossclear differential --help)",
      &Differential},
+    {"audit", "check and replay the parties' ledgers offline (crossclear audit --help)", &Audit},
+    {"ledger", "export a party's ledger for auditors (crossclear ledger export --help)", &Ledger},
 };
 
 void PrintUsage(std::ostream& out) {
