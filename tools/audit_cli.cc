@@ -8,7 +8,9 @@
 #include <string>
 
 #include "audit/audit.h"
+#include "audit/online_source.h"
 #include "audit/source.h"
+#include "certs/tls.h"
 #include "data/world_json.h"
 
 namespace crossclear::tools {
@@ -20,8 +22,9 @@ constexpr std::string_view kAuditUsage =
     "usage: crossclear audit DIR [--keys PKI_DIR]\n"
     "       crossclear audit --db PATH --party NAME [--db PATH --party NAME ...] [--keys PKI_DIR]\n"
     "       crossclear audit --export FILE [--export FILE ...] [--keys PKI_DIR]\n"
+    "       crossclear audit --hub HOST:PORT [--node CODE=HOST:PORT ...] --pki DIR [--as NAME]\n"
     "\n"
-    "Checks the parties' ledgers offline (docs/auditing.md): canonical entries, the RFC 9162\n"
+    "Checks the parties' ledgers, offline or online (docs/auditing.md): canonical entries, the RFC 9162\n"
     "tree against the stored tree and the signed checkpoints (keys from PKI_DIR/<party>.log.pub,\n"
     "never from the data audited), the hub's cosignatures and each node's witnessed hub\n"
     "checkpoint; replays every settlement through the engine with the data the ledger recorded,\n"
@@ -35,6 +38,10 @@ constexpr std::string_view kAuditUsage =
     "  --party NAME    hub | region-<code>\n"
     "  --export FILE   a file written by `crossclear ledger export`\n"
     "  --keys PKI_DIR  the parties' public log keys\n"
+    "  --hub HOST:PORT and --node CODE=HOST:PORT: online, the running parties read over their\n"
+    "                  LogService up to each one's latest signed checkpoint, presenting\n"
+    "                  --pki DIR/NAME.pem (--as, default auditor); keys from --pki unless --keys.\n"
+    "                  The parties' state families are compared offline only (DIR / --db)\n"
     "  --what-if POLICY_FILE --month YYYY-MM [--region CODE]\n"
     "                  instead of the audit: replays the month's settlements of an insured\n"
     "                  region (its node: --db/--party, or DIR with --region) under the policy\n"
@@ -100,8 +107,8 @@ int WhatIf(const std::vector<std::unique_ptr<audit::LedgerSource>>& sources,
 }  // namespace
 
 int RunAuditCli(const std::vector<std::string_view>& args, std::ostream& out, std::ostream& err) {
-  std::string dir, keys, what_if, month_text, region;
-  std::vector<std::string> dbs, parties, exports;
+  std::string dir, keys, what_if, month_text, region, hub, pki, as = "auditor";
+  std::vector<std::string> dbs, parties, exports, nodes;
   int progress = -1;  // -1: when stderr is a terminal
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
@@ -115,6 +122,14 @@ int RunAuditCli(const std::vector<std::string_view>& args, std::ostream& out, st
       dbs.emplace_back(args[++i]);
     } else if (a == "--party" && has_value) {
       parties.emplace_back(args[++i]);
+    } else if (a == "--hub" && has_value) {
+      hub = std::string(args[++i]);
+    } else if (a == "--node" && has_value) {
+      nodes.emplace_back(args[++i]);
+    } else if (a == "--pki" && has_value) {
+      pki = std::string(args[++i]);
+    } else if (a == "--as" && has_value) {
+      as = std::string(args[++i]);
     } else if (a == "--export" && has_value) {
       exports.emplace_back(args[++i]);
     } else if (a == "--what-if" && has_value) {
@@ -134,9 +149,13 @@ int RunAuditCli(const std::vector<std::string_view>& args, std::ostream& out, st
       dir = std::string(a);
     }
   }
-  const int modes = !dir.empty() + !dbs.empty() + !exports.empty();
+  const int modes = !dir.empty() + !dbs.empty() + !exports.empty() + !hub.empty();
   if (modes != 1) {
-    err << "crossclear audit: give one of DIR, --db/--party or --export\n" << kAuditUsage;
+    err << "crossclear audit: give one of DIR, --db/--party, --export or --hub\n" << kAuditUsage;
+    return 2;
+  }
+  if (!hub.empty() && pki.empty()) {
+    err << "crossclear audit: --hub needs --pki (the auditor's certificate and the log keys)\n";
     return 2;
   }
   if (dbs.size() != parties.size()) {
@@ -166,6 +185,41 @@ int RunAuditCli(const std::vector<std::string_view>& args, std::ostream& out, st
       return 3;
     }
     sources.push_back(*std::move(src));
+  }
+  if (!hub.empty()) {
+    // Online: each running party read over its LogService with the auditor's certificate; the
+    // public log keys from the same PKI folder unless --keys names another.
+    auto creds = certs::ChannelCredentials(certs::ForRole(pki, as));
+    if (!creds.ok()) {
+      err << "crossclear audit: " << creds.status().message() << "\n";
+      return 2;
+    }
+    // The nodes are read before the hub: what a node last cosigned is then never newer than
+    // the hub checkpoint the audit reads.
+    std::vector<std::pair<std::string, std::string>> targets;
+    for (const std::string& n : nodes) {
+      const size_t eq = n.find('=');
+      if (eq == std::string::npos) {
+        err << "crossclear audit: --node " << n << " is not CODE=HOST:PORT\n";
+        return 2;
+      }
+      targets.emplace_back("region-" + n.substr(0, eq), n.substr(eq + 1));
+    }
+    targets.emplace_back("hub", hub);
+    for (const auto& [name, address] : targets) {
+      auto party = audit::Party::Parse(name);
+      if (!party.ok()) {
+        err << "crossclear audit: --node: " << party.status().message() << "\n";
+        return 2;
+      }
+      auto src = audit::OpenOnline(address, *party, *creds);
+      if (!src.ok()) {
+        err << "crossclear audit: " << src.status().message() << "\n";
+        return 3;
+      }
+      sources.push_back(*std::move(src));
+    }
+    if (keys.empty()) keys = pki;
   }
   for (const std::string& file : exports) {
     auto src = audit::OpenExport(file);

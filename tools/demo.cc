@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "audit/audit.h"
+#include "audit/source.h"
 #include "crossclear/v1/services.grpc.pb.h"
 #include "data/claim_json.h"
 #include "data/world_json.h"
@@ -133,7 +135,12 @@ int RunDemo(const std::string& file, const std::string& report_dir, std::ostream
       << " region nodes on loopback, mutual TLS, one RocksDB each\n  regions:";
   for (const auto& [code, _] : world->regions) out << "  " << Named(code);
   out << "\n  (the parties run with a test clock: each step's day is the day it happens)\n\n";
-  auto backend = MakeFederationBackend(*world, file);
+  // The parties' data directories and PKI are kept under the report folder, so that the
+  // auditor's check at the end (and any later `crossclear audit`) reads what the demo did.
+  const std::string kept = absl::StrCat(report_dir, "/federation");
+  std::error_code ec;
+  std::filesystem::remove_all(kept, ec);  // the previous demo's
+  auto backend = MakeKeptFederationBackend(*world, file, kept);
   if (!backend.ok()) {
     out << "cannot start the federation: " << backend.status().message() << "\n";
     return 1;
@@ -227,7 +234,27 @@ int RunDemo(const std::string& file, const std::string& report_dir, std::ostream
     }
     out << "\n";
   }
-  out << (ok ? "demo finished: every step ran.\n" : "demo finished WITH ERRORS.\n");
+  // The auditor: stop the parties (each signs a last checkpoint, the hub's cosigned by the
+  // nodes), then check every ledger offline with the public keys alone.
+  backend->reset();
+  out << "  The auditor checks every ledger offline: crossclear audit " << kept << "\n";
+  auto sources = audit::OpenFederationDir(kept);
+  if (!sources.ok()) {
+    out << "    -> cannot open the kept ledgers: " << sources.status().message() << "\n";
+    ok = false;
+  } else {
+    audit::AuditOptions options;
+    options.keys_dir = kept + "/pki";
+    std::vector<const audit::LedgerSource*> parts;
+    for (const auto& s : *sources) parts.push_back(s.get());
+    audit::AuditReport report = audit::Audit(parts, options);
+    std::ostringstream printed;
+    report.Print(printed);
+    std::istringstream lines(printed.str());
+    for (std::string line; std::getline(lines, line);) out << "    " << line << "\n";
+    ok = ok && report.clean();
+  }
+  out << "\n" << (ok ? "demo finished: every step ran.\n" : "demo finished WITH ERRORS.\n");
   if (!report_path.empty()) {
     std::error_code ec;
     auto absolute = std::filesystem::absolute(report_path, ec);

@@ -17,6 +17,7 @@
 #include "rpc/call.h"
 #include "tlog/note.h"
 #include "tools/federation_harness.h"
+#include "tools/audit_cli.h"
 #include "tools/proof.h"
 
 namespace crossclear {
@@ -439,6 +440,54 @@ TEST_F(LedgerLogE2E, ProofCommandWritesAProofThatVerifiesOffline) {
   std::ostringstream tout, terr;
   rc = tools::RunProofCli({"--verify", tampered, "--party", "hub", "--pki", keys}, tout, terr);
   EXPECT_EQ(rc, 1) << tout.str();
+}
+
+// The online audit reads every running party over its LogService, with the auditor's
+// certificate, and finds the federation clean; the same audit presenting a region's
+// certificate cannot read another region's ledger.
+TEST_F(LedgerLogE2E, OnlineAudit_OfARunningFederation_IsClean) {
+  Settle("LOG-ONLINE-1");
+  Settle("LOG-ONLINE-2");
+  auto cancel = v1::HospitalService::NewStub(fed_->HospitalChannel(kHospital, kHaikou));
+  v1::CancelRequest creq;
+  creq.set_mdtrt_id("LOG-ONLINE-2");
+  creq.set_fixmedins_code(kHospital);
+  v1::CancelReply creply;
+  auto ctx = Ctx();
+  ASSERT_TRUE(cancel->Cancel(ctx.get(), creq, &creply).ok());
+  ASSERT_TRUE(creply.cancelled());
+  EXPECT_TRUE(creply.ledger().has_treatment());
+  EXPECT_TRUE(creply.ledger().has_hub());
+  EXPECT_TRUE(creply.ledger().has_insured());
+  // Every party's checkpoint covers what it booked, and the hub's is cosigned by all.
+  for (const std::string party : {kBeijing, kShanghai, kHaikou}) {
+    auto log = Log("auditor", party);
+    v1::FindEntriesRequest f;
+    f.set_claim_id("LOG-ONLINE-2");
+    v1::FindEntriesReply found;
+    auto c = Ctx();
+    ASSERT_TRUE(log->FindEntries(c.get(), f, &found).ok());
+    uint64_t last = 0;
+    for (const auto& e : found.entries()) last = std::max(last, e.index() + 1);
+    CheckpointCovering(*log, last, nullptr);
+  }
+  std::vector<std::string> args = {"--hub", fed_->HubAddress(), "--pki", fed_->pki_dir(),
+                                   "--no-progress"};
+  for (const std::string region : {kBeijing, kShanghai, kHaikou}) {
+    args.push_back("--node");
+    args.push_back(region + "=" + fed_->NodeAddress(region));
+  }
+  std::vector<std::string_view> views(args.begin(), args.end());
+  std::ostringstream out, err;
+  int rc = tools::RunAuditCli(views, out, err);
+  EXPECT_EQ(rc, 0) << out.str() << err.str();
+  EXPECT_NE(out.str().find("0 discrepancies"), std::string::npos) << out.str();
+
+  args.push_back("--as");
+  args.push_back("region-" + std::string(kBeijing));
+  std::vector<std::string_view> as_region(args.begin(), args.end());
+  std::ostringstream out2, err2;
+  EXPECT_EQ(tools::RunAuditCli(as_region, out2, err2), 3) << out2.str() << err2.str();
 }
 
 }  // namespace
