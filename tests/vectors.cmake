@@ -12,10 +12,18 @@ if(TARGET crossclear)
            COMMAND $<TARGET_FILE:crossclear> vectors ${_sample_vectors} ${_own_vectors})
   # The same files through a real hub and nodes (separate processes, mutual TLS).
   if(TARGET crossclear-node AND TARGET crossclear-hub)
+    # The run keeps every file's ledgers, PKI and data directories; the auditor's offline check
+    # of all of them (vectors_federation_audit) must find nothing (issue 9's acceptance).
+    set(_kept ${CMAKE_CURRENT_BINARY_DIR}/kept-vectors)
+    list(JOIN _sample_vectors " " _sample_args)
+    list(JOIN _own_vectors " " _own_args)
     add_test(NAME vectors_federation
-             COMMAND $<TARGET_FILE:crossclear> vectors --federation ${_sample_vectors}
-                     ${_own_vectors})
-    set_tests_properties(vectors_federation PROPERTIES TIMEOUT 600)
+             COMMAND /bin/sh -c "rm -rf ${_kept} && exec $<TARGET_FILE:crossclear> vectors --federation --keep ${_kept} ${_sample_args} ${_own_args}")
+    add_test(NAME vectors_federation_audit
+             COMMAND $<TARGET_FILE:crossclear> audit ${_kept} --no-progress)
+    set_tests_properties(vectors_federation PROPERTIES TIMEOUT 600 FIXTURES_SETUP kept_vectors)
+    set_tests_properties(vectors_federation_audit PROPERTIES TIMEOUT 300
+                         FIXTURES_REQUIRED kept_vectors)
   endif()
 
   # runner_<name>: run `crossclear ARGS` (a |-separated list), expect exit status RC and output

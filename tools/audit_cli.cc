@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -33,7 +34,8 @@ constexpr std::string_view kAuditUsage =
     "ledgers. Prints a summary and each discrepancy as \"PARTY INDEX|KEY what differs\".\n"
     "\n"
     "  DIR             a kept federation directory: DIR/hub-db, DIR/node-<code>-db, DIR/pki\n"
-    "                  (--keys defaults to DIR/pki)\n"
+    "                  (--keys defaults to DIR/pki); or a folder of them (what\n"
+    "                  `crossclear vectors --federation --keep DIR` leaves), each audited\n"
     "  --db PATH       a party's data directory (stopped, or running: read-only), with\n"
     "  --party NAME    hub | region-<code>\n"
     "  --export FILE   a file written by `crossclear ledger export`\n"
@@ -162,6 +164,27 @@ int RunAuditCli(const std::vector<std::string_view>& args, std::ostream& out, st
     err << "crossclear audit: each --db needs its --party (" << dbs.size() << " --db, "
         << parties.size() << " --party)\n";
     return 2;
+  }
+  if (!dir.empty() && !fs::exists(fs::path(dir) / "hub-db")) {
+    // A folder of kept runs (`crossclear vectors --federation --keep DIR`: one per vector file):
+    // each is audited in turn; the worst exit status is returned.
+    std::vector<fs::path> runs;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      if (e.is_directory() && fs::exists(e.path() / "hub-db")) runs.push_back(e.path());
+    }
+    std::sort(runs.begin(), runs.end());
+    if (!runs.empty() && keys.empty()) {
+      int worst = 0;
+      for (const fs::path& run : runs) {
+        std::vector<std::string> sub_args;
+        for (std::string_view a : args) sub_args.emplace_back(a == dir ? run.string() : std::string(a));
+        std::vector<std::string_view> views(sub_args.begin(), sub_args.end());
+        out << run.filename().string() << ": ";
+        worst = std::max(worst, RunAuditCli(views, out, err));
+      }
+      return worst;
+    }
   }
   std::vector<std::unique_ptr<audit::LedgerSource>> sources;
   if (!dir.empty()) {
