@@ -2,13 +2,14 @@
 // then the stored tree, the signed checkpoints and the cross-ledger comparison.
 #include "audit/audit.h"
 
-#include <chrono>
-
 #include <google/protobuf/arena.h>
+
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "audit/replay.h"
@@ -59,6 +60,7 @@ class PartyAudit {
       hub_ = std::make_unique<HubReplay>(rep_);
     } else {
       node_ = std::make_unique<NodeReplay>(source.party().region, rep_);
+      if (options.cross_ledger) node_->KeepResolved();
     }
   }
 
@@ -246,6 +248,7 @@ class PartyAudit {
 
   Reporter& rep() { return rep_; }
   const LedgerSource& source() const { return source_; }
+  const NodeReplay* node() const { return node_.get(); }
   Clock::duration decode_hash_{}, replay_{};
 
  private:
@@ -535,6 +538,70 @@ void CompareAcrossLedgers(std::vector<std::unique_ptr<PartyAudit>>& audits,
   }
 }
 
+// The treatment side's resolution of each insured settlement (decision 1: the insured node
+// trusts it, and it is named and recorded so that an auditor replays it): the institution record
+// and the resolved lines must be what the treatment node's own ledger loaded gives
+// (core::ResolveLines with the catalog version the claim names).
+void CompareResolutions(std::vector<std::unique_ptr<PartyAudit>>& audits) {
+  std::map<std::string, const PartyAudit*> nodes;  // region -> audit
+  for (const auto& a : audits) {
+    if (a->node() != nullptr) nodes[a->source().party().region] = a.get();
+  }
+  for (auto& a : audits) {
+    if (a->node() == nullptr) continue;
+    std::set<std::string> missing;
+    for (const auto& [index, rc] : a->node()->resolved()) {
+      const std::string& region = rc.institution().region();
+      auto t = nodes.find(region);
+      if (t == nodes.end()) {
+        if (missing.insert(region).second) {
+          a->rep().Note("treatment region " + region + " is not audited: its resolution of the "
+                        "claims it treated is not replayed");
+        }
+        continue;
+      }
+      const NodeReplay& treatment = *t->second->node();
+      const std::string at = Cat("claim ", rc.claim().id(), " treated in region-", region);
+      a->rep().Figure();
+      auto inst = treatment.AllInstitutions().find(rc.institution().code());
+      if (inst == treatment.AllInstitutions().end()) {
+        a->rep().AtEntry(index, "resolution", Cat(at, ": institution ", rc.institution().code(),
+                                                  " is not in that region's ledger"));
+        continue;
+      }
+      if (Deterministic(protoconv::ToProto(inst->second)) != Deterministic(rc.institution())) {
+        a->rep().AtEntry(index, "resolution",
+                         Cat(at, ": the institution's record is not the one that region's "
+                                 "ledger loaded"));
+      }
+      if (!rc.has_catalog_version()) continue;
+      auto claim = protoconv::FromProto(rc.claim(), "claim");
+      if (!claim.ok()) continue;  // reported by the replay of the settlement
+      bool found = false, matched = false;
+      for (const core::CatalogVersion* v : treatment.AllCatalogVersions()) {
+        if (v->version != rc.catalog_version()) continue;
+        found = true;
+        const v1::ResolvedClaim again =
+            protoconv::ToProto(core::ResolveLines(*claim, inst->second, {*v}));
+        bool same = again.has_catalog_version() && again.lines_size() == rc.lines_size();
+        for (int i = 0; same && i < rc.lines_size(); ++i) {
+          same = Deterministic(again.lines(i)) == Deterministic(rc.lines(i));
+        }
+        matched |= same;
+      }
+      a->rep().Figure();
+      if (!found) {
+        a->rep().AtEntry(index, "resolution", Cat(at, ": catalog version ", rc.catalog_version(),
+                                                  " is not in that region's ledger"));
+      } else if (!matched) {
+        a->rep().AtEntry(index, "resolution",
+                         Cat(at, ": the resolved lines are not what catalog version ",
+                             rc.catalog_version(), " of that region's ledger gives"));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string Discrepancy::ToString() const {
@@ -638,7 +705,10 @@ AuditReport Audit(const std::vector<const LedgerSource*>& parties, const AuditOp
   if (options.progress) options.progress(total, total);
   auto keys = LoadKeys(options.keys_dir, ordered, report);
   CheckCheckpoints(audits, keys, report);
-  if (options.cross_ledger) CompareAcrossLedgers(audits, facts);
+  if (options.cross_ledger) {
+    CompareAcrossLedgers(audits, facts);
+    CompareResolutions(audits);
+  }
   audits.clear();  // flushes the "... more" lines
   report.decode_hash_seconds = Seconds(decode_hash);
   report.replay_seconds = Seconds(replay);

@@ -132,6 +132,7 @@ void NodeReplay::Apply(uint64_t index, const v1::LedgerEntry& e) {
   switch (e.kind()) {
     case v1::LedgerEntry::DATA_IMPORT:
       // Replaces the catalog, policy, institutions and persons; balances stay.
+      for (auto& c : catalog_) earlier_catalogs_.push_back(std::move(c));
       catalog_.clear();
       policy_.clear();
       institutions_.clear();
@@ -172,6 +173,7 @@ void NodeReplay::Apply(uint64_t index, const v1::LedgerEntry& e) {
           rep_.AtEntry(index, "data", Cat("INSTITUTIONS: ", v.status().message()));
           continue;
         }
+        all_institutions_[v->code] = *v;
         institutions_[v->code] = *std::move(v);
       }
       return;
@@ -322,6 +324,7 @@ void NodeReplay::Decide(uint64_t index, const v1::LedgerEntry& e, core::Mode mod
     rep_.AtEntry(index, "decision", Cat(kind, " of claim ", e.claim_id(), " clearing_fen ",
                                                  e.clearing_fen(), ", its result makes ", clearing));
   }
+  if (keep_resolved_) resolved_.emplace_back(index, e.claim());
   if (what_if_ != nullptr && mode == core::Mode::kSettle && InMonth(e.day())) {
     DecideWhatIf(e, *rc, *recorded);
   }
@@ -329,6 +332,13 @@ void NodeReplay::Decide(uint64_t index, const v1::LedgerEntry& e, core::Mode mod
   // so one wrong figure is reported once, where it is.
   ApplyDelta(index, person_id, recorded_delta);
   settled_[e.claim_id()] = Settled{recorded_delta, clearing, index, false};
+}
+
+std::vector<const core::CatalogVersion*> NodeReplay::AllCatalogVersions() const {
+  std::vector<const core::CatalogVersion*> out;
+  for (const auto& c : earlier_catalogs_) out.push_back(&c);
+  for (const auto& c : catalog_) out.push_back(&c);
+  return out;
 }
 
 // ---- what-if ------------------------------------------------------------------------------

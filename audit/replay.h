@@ -87,6 +87,13 @@ class NodeReplay {
   // The "balances" and "accumulators" families against what the ledger implies.
   void CompareState(const storage::Store& store);
   uint64_t decided() const { return decided_; }
+  // For the cross-ledger check of the treatment side's resolution: every insured settlement's
+  // recorded resolved claim (kept only when asked), and, as a treatment region, every catalog
+  // version and institution record its ledger ever loaded.
+  void KeepResolved() { keep_resolved_ = true; }
+  const std::vector<std::pair<uint64_t, v1::ResolvedClaim>>& resolved() const { return resolved_; }
+  std::vector<const core::CatalogVersion*> AllCatalogVersions() const;
+  const std::map<std::string, core::Institution>& AllInstitutions() const { return all_institutions_; }
   // Also decides every insured SETTLE of `month` (by its day) under `proposed` (taking effect on
   // the month's first day), on the person's state at the month's start moved by the proposal's
   // own decisions within the month; cancellations within the month reverse both sides.
@@ -121,6 +128,10 @@ class NodeReplay {
   std::unordered_map<std::string, Settled> settled_;
   uint64_t decided_ = 0;
   std::optional<uint64_t> last_catalog_index_;
+  bool keep_resolved_ = false;
+  std::vector<std::pair<uint64_t, v1::ResolvedClaim>> resolved_;
+  std::vector<core::CatalogVersion> earlier_catalogs_;  // of imports replaced since
+  std::map<std::string, core::Institution> all_institutions_;  // the latest record of each code
   // What-if: the proposal, the persons' states under it within the month, each claim's decision.
   std::optional<core::PolicyVersion> proposed_;
   WhatIfReport* what_if_ = nullptr;

@@ -327,6 +327,39 @@ TEST_F(AuditE2E, AForgedCheckpointSignature_NamesTheCheckpoint) {
       << r.output;
 }
 
+// A split view: the hub (its own key) signs for one node a checkpoint of another history at the
+// size it witnessed, and the node cosigns it. Both signatures verify; the audit names the node's
+// witnessed checkpoint, whose root is not the root of the hub's ledger at that size.
+TEST_F(AuditE2E, AHubCheckpointOfAnotherHistoryShownToANode_NamesTheWitnessedCheckpoint) {
+  ASSERT_FALSE(kept_->empty());
+  Copy copy(*kept_);
+  const std::string region = InsuredNode(copy.path);
+  auto hub = tlog::Signer::FromPemFile(copy.path + "/pki/hub.log.key", "crossclear/hub");
+  auto node = tlog::Signer::FromPemFile(copy.path + "/pki/region-" + region + ".log.key",
+                                        "crossclear/region/" + region);
+  ASSERT_TRUE(hub.ok()) << hub.status();
+  ASSERT_TRUE(node.ok()) << node.status();
+  {
+    Raw db(copy.path + "/node-" + region + "-db");
+    auto witnessed = tlog::ParseNote(db.Get("tlog", "witnessed"));
+    ASSERT_TRUE(witnessed.ok()) << witnessed.status();
+    auto cp = tlog::Checkpoint::Parse(witnessed->text);
+    ASSERT_TRUE(cp.ok()) << cp.status();
+    cp->root[0] ^= 0x01;  // another history, same size
+    tlog::Note forged;
+    forged.text = cp->Body();
+    forged.signatures.push_back(tlog::SignNoteText(forged.text, *hub));
+    forged.signatures.push_back(tlog::Cosign(*cp, 1767225600, *node));
+    db.Put("tlog", "witnessed", tlog::FormatNote(forged));
+  }
+  Ran r = Crossclear({"audit", copy.path});
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(HasLine(r.output, "region-" + region + " tlog/witnessed the root signed at size "))
+      << r.output;
+  // The signatures themselves verify: it is the history that differs.
+  EXPECT_EQ(r.output.find("does not verify"), std::string::npos) << r.output;
+}
+
 TEST_F(AuditE2E, TheExportOfEachPartyAuditsClean) {
   ASSERT_FALSE(kept_->empty());
   std::vector<std::string> args = {"audit", "--keys", *kept_ + "/pki"};

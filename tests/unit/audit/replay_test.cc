@@ -6,6 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+
+#include "absl/strings/escaping.h"
+#include "audit/source.h"
+#include "proto/ledger_codec.h"
+#include "tlog/merkle.h"
 #include <sstream>
 
 #include "core/clearing.h"
@@ -52,7 +57,8 @@ class NodeReplayTest : public ::testing::Test {
 
   // The insured SETTLE of claim `id` as the node records it, decided on `state`.
   v1::LedgerEntry Settle(const std::string& id, const core::PersonState& state,
-                         core::StateDelta* delta_out = nullptr, bool use_account = false) {
+                         core::StateDelta* delta_out = nullptr, bool use_account = false,
+                         const std::vector<core::CatalogVersion>* catalog_used = nullptr) {
     core::Claim c;
     c.id = id;
     c.person = person_.id;
@@ -60,7 +66,8 @@ class NodeReplayTest : public ::testing::Test {
     c.setting = core::Setting::kInpatient;
     c.date = core::Date{2026, 3, 5};
     c.use_account = use_account;
-    const auto& catalog = world_.regions.at("460100").catalog;
+    const auto& catalog =
+        catalog_used != nullptr ? *catalog_used : world_.regions.at("460100").catalog;
     c.lines.push_back(core::ClaimLine{catalog.front().items.begin()->first, core::Quantity{2000},
                                       core::Money::FromFen(50000), true});
     core::ResolvedClaim rc = core::ResolveLines(c, hospital_, catalog);
@@ -162,6 +169,68 @@ TEST_F(NodeReplayTest, ACancelThatDoesNotReverseItsSettlementIsNamed) {
   ASSERT_EQ(report.discrepancies.size(), 1u);
   EXPECT_EQ(report.discrepancies.front().index, 4u + world_.regions.at("110000").policy.size() - 1);
   EXPECT_NE(report.discrepancies.front().what.find("does not reverse"), std::string::npos);
+}
+
+// An export file (docs/log-format.md "Export files") of `entries` as `party`'s ledger.
+std::string WriteExportFile(const std::string& party, const std::vector<v1::LedgerEntry>& entries) {
+  const std::string path = ::testing::TempDir() + "/" + party + ".export";
+  std::ofstream out(path);
+  out << "crossclear-ledger-export v1\nparty " << party << "\nsize " << entries.size() << "\n";
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string bytes = protoconv::EncodeEntry(entries[i]);
+    out << i << " " << absl::Base64Escape(bytes) << " " << tlog::HashToHex(tlog::LeafHash(bytes))
+        << "\n";
+  }
+  out << "end " << entries.size() << "\n";
+  return path;
+}
+
+// The treatment side's resolution is replayed from the treatment node's own ledger: lines
+// resolved against a catalog that node never loaded are named at the insured settlement.
+TEST_F(NodeReplayTest, LinesResolvedAgainstACatalogTheTreatmentNodeNeverLoadedAreNamed) {
+  const core::RegionData& hainan = world_.regions.at("460100");
+  std::vector<v1::LedgerEntry> treatment;
+  treatment.emplace_back().set_kind(v1::LedgerEntry::DATA_IMPORT);
+  for (const auto& c : hainan.catalog) {
+    v1::LedgerEntry& e = treatment.emplace_back();
+    e.set_kind(v1::LedgerEntry::CATALOG);
+    *e.mutable_catalog_version() = protoconv::ToProto(c);
+  }
+  v1::LedgerEntry& inst = treatment.emplace_back();
+  inst.set_kind(v1::LedgerEntry::INSTITUTIONS);
+  *inst.add_institutions() = protoconv::ToProto(hospital_);
+  // The same version name, the first item's price cap lowered: what the claim was resolved with.
+  std::vector<core::CatalogVersion> altered = hainan.catalog;
+  for (auto& v : altered) {
+    for (auto& [code, item] : v.items) item.price_cap = core::Money::FromFen(100);
+  }
+  core::PersonState state;
+  state.account_balance = person_.account_balance;
+  const std::vector<v1::LedgerEntry> honest = entries_;
+  entries_.push_back(Settle("C1", state, nullptr, false, &altered));
+  const uint64_t index = entries_.size() - 1;
+  auto run = [&](const std::vector<v1::LedgerEntry>& insured) {
+    auto t = OpenExport(WriteExportFile("region-460100", treatment));
+    auto i = OpenExport(WriteExportFile("region-110000", insured));
+    EXPECT_TRUE(t.ok() && i.ok());
+    return Audit({t->get(), i->get()}, AuditOptions{});
+  };
+  auto resolution = [](const AuditReport& r) {
+    std::vector<Discrepancy> out;
+    for (const auto& d : r.discrepancies) {
+      if (d.what.find("resolved lines") != std::string::npos) out.push_back(d);
+    }
+    return out;
+  };
+  AuditReport report = run(entries_);
+  auto found = resolution(report);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].party, "region-110000");
+  EXPECT_EQ(found[0].index, index);
+  // Resolved against the catalog the treatment node loaded: nothing to name.
+  std::vector<v1::LedgerEntry> fair = honest;
+  fair.push_back(Settle("C1", state));
+  EXPECT_TRUE(resolution(run(fair)).empty());
 }
 
 // --- the hub ------------------------------------------------------------------------------
