@@ -25,6 +25,7 @@
 #include "data/world_json.h"
 #include "tlog/note.h"
 #include "tools/federation.h"
+#include "tests/e2e/support/e2e_support.h"
 #include "tools/federation_harness.h"
 #include "tools/vectors.h"
 
@@ -37,31 +38,9 @@ namespace v1 = ::crossclear::v1;
 const std::string kBin = CROSSCLEAR_BIN_DIR;
 const std::string kSource = CROSSCLEAR_SOURCE_DIR;
 
-struct Ran {
-  int status = -1;
-  std::string output;
-};
-
-std::string Quote(const std::string& arg) {
-  std::string q = "'";
-  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-Ran Crossclear(const std::vector<std::string>& args) {
-  std::string cmd = Quote(kBin + "/crossclear");
-  for (const std::string& a : args) cmd += " " + Quote(a);
-  cmd += " 2>&1";
-  Ran r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+using e2e::Crossclear;
+using e2e::Quote;
+using e2e::Ran;
 
 std::string MakeTemp(const std::string& stem) {
   std::string tmpl = (fs::temp_directory_path() / (stem + "-XXXXXX")).string();

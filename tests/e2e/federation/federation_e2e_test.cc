@@ -17,6 +17,7 @@
 #include "crossclear/v1/services.grpc.pb.h"
 #include "proto/status.h"
 #include "rpc/call.h"
+#include "tests/e2e/support/e2e_support.h"
 #include "tools/federation_harness.h"
 #include "tools/load_data_client.h"
 
@@ -51,34 +52,8 @@ std::unique_ptr<Federation> StartFederation(int resolve_interval_ms = 60000) {
   return fed.ok() ? std::move(*fed) : nullptr;
 }
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& day = "2026-03-10",
-                                         bool wait_for_ready = true) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
-  ctx->set_wait_for_ready(wait_for_ready);  // a restarted node is reconnected to, not failed
-  ctx->AddMetadata(rpc::kTodayKey, day);
-  return ctx;
-}
-
-// A Beijing retiree (long-term resident in Hainan) in hospital in Haikou.
-v1::SettleRequest InpatientClaim(const std::string& id) {
-  v1::SettleRequest req;
-  auto* c = req.mutable_claim();
-  c->set_mdtrt_id(id);
-  c->set_psn_no("BJ-RET-01");
-  c->set_fixmedins_code(kHospital);
-  c->set_med_type(v1::INPATIENT);
-  c->set_date("2026-03-10");
-  auto* l = c->add_lines();
-  l->set_item("001102000010000");  // bed, cap 60.00
-  l->set_qty("9");
-  l->set_price("80.00");
-  l = c->add_lines();
-  l->set_item("XL01XCT001");  // class B 5%, cap 1500.00
-  l->set_qty("2");
-  l->set_price("1688.00");
-  return req;
-}
+using e2e::Ctx;
+using e2e::InpatientClaim;
 
 int64_t ObligationFen(Federation& fed, const std::string& period, const std::string& insured,
                       const std::string& treatment) {

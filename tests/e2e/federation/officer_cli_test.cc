@@ -14,6 +14,7 @@
 #include "crossclear/v1/services.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "rpc/call.h"
+#include "tests/e2e/support/e2e_support.h"
 #include "tools/federation_harness.h"
 
 namespace crossclear {
@@ -31,32 +32,9 @@ constexpr char kHospital[] = "H46010000001";
 const std::string kBin = CROSSCLEAR_BIN_DIR;
 const std::string kSource = CROSSCLEAR_SOURCE_DIR;
 
-struct Ran {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-std::string Quote(const std::string& arg) {
-  std::string q = "'";
-  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// Runs build/bin/crossclear with `args` (no environment defaults for the hub).
-Ran Crossclear(const std::vector<std::string>& args) {
-  std::string cmd = "env -u CROSSCLEAR_HUB -u CROSSCLEAR_PKI " + Quote(kBin + "/crossclear");
-  for (const std::string& a : args) cmd += " " + Quote(a);
-  cmd += " 2>&1";
-  Ran r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+using e2e::Crossclear;
+using e2e::Quote;
+using e2e::Ran;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

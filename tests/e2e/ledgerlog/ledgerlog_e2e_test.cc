@@ -16,6 +16,7 @@
 #include "proto/status.h"
 #include "rpc/call.h"
 #include "tlog/note.h"
+#include "tests/e2e/support/e2e_support.h"
 #include "tools/federation_harness.h"
 #include "tools/audit_cli.h"
 #include "tools/proof.h"
@@ -47,28 +48,8 @@ std::unique_ptr<Federation> StartFederation() {
   return fed.ok() ? std::move(*fed) : nullptr;
 }
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& day = "2026-03-10") {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
-  ctx->set_wait_for_ready(true);
-  ctx->AddMetadata(rpc::kTodayKey, day);
-  return ctx;
-}
-
-v1::SettleRequest InpatientClaim(const std::string& id) {
-  v1::SettleRequest req;
-  auto* c = req.mutable_claim();
-  c->set_mdtrt_id(id);
-  c->set_psn_no("BJ-RET-01");
-  c->set_fixmedins_code(kHospital);
-  c->set_med_type(v1::INPATIENT);
-  c->set_date("2026-03-10");
-  auto* l = c->add_lines();
-  l->set_item("001102000010000");
-  l->set_qty("9");
-  l->set_price("80.00");
-  return req;
-}
+using e2e::Ctx;
+using e2e::InpatientClaim;
 
 certs::Identity Hub() { return certs::Identity{certs::Role::kHub, ""}; }
 certs::Identity Region(const std::string& code) {
