@@ -236,6 +236,79 @@ void NodeReplay::Apply(uint64_t index, const v1::LedgerEntry& e) {
   }
 }
 
+namespace {
+
+// The replay's comparison on the recorded proto itself, no conversion: true exactly when
+// protoconv::FromProto(p) succeeds and equals `r` (every enum, figure and range that FromProto
+// checks is one `r` has, field by field). Almost every entry agrees; only one that differs is
+// converted, to be described.
+bool SameAmounts(const v1::Amounts& p, const core::Amounts& a) {
+  const std::pair<int64_t, core::Money> figures[] = {
+      {p.total_fen(), a.total},           {p.self_pay_fen(), a.self_pay},
+      {p.over_price_fen(), a.over_price}, {p.pre_self_pay_fen(), a.pre_self_pay},
+      {p.in_scope_fen(), a.in_scope},     {p.deductible_fen(), a.deductible},
+      {p.fund_pay_fen(), a.fund_pay},     {p.co_pay_fen(), a.co_pay},
+      {p.over_cap_fen(), a.over_cap},     {p.personal_pay_fen(), a.personal_pay},
+      {p.account_pay_fen(), a.account_pay}, {p.cash_pay_fen(), a.cash_pay}};
+  for (const auto& [fen, money] : figures) {
+    // FromProto refuses a figure outside 0..kMaxClaimAmountFen.
+    if (fen != money.fen() || fen < 0 || fen > core::kMaxClaimAmountFen) return false;
+  }
+  return true;
+}
+
+bool SamePart(const v1::PartResult& p, const core::PartResult& r) {
+  if (p.part() != protoconv::ToProto(r.part) || p.settled() != r.settled ||
+      p.reason() != protoconv::ToProto(r.reason) || p.policy_version() != r.policy_version ||
+      p.rule_index() != r.rule_index || p.category() != protoconv::ToProto(r.category) ||
+      p.ratio_bp() != r.ratio.bp || r.ratio.bp < 0 || r.ratio.bp > 10000 ||
+      p.group() != r.group || !SameAmounts(p.amounts(), r.amounts) ||
+      static_cast<size_t>(p.line_indexes_size()) != r.line_indexes.size() ||
+      static_cast<size_t>(p.line_flags_size()) != r.line_flags.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < r.line_indexes.size(); ++i) {
+    if (p.line_indexes(static_cast<int>(i)) != r.line_indexes[i]) return false;
+  }
+  for (size_t i = 0; i < r.line_flags.size(); ++i) {
+    if (p.line_flags(static_cast<int>(i)) != protoconv::ToProto(r.line_flags[i])) return false;
+  }
+  return true;
+}
+
+bool SameResult(const v1::ClaimResult& p, const core::ClaimResult& r) {
+  // ToProto of a value core does not name is UNSPECIFIED, which FromProto refuses (a reason
+  // excepted: UNSPECIFIED is kNone): such an `r` never matches.
+  if (p.settled() != r.settled || p.reason() != protoconv::ToProto(r.reason) ||
+      p.has_parts() != r.has_parts || static_cast<size_t>(p.parts_size()) != r.parts.size() ||
+      r.parts.size() > 2) {
+    return false;
+  }
+  for (size_t i = 0; i < r.parts.size(); ++i) {
+    if (!SamePart(p.parts(static_cast<int>(i)), r.parts[i])) return false;
+  }
+  return true;
+}
+
+// protoconv::FromProto(p) == d (that conversion is a plain copy).
+bool SameDelta(const v1::StateDelta& p, const core::StateDelta& d) {
+  if (p.account_fen() != d.account.fen() ||
+      static_cast<size_t>(p.accumulators_size()) != d.accumulators.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < d.accumulators.size(); ++i) {
+    const v1::AccumulatorDelta& a = p.accumulators(static_cast<int>(i));
+    const core::AccumulatorDelta& b = d.accumulators[i];
+    if (a.year() != b.year || a.group() != b.group || a.deductible_fen() != b.deductible.fen() ||
+        a.fund_fen() != b.fund.fen()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 bool NodeReplay::ApplyDelta(uint64_t index, const std::string& person, const core::StateDelta& d) {
   PersonState& st = state_[person];
   bool ok = AddFen(st.balance, d.account.fen()) && InRange(st.balance);
@@ -275,46 +348,68 @@ void NodeReplay::Decide(uint64_t index, const v1::LedgerEntry& e, core::Mode mod
                               "claim's (",
                               rc->claim.id, ", ", rc->claim.person, ", ", rc->claim.institution, ")"));
   }
-  auto recorded = protoconv::FromProto(e.result(), "result");
-  if (!recorded.ok()) {
-    rep_.AtEntry(index, "decision", Cat(kind, " of claim ", e.claim_id(), ": ",
-                                                 recorded.status().message()));
-    return;
+  // Decided first, so that the recorded result and change are compared on the proto and
+  // converted only when they differ; what is reported, and in which order, is as if they had
+  // been converted first. A claim settled before is not decided again. Its place among the
+  // settled claims is taken now (one look-up of the claim id, not two) and given back on every
+  // path that does not settle it.
+  auto [slot, fresh] = settled_.try_emplace(e.claim_id());
+  const bool again = !fresh;
+  const std::string& person_id = rc->claim.person;
+  const int year = rc->claim.date.year;
+  core::Decision decision;
+  if (!again) {
+    auto person = persons_.find(person_id);
+    core::DecideInput in;
+    in.claim = &*rc;
+    in.person = person == persons_.end() ? nullptr : &person->second;
+    in.policy = &policy_;
+    in.mode = mode;
+    // A person without state yet has none (balance 0, no accumulator): found, not inserted.
+    if (auto st = state_.find(person_id); in.person != nullptr && st != state_.end()) {
+      in.state.account_balance = core::Money::FromFen(st->second.balance);
+      for (auto it = st->second.acc.lower_bound({year, std::string()});
+           it != st->second.acc.end() && it->first.first == year; ++it) {
+        in.state.year_accumulators[it->first.second] = it->second;
+      }
+    }
+    decision = core::Decide(in);
   }
-  const core::StateDelta recorded_delta = protoconv::FromProto(e.delta());
-  if (auto prev = settled_.find(e.claim_id()); prev != settled_.end()) {
+  const bool same_result = !again && SameResult(e.result(), decision.result);
+  std::optional<core::ClaimResult> converted;
+  if (!same_result) {
+    auto r = protoconv::FromProto(e.result(), "result");
+    if (!r.ok()) {
+      if (fresh) settled_.erase(slot);
+      rep_.AtEntry(index, "decision", Cat(kind, " of claim ", e.claim_id(), ": ",
+                                                   r.status().message()));
+      return;
+    }
+    converted = *std::move(r);
+  }
+  const core::ClaimResult* recorded = same_result ? &decision.result : &*converted;
+  const bool same_delta = !again && SameDelta(e.delta(), decision.delta);
+  core::StateDelta recorded_delta =
+      same_delta ? std::move(decision.delta) : protoconv::FromProto(e.delta());
+  if (again) {
     rep_.AtEntry(index, "decision", Cat("claim ", e.claim_id(), " is ", kind,
                                                  "d a second time (first at index ",
-                                                 prev->second.index, ")"));
+                                                 slot->second.index, ")"));
     return;
   }
-  const std::string& person_id = rc->claim.person;
-  auto person = persons_.find(person_id);
-  const int year = rc->claim.date.year;
-  core::DecideInput in;
-  in.claim = &*rc;
-  in.person = person == persons_.end() ? nullptr : &person->second;
-  in.policy = &policy_;
-  in.mode = mode;
-  if (in.person != nullptr) {
-    const PersonState& st = state_[person_id];
-    in.state.account_balance = core::Money::FromFen(st.balance);
-    for (auto it = st.acc.lower_bound({year, std::string()});
-         it != st.acc.end() && it->first.first == year; ++it) {
-      in.state.year_accumulators[it->first.second] = it->second;
-    }
-  }
-  core::Decision decision = core::Decide(in);
   ++decided_;
   rep_.Figure(3);
-  if (std::string d = DescribeResultDifference(*recorded, decision.result); !d.empty()) {
-    rep_.AtEntry(index, "decision",
-                 Cat(kind, " of claim ", e.claim_id(), " result differs: ", d));
-  } else if (std::string dd = DescribeDeltaDifference(recorded_delta, decision.delta); !dd.empty()) {
+  const std::string d = same_result ? "" : DescribeResultDifference(*recorded, decision.result);
+  const std::string dd =
+      same_delta ? "" : DescribeDeltaDifference(recorded_delta, decision.delta);
+  if (!d.empty()) {
+    rep_.AtEntry(index, "decision", Cat(kind, " of claim ", e.claim_id(), " result differs: ", d));
+  } else if (!dd.empty()) {
     rep_.AtEntry(index, "decision",
                  Cat(kind, " of claim ", e.claim_id(), " state change differs: ", dd));
   }
   if (!recorded->settled) {
+    settled_.erase(slot);
     rep_.AtEntry(index, "decision", Cat(kind, " of claim ", e.claim_id(),
                                                  " records a refused claim as ", kind));
     return;
@@ -331,7 +426,7 @@ void NodeReplay::Decide(uint64_t index, const v1::LedgerEntry& e, core::Mode mod
   // The recorded change is what the node applied (and stored): later claims are replayed on it,
   // so one wrong figure is reported once, where it is.
   ApplyDelta(index, person_id, recorded_delta);
-  settled_[e.claim_id()] = Settled{recorded_delta, clearing, index, false};
+  slot->second = Settled{std::move(recorded_delta), clearing, index, false};
 }
 
 std::vector<const core::CatalogVersion*> NodeReplay::AllCatalogVersions() const {

@@ -127,7 +127,13 @@ std::string Money::ToYuan() const {
   const bool negative = fen_ < 0;
   const uint64_t magnitude =
       negative ? static_cast<uint64_t>(-(fen_ + 1)) + 1 : static_cast<uint64_t>(fen_);
-  return absl::StrFormat("%s%d.%02d", negative ? "-" : "", magnitude / 100, magnitude % 100);
+  // StrCat, not StrFormat: a claim's lines go through this on every claim decided (FromProto
+  // holds a peer's claim to ParseClaim's rules on its text), and StrFormat cost a quarter as
+  // much as the decision itself.
+  const char cents[2] = {static_cast<char>('0' + magnitude % 100 / 10),
+                         static_cast<char>('0' + magnitude % 10)};
+  return absl::StrCat(negative ? "-" : "", magnitude / 100, ".",
+                      absl::string_view(cents, sizeof cents));
 }
 
 absl::StatusOr<Ratio> Ratio::Parse(std::string_view text) {

@@ -38,16 +38,44 @@ constexpr int kMaxPartsPerClaim = 2;
 absl::string_view Abs(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 std::string_view Std(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
-absl::Status Invalid(std::string_view field, std::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(Abs(field), ": ", Abs(problem)));
-}
+// Where a value sits in the caller's message ("claim.lines[2].qty_milli"), kept as a chain of
+// parts on the stack and written out only when an error names it: these conversions run on
+// every claim a node decides and every entry an auditor replays, and building each field's
+// text eagerly cost more than the conversion itself. A child refers to its parent, so a path
+// lives no longer than the call it is passed to.
+class Path {
+ public:
+  explicit Path(std::string_view root) : name_(root) {}
+  // "parent.name", or "name" under an empty parent.
+  Path Child(std::string_view name) const { return Path(this, name, kNoIndex); }
+  // "repeated[index]".
+  Path Element(size_t index) const { return Path(this, {}, index); }
+  std::string Text() const {
+    std::string out;
+    AppendTo(out);
+    return out;
+  }
 
-std::string Child(std::string_view parent, std::string_view name) {
-  return parent.empty() ? std::string(name) : absl::StrCat(Abs(parent), ".", Abs(name));
-}
+ private:
+  static constexpr size_t kNoIndex = static_cast<size_t>(-1);
+  Path(const Path* parent, std::string_view name, size_t index)
+      : parent_(parent), name_(name), index_(index) {}
+  void AppendTo(std::string& out) const {
+    if (parent_ != nullptr) parent_->AppendTo(out);
+    if (index_ != kNoIndex) {
+      absl::StrAppend(&out, "[", index_, "]");
+      return;
+    }
+    if (parent_ != nullptr && !out.empty()) out += '.';
+    out.append(name_);
+  }
+  const Path* parent_ = nullptr;
+  std::string_view name_;
+  size_t index_ = kNoIndex;
+};
 
-std::string Element(std::string_view repeated, size_t index) {
-  return absl::StrCat(Abs(repeated), "[", index, "]");
+absl::Status Invalid(const Path& field, std::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(field.Text(), ": ", Abs(problem)));
 }
 
 // --- enums: one table per enum, read both ways ---------------------------------------------
@@ -72,7 +100,7 @@ std::optional<Core> FromProtoEnum(const EnumTable<Core, Proto, N>& table, Proto 
 }
 
 // "SETTING_UNSPECIFIED is not a setting" / "7 is not a setting".
-absl::Status BadEnum(std::string_view field, const google::protobuf::EnumDescriptor* descriptor,
+absl::Status BadEnum(const Path& field, const google::protobuf::EnumDescriptor* descriptor,
                      int value, std::string_view what) {
   const google::protobuf::EnumValueDescriptor* named = descriptor->FindValueByNumber(value);
   const std::string shown = named != nullptr ? named->name() : absl::StrCat(value);
@@ -165,7 +193,7 @@ constexpr EnumTable<core::LineFlag, v1::LineFlag, 6> kLineFlags = {{
 template <typename Core, typename Proto, size_t N>
 absl::StatusOr<Core> RequiredEnum(const EnumTable<Core, Proto, N>& table,
                                   const google::protobuf::EnumDescriptor* descriptor, Proto value,
-                                  std::string_view field, std::string_view what) {
+                                  const Path& field, std::string_view what) {
   std::optional<Core> c = FromProtoEnum(table, value);
   if (!c.has_value()) return BadEnum(field, descriptor, value, what);
   return *c;
@@ -174,7 +202,7 @@ absl::StatusOr<Core> RequiredEnum(const EnumTable<Core, Proto, N>& table,
 template <typename Core, typename Proto, size_t N>
 absl::StatusOr<std::optional<Core>> OptionalEnum(const EnumTable<Core, Proto, N>& table,
                                                  const google::protobuf::EnumDescriptor* descriptor,
-                                                 Proto value, std::string_view field,
+                                                 Proto value, const Path& field,
                                                  std::string_view what) {
   if (value == Proto{}) return std::optional<Core>();
   std::optional<Core> c = FromProtoEnum(table, value);
@@ -184,14 +212,14 @@ absl::StatusOr<std::optional<Core>> OptionalEnum(const EnumTable<Core, Proto, N>
 
 // --- scalar checks -----------------------------------------------------------------------------
 
-absl::StatusOr<core::Date> DateFromProto(const std::string& text, std::string_view field) {
+absl::StatusOr<core::Date> DateFromProto(const std::string& text, const Path& field) {
   absl::StatusOr<core::Date> d = core::Date::Parse(text);
   if (!d.ok()) return Invalid(field, Std(d.status().message()));
   return *d;
 }
 
 absl::StatusOr<std::optional<core::Date>> OpenDateFromProto(const std::string& text,
-                                                            std::string_view field) {
+                                                            const Path& field) {
   if (text.empty()) return std::optional<core::Date>();
   CROSSCLEAR_ASSIGN_OR_RETURN(core::Date d, DateFromProto(text, field));
   return std::optional<core::Date>(d);
@@ -201,7 +229,7 @@ std::string OpenDateToProto(const std::optional<core::Date>& d) {
   return d.has_value() ? d->ToString() : std::string();
 }
 
-absl::StatusOr<core::Ratio> RatioFromProto(int32_t bp, std::string_view field) {
+absl::StatusOr<core::Ratio> RatioFromProto(int32_t bp, const Path& field) {
   if (bp < 0 || bp > kMaxRatioBp) {
     return Invalid(field, absl::StrCat(bp, " bp is not a ratio between 0 and ", kMaxRatioBp));
   }
@@ -211,7 +239,7 @@ absl::StatusOr<core::Ratio> RatioFromProto(int32_t bp, std::string_view field) {
 // A figure of a decided claim: every one lies between 0 and the claim's total, which
 // ParseClaim bounds by kMaxClaimAmountFen. A peer's figure outside that is refused, so no sum
 // of them (a claim's clearing amount, a month's totals) can leave int64.
-absl::StatusOr<core::Money> FigureFromProto(int64_t fen, std::string_view field) {
+absl::StatusOr<core::Money> FigureFromProto(int64_t fen, const Path& field) {
   if (fen < 0 || fen > core::kMaxClaimAmountFen) {
     return Invalid(field,
                    absl::StrCat(fen, " fen is not a claim's figure (between 0 and ",
@@ -220,7 +248,7 @@ absl::StatusOr<core::Money> FigureFromProto(int64_t fen, std::string_view field)
   return core::Money::FromFen(fen);
 }
 
-absl::StatusOr<core::Money> AmountFromProto(int64_t fen, std::string_view field) {
+absl::StatusOr<core::Money> AmountFromProto(int64_t fen, const Path& field) {
   if (fen < 0 || fen > kMaxAmountFen) {
     return Invalid(field, absl::StrCat(fen, " fen is not an amount between 0 and ",
                                        core::Money::FromFen(kMaxAmountFen).ToYuan(), " yuan"));
@@ -228,14 +256,21 @@ absl::StatusOr<core::Money> AmountFromProto(int64_t fen, std::string_view field)
   return core::Money::FromFen(fen);
 }
 
+}  // namespace
+
+// Defined with the enums below; the template that follows calls it.
+absl::StatusOr<core::Setting> FromProto(v1::Setting s, const Path& field);
+
+namespace {
+
 template <typename Repeated>
 absl::StatusOr<std::vector<core::Setting>> SettingsFromProto(const Repeated& settings,
-                                                             std::string_view field) {
+                                                             const Path& field) {
   std::vector<core::Setting> out;
   out.reserve(settings.size());
   for (int i = 0; i < settings.size(); ++i) {
     CROSSCLEAR_ASSIGN_OR_RETURN(
-        core::Setting s, FromProto(static_cast<v1::Setting>(settings.Get(i)), Element(field, i)));
+        core::Setting s, FromProto(static_cast<v1::Setting>(settings.Get(i)), field.Element(i)));
     out.push_back(s);
   }
   return out;
@@ -259,46 +294,44 @@ std::string ProtoClaimField(std::string_view core_field) {
 // --- enums ---------------------------------------------------------------------------------
 
 v1::Reason ToProto(core::Reason r) { return ToProtoEnum(kReasons, r); }
-absl::StatusOr<core::Reason> FromProto(v1::Reason r, std::string_view field) {
+absl::StatusOr<core::Reason> FromProto(v1::Reason r, const Path& field) {
   return RequiredEnum(kReasons, v1::Reason_descriptor(), r, field, "a reason core knows");
 }
 
 v1::Setting ToProto(core::Setting s) { return ToProtoEnum(kSettings, s); }
-absl::StatusOr<core::Setting> FromProto(v1::Setting s, std::string_view field) {
+absl::StatusOr<core::Setting> FromProto(v1::Setting s, const Path& field) {
   return RequiredEnum(kSettings, v1::Setting_descriptor(), s, field,
                       "a setting (INPATIENT, OUTPATIENT or CHRONIC)");
 }
-absl::StatusOr<std::optional<core::Setting>> OptionalFromProto(v1::Setting s,
-                                                               std::string_view field) {
+absl::StatusOr<std::optional<core::Setting>> OptionalFromProto(v1::Setting s, const Path& field) {
   return OptionalEnum(kSettings, v1::Setting_descriptor(), s, field, "a setting");
 }
 
 v1::Insurance ToProto(core::Insurance i) { return ToProtoEnum(kInsurances, i); }
-absl::StatusOr<core::Insurance> FromProto(v1::Insurance i, std::string_view field) {
+absl::StatusOr<core::Insurance> FromProto(v1::Insurance i, const Path& field) {
   return RequiredEnum(kInsurances, v1::Insurance_descriptor(), i, field,
                       "an insurance (EMPLOYEE or RESIDENT)");
 }
-absl::StatusOr<std::optional<core::Insurance>> OptionalFromProto(v1::Insurance i,
-                                                                 std::string_view field) {
+absl::StatusOr<std::optional<core::Insurance>> OptionalFromProto(v1::Insurance i, const Path& field) {
   return OptionalEnum(kInsurances, v1::Insurance_descriptor(), i, field, "an insurance");
 }
 
 v1::Alert ToProto(core::Alert a) { return ToProtoEnum(kAlerts, a); }
-absl::StatusOr<core::Alert> FromProto(v1::Alert a, std::string_view field) {
+absl::StatusOr<core::Alert> FromProto(v1::Alert a, const Path& field) {
   return RequiredEnum(kAlerts, v1::Alert_descriptor(), a, field,
                       "an alert level (ALERT_NONE, ALERT_YELLOW or ALERT_RED)");
 }
 
 v1::Sex ToProto(core::Sex s) { return ToProtoEnum(kSexes, s); }
-absl::StatusOr<core::Sex> FromProto(v1::Sex s, std::string_view field) {
+absl::StatusOr<core::Sex> FromProto(v1::Sex s, const Path& field) {
   return RequiredEnum(kSexes, v1::Sex_descriptor(), s, field, "a sex (MALE or FEMALE)");
 }
-absl::StatusOr<std::optional<core::Sex>> OptionalFromProto(v1::Sex s, std::string_view field) {
+absl::StatusOr<std::optional<core::Sex>> OptionalFromProto(v1::Sex s, const Path& field) {
   return OptionalEnum(kSexes, v1::Sex_descriptor(), s, field, "a sex");
 }
 
 v1::ItemClass ToProto(core::ItemClass c) { return ToProtoEnum(kItemClasses, c); }
-absl::StatusOr<core::ItemClass> FromProto(v1::ItemClass c, std::string_view field) {
+absl::StatusOr<core::ItemClass> FromProto(v1::ItemClass c, const Path& field) {
   return RequiredEnum(kItemClasses, v1::ItemClass_descriptor(), c, field,
                       "an item class (CLASS_A, CLASS_B or CLASS_C)");
 }
@@ -306,24 +339,24 @@ absl::StatusOr<core::ItemClass> FromProto(v1::ItemClass c, std::string_view fiel
 v1::RegistrationKind ToProto(core::RegistrationKind k) {
   return ToProtoEnum(kRegistrationKinds, k);
 }
-absl::StatusOr<core::RegistrationKind> FromProto(v1::RegistrationKind k, std::string_view field) {
+absl::StatusOr<core::RegistrationKind> FromProto(v1::RegistrationKind k, const Path& field) {
   return RequiredEnum(kRegistrationKinds, v1::RegistrationKind_descriptor(), k, field,
                       "a registration kind");
 }
 
 v1::DeductibleScope ToProto(core::DeductibleScope s) { return ToProtoEnum(kDeductibleScopes, s); }
-absl::StatusOr<core::DeductibleScope> FromProto(v1::DeductibleScope s, std::string_view field) {
+absl::StatusOr<core::DeductibleScope> FromProto(v1::DeductibleScope s, const Path& field) {
   return RequiredEnum(kDeductibleScopes, v1::DeductibleScope_descriptor(), s, field,
                       "a deductible scope (VISIT or YEAR)");
 }
 
 v1::Category ToProto(core::Category c) { return ToProtoEnum(kCategories, c); }
-absl::StatusOr<core::Category> FromProto(v1::Category c, std::string_view field) {
+absl::StatusOr<core::Category> FromProto(v1::Category c, const Path& field) {
   return RequiredEnum(kCategories, v1::Category_descriptor(), c, field, "a category");
 }
 
 v1::LineFlag ToProto(core::LineFlag f) { return ToProtoEnum(kLineFlags, f); }
-absl::StatusOr<core::LineFlag> FromProto(v1::LineFlag f, std::string_view field) {
+absl::StatusOr<core::LineFlag> FromProto(v1::LineFlag f, const Path& field) {
   return RequiredEnum(kLineFlags, v1::LineFlag_descriptor(), f, field, "a line flag");
 }
 
@@ -341,16 +374,16 @@ v1::ItemLimits ToProto(const core::ItemLimits& l) {
   return p;
 }
 
-absl::StatusOr<core::ItemLimits> FromProto(const v1::ItemLimits& p, std::string_view field) {
+absl::StatusOr<core::ItemLimits> FromProto(const v1::ItemLimits& p, const Path& field) {
   core::ItemLimits l;
-  CROSSCLEAR_ASSIGN_OR_RETURN(l.sex, OptionalFromProto(p.sex(), Child(field, "sex")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(l.sex, OptionalFromProto(p.sex(), field.Child("sex")));
   if (p.has_min_age()) l.min_age = p.min_age();
   if (p.has_max_age()) l.max_age = p.max_age();
   if (p.has_settings()) {
     CROSSCLEAR_ASSIGN_OR_RETURN(l.settings,
-                                SettingsFromProto(p.settings(), Child(field, "settings")));
+                                SettingsFromProto(p.settings(), field.Child("settings")));
   } else if (p.settings_size() > 0) {
-    return Invalid(Child(field, "settings"), "settings given but has_settings is false");
+    return Invalid(field.Child("settings"), "settings given but has_settings is false");
   }
   return l;
 }
@@ -366,19 +399,19 @@ v1::CatalogItem ToProto(const core::CatalogItem& item) {
   return p;
 }
 
-absl::StatusOr<core::CatalogItem> FromProto(const v1::CatalogItem& p, std::string_view field) {
+absl::StatusOr<core::CatalogItem> FromProto(const v1::CatalogItem& p, const Path& field) {
   core::CatalogItem item;
   item.code = p.code();
   item.name = p.name();
   CROSSCLEAR_ASSIGN_OR_RETURN(item.item_class,
-                              FromProto(p.item_class(), Child(field, "item_class")));
+                              FromProto(p.item_class(), field.Child("item_class")));
   CROSSCLEAR_ASSIGN_OR_RETURN(item.b_self_pay,
-                              RatioFromProto(p.b_self_pay_bp(), Child(field, "b_self_pay_bp")));
+                              RatioFromProto(p.b_self_pay_bp(), field.Child("b_self_pay_bp")));
   if (p.has_price_cap_fen()) {
     CROSSCLEAR_ASSIGN_OR_RETURN(item.price_cap,
-                                AmountFromProto(p.price_cap_fen(), Child(field, "price_cap_fen")));
+                                AmountFromProto(p.price_cap_fen(), field.Child("price_cap_fen")));
   }
-  CROSSCLEAR_ASSIGN_OR_RETURN(item.limits, FromProto(p.limits(), Child(field, "limits")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(item.limits, FromProto(p.limits(), field.Child("limits")));
   return item;
 }
 
@@ -390,18 +423,18 @@ v1::CatalogVersion ToProto(const core::CatalogVersion& c) {
   return p;
 }
 
-absl::StatusOr<core::CatalogVersion> FromProto(const v1::CatalogVersion& p,
-                                               std::string_view field) {
+absl::StatusOr<core::CatalogVersion> FromProto(const v1::CatalogVersion& p, const Path& field) {
   core::CatalogVersion c;
   c.version = p.version();
   CROSSCLEAR_ASSIGN_OR_RETURN(c.effective_from,
-                              DateFromProto(p.effective_from(), Child(field, "effective_from")));
+                              DateFromProto(p.effective_from(), field.Child("effective_from")));
+  const Path items = field.Child("items");
   for (int i = 0; i < p.items_size(); ++i) {
-    const std::string at = Element(Child(field, "items"), i);
+    const Path at = items.Element(i);
     CROSSCLEAR_ASSIGN_OR_RETURN(core::CatalogItem item, FromProto(p.items(i), at));
     const std::string code = item.code;
     if (!c.items.emplace(code, std::move(item)).second) {
-      return Invalid(Child(at, "code"), absl::StrCat("\"", code, "\" appears twice"));
+      return Invalid(at.Child("code"), absl::StrCat("\"", code, "\" appears twice"));
     }
   }
   return c;
@@ -418,14 +451,14 @@ v1::Institution ToProto(const core::Institution& i) {
   return p;
 }
 
-absl::StatusOr<core::Institution> FromProto(const v1::Institution& p, std::string_view field) {
+absl::StatusOr<core::Institution> FromProto(const v1::Institution& p, const Path& field) {
   core::Institution i;
   i.code = p.code();
   i.name = p.name();
   i.region = p.region();
   i.level = p.level();
   CROSSCLEAR_ASSIGN_OR_RETURN(i.networked,
-                              SettingsFromProto(p.networked(), Child(field, "networked")));
+                              SettingsFromProto(p.networked(), field.Child("networked")));
   i.chronic_diseases.assign(p.chronic_diseases().begin(), p.chronic_diseases().end());
   return i;
 }
@@ -447,22 +480,22 @@ v1::PolicyRule ToProto(const core::PolicyRule& r) {
   return p;
 }
 
-absl::StatusOr<core::PolicyRule> FromProto(const v1::PolicyRule& p, std::string_view field) {
+absl::StatusOr<core::PolicyRule> FromProto(const v1::PolicyRule& p, const Path& field) {
   core::PolicyRule r;
   CROSSCLEAR_ASSIGN_OR_RETURN(r.insurance,
-                              OptionalFromProto(p.insurance(), Child(field, "insurance")));
-  CROSSCLEAR_ASSIGN_OR_RETURN(r.setting, OptionalFromProto(p.setting(), Child(field, "setting")));
+                              OptionalFromProto(p.insurance(), field.Child("insurance")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.setting, OptionalFromProto(p.setting(), field.Child("setting")));
   if (p.has_level()) r.level = p.level();
   if (p.has_disease()) r.disease = p.disease();
   if (p.has_retired()) r.retired = p.retired();
   CROSSCLEAR_ASSIGN_OR_RETURN(r.deductible,
-                              AmountFromProto(p.deductible_fen(), Child(field, "deductible_fen")));
+                              AmountFromProto(p.deductible_fen(), field.Child("deductible_fen")));
   CROSSCLEAR_ASSIGN_OR_RETURN(r.deductible_scope,
-                              FromProto(p.deductible_scope(), Child(field, "deductible_scope")));
-  CROSSCLEAR_ASSIGN_OR_RETURN(r.ratio, RatioFromProto(p.ratio_bp(), Child(field, "ratio_bp")));
+                              FromProto(p.deductible_scope(), field.Child("deductible_scope")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.ratio, RatioFromProto(p.ratio_bp(), field.Child("ratio_bp")));
   if (p.has_annual_cap_fen()) {
     CROSSCLEAR_ASSIGN_OR_RETURN(
-        r.annual_cap, AmountFromProto(p.annual_cap_fen(), Child(field, "annual_cap_fen")));
+        r.annual_cap, AmountFromProto(p.annual_cap_fen(), field.Child("annual_cap_fen")));
   }
   if (p.has_group()) r.group = p.group();
   return r;
@@ -479,20 +512,20 @@ v1::Reductions ToProto(const core::Reductions& r) {
   return p;
 }
 
-absl::StatusOr<core::Reductions> FromProto(const v1::Reductions& p, std::string_view field) {
+absl::StatusOr<core::Reductions> FromProto(const v1::Reductions& p, const Path& field) {
   core::Reductions r;
   CROSSCLEAR_ASSIGN_OR_RETURN(r.long_term,
-                              RatioFromProto(p.long_term_bp(), Child(field, "long_term_bp")));
+                              RatioFromProto(p.long_term_bp(), field.Child("long_term_bp")));
   CROSSCLEAR_ASSIGN_OR_RETURN(r.referral,
-                              RatioFromProto(p.referral_bp(), Child(field, "referral_bp")));
+                              RatioFromProto(p.referral_bp(), field.Child("referral_bp")));
   CROSSCLEAR_ASSIGN_OR_RETURN(r.emergency,
-                              RatioFromProto(p.emergency_bp(), Child(field, "emergency_bp")));
+                              RatioFromProto(p.emergency_bp(), field.Child("emergency_bp")));
   CROSSCLEAR_ASSIGN_OR_RETURN(r.temporary,
-                              RatioFromProto(p.temporary_bp(), Child(field, "temporary_bp")));
-  CROSSCLEAR_ASSIGN_OR_RETURN(r.none, RatioFromProto(p.none_bp(), Child(field, "none_bp")));
+                              RatioFromProto(p.temporary_bp(), field.Child("temporary_bp")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.none, RatioFromProto(p.none_bp(), field.Child("none_bp")));
   CROSSCLEAR_ASSIGN_OR_RETURN(
       r.manual_unregistered,
-      RatioFromProto(p.manual_unregistered_bp(), Child(field, "manual_unregistered_bp")));
+      RatioFromProto(p.manual_unregistered_bp(), field.Child("manual_unregistered_bp")));
   return r;
 }
 
@@ -507,20 +540,20 @@ v1::PolicyVersion ToProto(const core::PolicyVersion& v) {
   return p;
 }
 
-absl::StatusOr<core::PolicyVersion> FromProto(const v1::PolicyVersion& p, std::string_view field) {
+absl::StatusOr<core::PolicyVersion> FromProto(const v1::PolicyVersion& p, const Path& field) {
   core::PolicyVersion v;
   v.version = p.version();
   CROSSCLEAR_ASSIGN_OR_RETURN(v.effective_from,
-                              DateFromProto(p.effective_from(), Child(field, "effective_from")));
+                              DateFromProto(p.effective_from(), field.Child("effective_from")));
   CROSSCLEAR_ASSIGN_OR_RETURN(
       v.registration_required,
-      SettingsFromProto(p.registration_required(), Child(field, "registration_required")));
+      SettingsFromProto(p.registration_required(), field.Child("registration_required")));
   v.chronic_cross_region.assign(p.chronic_cross_region().begin(), p.chronic_cross_region().end());
-  CROSSCLEAR_ASSIGN_OR_RETURN(v.reductions, FromProto(p.reductions(), Child(field, "reductions")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(v.reductions, FromProto(p.reductions(), field.Child("reductions")));
   v.rules.reserve(p.rules_size());
   for (int i = 0; i < p.rules_size(); ++i) {
     CROSSCLEAR_ASSIGN_OR_RETURN(core::PolicyRule r,
-                                FromProto(p.rules(i), Element(Child(field, "rules"), i)));
+                                FromProto(p.rules(i), field.Child("rules").Element(i)));
     v.rules.push_back(std::move(r));
   }
   return v;
@@ -535,12 +568,12 @@ v1::Registration ToProto(const core::Registration& r) {
   return p;
 }
 
-absl::StatusOr<core::Registration> FromProto(const v1::Registration& p, std::string_view field) {
+absl::StatusOr<core::Registration> FromProto(const v1::Registration& p, const Path& field) {
   core::Registration r;
-  CROSSCLEAR_ASSIGN_OR_RETURN(r.kind, FromProto(p.kind(), Child(field, "kind")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.kind, FromProto(p.kind(), field.Child("kind")));
   r.region = p.region();
-  CROSSCLEAR_ASSIGN_OR_RETURN(r.from, DateFromProto(p.from(), Child(field, "from")));
-  CROSSCLEAR_ASSIGN_OR_RETURN(r.to, OpenDateFromProto(p.to(), Child(field, "to")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.from, DateFromProto(p.from(), field.Child("from")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.to, OpenDateFromProto(p.to(), field.Child("to")));
   return r;
 }
 
@@ -552,12 +585,11 @@ v1::ChronicQualification ToProto(const core::ChronicQualification& c) {
   return p;
 }
 
-absl::StatusOr<core::ChronicQualification> FromProto(const v1::ChronicQualification& p,
-                                                     std::string_view field) {
+absl::StatusOr<core::ChronicQualification> FromProto(const v1::ChronicQualification& p, const Path& field) {
   core::ChronicQualification c;
   c.disease = p.disease();
-  CROSSCLEAR_ASSIGN_OR_RETURN(c.from, DateFromProto(p.from(), Child(field, "from")));
-  CROSSCLEAR_ASSIGN_OR_RETURN(c.to, OpenDateFromProto(p.to(), Child(field, "to")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(c.from, DateFromProto(p.from(), field.Child("from")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(c.to, OpenDateFromProto(p.to(), field.Child("to")));
   return c;
 }
 
@@ -577,32 +609,32 @@ v1::Person ToProto(const core::Person& person) {
   return p;
 }
 
-absl::StatusOr<core::Person> FromProto(const v1::Person& p, std::string_view field) {
+absl::StatusOr<core::Person> FromProto(const v1::Person& p, const Path& field) {
   core::Person person;
   person.id = p.id();
   person.name = p.name();
   person.insured_region = p.insured_region();
   CROSSCLEAR_ASSIGN_OR_RETURN(person.insurance,
-                              FromProto(p.insurance(), Child(field, "insurance")));
+                              FromProto(p.insurance(), field.Child("insurance")));
   person.retired = p.retired();
-  CROSSCLEAR_ASSIGN_OR_RETURN(person.sex, FromProto(p.sex(), Child(field, "sex")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(person.sex, FromProto(p.sex(), field.Child("sex")));
   CROSSCLEAR_ASSIGN_OR_RETURN(person.birth_date,
-                              DateFromProto(p.birth_date(), Child(field, "birth_date")));
+                              DateFromProto(p.birth_date(), field.Child("birth_date")));
   person.active = p.active();
   CROSSCLEAR_ASSIGN_OR_RETURN(
       person.account_balance,
-      AmountFromProto(p.account_balance_fen(), Child(field, "account_balance_fen")));
+      AmountFromProto(p.account_balance_fen(), field.Child("account_balance_fen")));
   person.registrations.reserve(p.registrations_size());
   for (int i = 0; i < p.registrations_size(); ++i) {
     CROSSCLEAR_ASSIGN_OR_RETURN(
         core::Registration r,
-        FromProto(p.registrations(i), Element(Child(field, "registrations"), i)));
+        FromProto(p.registrations(i), field.Child("registrations").Element(i)));
     person.registrations.push_back(std::move(r));
   }
   person.chronic.reserve(p.chronic_size());
   for (int i = 0; i < p.chronic_size(); ++i) {
     CROSSCLEAR_ASSIGN_OR_RETURN(core::ChronicQualification c,
-                                FromProto(p.chronic(i), Element(Child(field, "chronic"), i)));
+                                FromProto(p.chronic(i), field.Child("chronic").Element(i)));
     person.chronic.push_back(std::move(c));
   }
   return person;
@@ -642,11 +674,11 @@ v1::Claim ToProto(const core::Claim& c) {
   return p;
 }
 
-absl::StatusOr<core::Claim> FromProto(const v1::Claim& p, std::string_view field) {
+absl::StatusOr<core::Claim> FromProto(const v1::Claim& p, const Path& field) {
   // The setting is checked here so an unknown number is named as such; everything else is
   // ParseClaim's, on the exact text of the proto's units.
   CROSSCLEAR_ASSIGN_OR_RETURN(core::Setting setting,
-                              FromProto(p.setting(), Child(field, "setting")));
+                              FromProto(p.setting(), field.Child("setting")));
   core::RawClaim raw;
   raw.id = p.id();
   raw.person = p.person();
@@ -668,7 +700,7 @@ absl::StatusOr<core::Claim> FromProto(const v1::Claim& p, std::string_view field
     if (const std::string prefix = err->field + ": "; problem.starts_with(prefix)) {
       problem.remove_prefix(prefix.size());
     }
-    return Invalid(Child(field, ProtoClaimField(err->field)), problem);
+    return Invalid(field.Child(ProtoClaimField(err->field)), problem);
   }
   return std::get<core::Claim>(std::move(parsed));
 }
@@ -682,13 +714,13 @@ v1::ResolvedLine ToProto(const core::ResolvedLine& l) {
   return p;
 }
 
-absl::StatusOr<core::ResolvedLine> FromProto(const v1::ResolvedLine& p, std::string_view field) {
+absl::StatusOr<core::ResolvedLine> FromProto(const v1::ResolvedLine& p, const Path& field) {
   core::ResolvedLine l;
   l.line = FromProto(p.line());
   l.amount = core::Money::FromFen(p.amount_fen());
   l.in_catalog = p.in_catalog();
   if (l.in_catalog) {
-    CROSSCLEAR_ASSIGN_OR_RETURN(l.item, FromProto(p.item(), Child(field, "item")));
+    CROSSCLEAR_ASSIGN_OR_RETURN(l.item, FromProto(p.item(), field.Child("item")));
   }
   return l;
 }
@@ -702,28 +734,28 @@ v1::ResolvedClaim ToProto(const core::ResolvedClaim& c) {
   return p;
 }
 
-absl::StatusOr<core::ResolvedClaim> FromProto(const v1::ResolvedClaim& p, std::string_view field) {
+absl::StatusOr<core::ResolvedClaim> FromProto(const v1::ResolvedClaim& p, const Path& field) {
   core::ResolvedClaim c;
-  CROSSCLEAR_ASSIGN_OR_RETURN(c.claim, FromProto(p.claim(), Child(field, "claim")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(c.claim, FromProto(p.claim(), field.Child("claim")));
   CROSSCLEAR_ASSIGN_OR_RETURN(c.institution,
-                              FromProto(p.institution(), Child(field, "institution")));
+                              FromProto(p.institution(), field.Child("institution")));
   if (p.has_catalog_version()) c.catalog_version = p.catalog_version();
-  const std::string lines_field = Child(field, "lines");
+  const Path lines_field = field.Child("lines");
   if (static_cast<size_t>(p.lines_size()) != c.claim.lines.size()) {
     return Invalid(lines_field, absl::StrCat(p.lines_size(), " resolved lines for a claim of ",
                                              c.claim.lines.size(), " lines"));
   }
   c.lines.reserve(p.lines_size());
   for (int i = 0; i < p.lines_size(); ++i) {
-    const std::string at = Element(lines_field, i);
+    const Path at = lines_field.Element(i);
     CROSSCLEAR_ASSIGN_OR_RETURN(core::ResolvedLine l, FromProto(p.lines(i), at));
     const core::ClaimLine& claimed = c.claim.lines[i];
     if (!(l.line == claimed)) {
-      return Invalid(Child(at, "line"), absl::StrCat("is not the claim's line ", i));
+      return Invalid(at.Child("line"), absl::StrCat("is not the claim's line ", i));
     }
     const core::Money amount = core::MulRound(claimed.qty, claimed.price);
     if (l.amount != amount) {
-      return Invalid(Child(at, "amount_fen"),
+      return Invalid(at.Child("amount_fen"),
                      absl::StrCat(l.amount.fen(), " is not qty x price (", amount.fen(), ")"));
     }
     c.lines.push_back(std::move(l));
@@ -750,7 +782,7 @@ v1::Amounts ToProto(const core::Amounts& a) {
   return p;
 }
 
-absl::StatusOr<core::Amounts> FromProto(const v1::Amounts& p, std::string_view field) {
+absl::StatusOr<core::Amounts> FromProto(const v1::Amounts& p, const Path& field) {
   core::Amounts a;
   const std::pair<core::Money*, std::pair<int64_t, std::string_view>> figures[] = {
       {&a.total, {p.total_fen(), "total_fen"}},
@@ -767,7 +799,7 @@ absl::StatusOr<core::Amounts> FromProto(const v1::Amounts& p, std::string_view f
       {&a.cash_pay, {p.cash_pay_fen(), "cash_pay_fen"}},
   };
   for (const auto& [out, value] : figures) {
-    CROSSCLEAR_ASSIGN_OR_RETURN(*out, FigureFromProto(value.first, Child(field, value.second)));
+    CROSSCLEAR_ASSIGN_OR_RETURN(*out, FigureFromProto(value.first, field.Child(value.second)));
   }
   return a;
 }
@@ -788,27 +820,27 @@ v1::PartResult ToProto(const core::PartResult& r) {
   return p;
 }
 
-absl::StatusOr<core::PartResult> FromProto(const v1::PartResult& p, std::string_view field) {
+absl::StatusOr<core::PartResult> FromProto(const v1::PartResult& p, const Path& field) {
   core::PartResult r;
-  CROSSCLEAR_ASSIGN_OR_RETURN(r.part, FromProto(p.part(), Child(field, "part")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.part, FromProto(p.part(), field.Child("part")));
   r.settled = p.settled();
-  CROSSCLEAR_ASSIGN_OR_RETURN(r.reason, FromProto(p.reason(), Child(field, "reason")));
-  CROSSCLEAR_ASSIGN_OR_RETURN(r.amounts, FromProto(p.amounts(), Child(field, "amounts")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.reason, FromProto(p.reason(), field.Child("reason")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.amounts, FromProto(p.amounts(), field.Child("amounts")));
   r.policy_version = p.policy_version();
   r.rule_index = p.rule_index();
-  CROSSCLEAR_ASSIGN_OR_RETURN(r.category, FromProto(p.category(), Child(field, "category")));
-  CROSSCLEAR_ASSIGN_OR_RETURN(r.ratio, RatioFromProto(p.ratio_bp(), Child(field, "ratio_bp")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.category, FromProto(p.category(), field.Child("category")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.ratio, RatioFromProto(p.ratio_bp(), field.Child("ratio_bp")));
   r.group = p.group();
   if (p.line_flags_size() != p.line_indexes_size()) {
     return Invalid(
-        Child(field, "line_flags"),
+        field.Child("line_flags"),
         absl::StrCat(p.line_flags_size(), " flags for ", p.line_indexes_size(), " line indexes"));
   }
   r.line_indexes.assign(p.line_indexes().begin(), p.line_indexes().end());
   r.line_flags.reserve(p.line_flags_size());
   for (int i = 0; i < p.line_flags_size(); ++i) {
     CROSSCLEAR_ASSIGN_OR_RETURN(core::LineFlag f,
-                                FromProto(p.line_flags(i), Element(Child(field, "line_flags"), i)));
+                                FromProto(p.line_flags(i), field.Child("line_flags").Element(i)));
     r.line_flags.push_back(f);
   }
   return r;
@@ -823,20 +855,20 @@ v1::ClaimResult ToProto(const core::ClaimResult& r) {
   return p;
 }
 
-absl::StatusOr<core::ClaimResult> FromProto(const v1::ClaimResult& p, std::string_view field) {
+absl::StatusOr<core::ClaimResult> FromProto(const v1::ClaimResult& p, const Path& field) {
   core::ClaimResult r;
   r.settled = p.settled();
-  CROSSCLEAR_ASSIGN_OR_RETURN(r.reason, FromProto(p.reason(), Child(field, "reason")));
+  CROSSCLEAR_ASSIGN_OR_RETURN(r.reason, FromProto(p.reason(), field.Child("reason")));
   r.has_parts = p.has_parts();
   if (p.parts_size() > kMaxPartsPerClaim) {
     return Invalid(
-        Child(field, "parts"),
+        field.Child("parts"),
         absl::StrCat(p.parts_size(), " parts; a claim splits into at most ", kMaxPartsPerClaim));
   }
   r.parts.reserve(p.parts_size());
   for (int i = 0; i < p.parts_size(); ++i) {
     CROSSCLEAR_ASSIGN_OR_RETURN(core::PartResult part,
-                                FromProto(p.parts(i), Element(Child(field, "parts"), i)));
+                                FromProto(p.parts(i), field.Child("parts").Element(i)));
     r.parts.push_back(std::move(part));
   }
   return r;
@@ -908,10 +940,10 @@ v1::Statement ToProto(const core::Statement& s) {
   return p;
 }
 
-absl::StatusOr<core::Statement> FromProto(const v1::Statement& p, std::string_view field) {
+absl::StatusOr<core::Statement> FromProto(const v1::Statement& p, const Path& field) {
   core::Statement s;
   absl::StatusOr<core::Period> period = core::Period::Parse(p.period());
-  if (!period.ok()) return Invalid(Child(field, "period"), Std(period.status().message()));
+  if (!period.ok()) return Invalid(field.Child("period"), Std(period.status().message()));
   s.period = *period;
   s.obligations.reserve(p.obligations_size());
   for (const v1::Obligation& o : p.obligations()) {
@@ -921,7 +953,7 @@ absl::StatusOr<core::Statement> FromProto(const v1::Statement& p, std::string_vi
   for (int i = 0; i < p.net_size(); ++i) {
     const v1::NetPosition& n = p.net(i);
     if (!s.net.emplace(n.region(), core::Money::FromFen(n.amount_fen())).second) {
-      return Invalid(Child(Element(Child(field, "net"), i), "region"),
+      return Invalid(field.Child("net").Element(i).Child("region"),
                      absl::StrCat("\"", n.region(), "\" appears twice"));
     }
   }
@@ -955,7 +987,7 @@ std::variant<core::Claim, core::FieldError> ParseHospitalClaim(const v1::Hospita
   auto* err = std::get_if<core::FieldError>(&parsed);
   // RawFromHospital turned a med_type that is no setting into ""; name what was sent instead.
   if (err != nullptr && err->field == "setting") {
-    const std::string problem(BadEnum("med_type", v1::Setting_descriptor(), h.med_type(),
+    const std::string problem(BadEnum(Path("med_type"), v1::Setting_descriptor(), h.med_type(),
                                       "a med_type (INPATIENT, OUTPATIENT or CHRONIC)")
                                   .message());
     return core::FieldError{core::Reason::kInvalidClaim, "med_type", problem};
@@ -1011,6 +1043,128 @@ std::string Bytes(const google::protobuf::Message& message) {
   std::string out;
   message.SerializeToString(&out);
   return out;
+}
+
+// --- the declared conversions: the caller's field is the root of every path -------------------
+
+absl::StatusOr<core::Reason> FromProto(v1::Reason r, std::string_view field) {
+  return FromProto(r, Path(field));
+}
+
+absl::StatusOr<core::Setting> FromProto(v1::Setting s, std::string_view field) {
+  return FromProto(s, Path(field));
+}
+
+absl::StatusOr<core::Insurance> FromProto(v1::Insurance i, std::string_view field) {
+  return FromProto(i, Path(field));
+}
+
+absl::StatusOr<core::Alert> FromProto(v1::Alert a, std::string_view field) {
+  return FromProto(a, Path(field));
+}
+
+absl::StatusOr<core::Sex> FromProto(v1::Sex s, std::string_view field) {
+  return FromProto(s, Path(field));
+}
+
+absl::StatusOr<std::optional<core::Sex>> OptionalFromProto(v1::Sex s, std::string_view field) {
+  return OptionalFromProto(s, Path(field));
+}
+
+absl::StatusOr<core::ItemClass> FromProto(v1::ItemClass c, std::string_view field) {
+  return FromProto(c, Path(field));
+}
+
+absl::StatusOr<core::RegistrationKind> FromProto(v1::RegistrationKind k, std::string_view field) {
+  return FromProto(k, Path(field));
+}
+
+absl::StatusOr<core::DeductibleScope> FromProto(v1::DeductibleScope s, std::string_view field) {
+  return FromProto(s, Path(field));
+}
+
+absl::StatusOr<core::Category> FromProto(v1::Category c, std::string_view field) {
+  return FromProto(c, Path(field));
+}
+
+absl::StatusOr<core::LineFlag> FromProto(v1::LineFlag f, std::string_view field) {
+  return FromProto(f, Path(field));
+}
+
+absl::StatusOr<core::ItemLimits> FromProto(const v1::ItemLimits& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::CatalogItem> FromProto(const v1::CatalogItem& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::Institution> FromProto(const v1::Institution& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::PolicyRule> FromProto(const v1::PolicyRule& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::Reductions> FromProto(const v1::Reductions& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::PolicyVersion> FromProto(const v1::PolicyVersion& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::Registration> FromProto(const v1::Registration& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::Person> FromProto(const v1::Person& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::Claim> FromProto(const v1::Claim& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::ResolvedLine> FromProto(const v1::ResolvedLine& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::ResolvedClaim> FromProto(const v1::ResolvedClaim& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::Amounts> FromProto(const v1::Amounts& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::PartResult> FromProto(const v1::PartResult& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::ClaimResult> FromProto(const v1::ClaimResult& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::Statement> FromProto(const v1::Statement& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<std::optional<core::Setting>> OptionalFromProto(v1::Setting s, std::string_view field) {
+  return OptionalFromProto(s, Path(field));
+}
+
+absl::StatusOr<std::optional<core::Insurance>> OptionalFromProto(v1::Insurance i, std::string_view field) {
+  return OptionalFromProto(i, Path(field));
+}
+
+absl::StatusOr<core::CatalogVersion> FromProto(const v1::CatalogVersion& p, std::string_view field) {
+  return FromProto(p, Path(field));
+}
+
+absl::StatusOr<core::ChronicQualification> FromProto(const v1::ChronicQualification& p, std::string_view field) {
+  return FromProto(p, Path(field));
 }
 
 }  // namespace crossclear::protoconv

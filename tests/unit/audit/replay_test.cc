@@ -151,6 +151,21 @@ TEST_F(NodeReplayTest, ARecordedFundPayNotTheEnginesIsNamedWithTheFigure) {
   EXPECT_NE(d.what.find("fund_pay"), std::string::npos) << d.ToString();
 }
 
+TEST_F(NodeReplayTest, ARecordedStateChangeNotTheEnginesIsNamedWithTheFigure) {
+  // The result as the engine decides it, the account change one fen off: the replay compares
+  // the change on its own (the result agrees) and names it.
+  core::PersonState state;
+  state.account_balance = person_.account_balance;
+  v1::LedgerEntry e = Settle("C1", state);
+  e.mutable_delta()->set_account_fen(e.delta().account_fen() - 1);
+  entries_.push_back(e);
+  AuditReport report = Replay();
+  ASSERT_EQ(report.discrepancies.size(), 1u);
+  const Discrepancy& d = report.discrepancies.front();
+  EXPECT_EQ(d.index, entries_.size() - 1);
+  EXPECT_NE(d.what.find("state change differs: account change"), std::string::npos) << d.ToString();
+}
+
 TEST_F(NodeReplayTest, ACancelThatDoesNotReverseItsSettlementIsNamed) {
   core::PersonState state;
   state.account_balance = person_.account_balance;
