@@ -10,6 +10,7 @@
 #include <iostream>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <unordered_set>
@@ -32,6 +33,7 @@
 #include "proto/month_convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
+#include "rpc/health.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 
@@ -152,6 +154,9 @@ struct HubServer::Impl {
   // Shared while a settlement or cancellation is booked into a month; exclusive while a
   // month's status changes (decisions.md 19).
   std::shared_mutex months_mu;
+  // grpc.health.v1: NOT_SERVING while a month is finalized (bookings wait for it). Declared
+  // before the server: a call still running as the server is destroyed may end a Busy.
+  rpc::ServingStatus serving;
   std::unique_ptr<grpc::Server> server;
   // The ledger as a verifiable log: checkpoints cosigned by the region nodes, LogService.
   std::unique_ptr<ledgerlog::PartyLog> log;
@@ -1852,6 +1857,10 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
     const char* what = action == core::MonthAction::kClose ? "close a clearing month"
                                                            : "finalize a clearing month";
     if (auto s = OperatorMonth(ctx, what, text, &period, &today); !s.ok()) return s;
+    // Finalizing holds every booking back (the exclusive lock across the month's figures):
+    // load balancers are told so until the lock is released.
+    std::optional<rpc::ServingStatus::Busy> finalizing;
+    if (action == core::MonthAction::kFinalize) finalizing.emplace(h_.serving);
     std::unique_lock<std::shared_mutex> lock(h_.months_mu);
     auto state = h_.LoadMonth(period);
     if (!state.ok()) return protoconv::FromAbsl(state.status());
@@ -1872,6 +1881,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
       return protoconv::FromAbsl(c.status());
     }
     lock.unlock();
+    finalizing.reset();
     if (action == core::MonthAction::kClose) {
       // A checkpoint of the ledger as the month closed, cosigned by the witnesses that answer,
       // kept under "month/<period>" for the auditors. Taken after the lock is released: asking
@@ -2179,6 +2189,7 @@ absl::Status HubServer::Start() {
   h.routing = std::make_unique<Impl::Routing>(h);
   h.clearing = std::make_unique<Impl::Clearing>(h);
   h.directory = std::make_unique<Impl::Directory>(h);
+  rpc::EnableStandardServices();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(h.opt.listen, *creds, &h.port);
   builder.SetMaxReceiveMessageSize(h.opt.max_message_bytes);
@@ -2188,6 +2199,10 @@ absl::Status HubServer::Start() {
   h.log->Register(builder);
   h.server = builder.BuildAndStart();
   if (!h.server || h.port == 0) return absl::UnavailableError("cannot listen on " + h.opt.listen);
+  h.serving.Attach(*h.server, {v1::HubService::service_full_name(),
+                               v1::ClearingService::service_full_name(),
+                               v1::DirectoryService::service_full_name(),
+                               v1::LogService::service_full_name()});
   h.log->Start();
   if (!h.opt.ready_file.empty()) {
     std::ofstream(h.opt.ready_file + ".tmp") << h.port << "\n";

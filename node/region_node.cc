@@ -35,6 +35,7 @@
 #include "proto/month_convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
+#include "rpc/health.h"
 #include "rpc/log.h"
 #include "storage/keys.h"
 #include "storage/store.h"
@@ -117,6 +118,10 @@ struct RegionNode::Impl {
   std::unique_ptr<v1::HubService::Stub> hub;
   StripedLocks treatment_locks, insured_locks, person_locks;
 
+  // grpc.health.v1: NOT_SERVING until the directory is first published (the ready file) and
+  // while LoadData imports. Declared before the server: a call still running as the server is
+  // destroyed may end a Busy.
+  rpc::ServingStatus serving{1};
   std::unique_ptr<grpc::Server> server;
   // The ledger as a verifiable log (LogService, checkpoints) and the witness of the hub's.
   std::unique_ptr<ledgerlog::PartyLog> log;
@@ -679,6 +684,7 @@ struct RegionNode::Impl {
 
   void BackgroundLoop() {
     PublishUntilAnswered();
+    serving.Release();  // the start-up's Busy (or the node is stopping)
     if (!opt.ready_file.empty()) {
       std::ofstream(opt.ready_file + ".tmp") << port << "\n";
       if (std::rename((opt.ready_file + ".tmp").c_str(), opt.ready_file.c_str()) != 0) {
@@ -1757,6 +1763,7 @@ class RegionNode::Impl::Admin final : public v1::RegionAdminService::Service {
       ++chunks;
     }
     if (source.empty()) source = "LoadData";
+    rpc::ServingStatus::Busy loading(n_.serving);  // until imported and published
     std::lock_guard<std::mutex> lock(n_.import_mu);
     auto summary = ImportRegionData(*n_.store, n_.opt.region, source, content);
     if (!summary.ok()) {
@@ -1865,6 +1872,7 @@ absl::Status RegionNode::Start() {
   n.hospital = std::make_unique<Impl::Hospital>(n);
   n.peer = std::make_unique<Impl::Peer>(n);
   n.admin = std::make_unique<Impl::Admin>(n, *n.peer);
+  rpc::EnableStandardServices();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(n.opt.listen, *creds, &n.port);
   builder.SetMaxReceiveMessageSize(n.opt.max_message_bytes);
@@ -1876,6 +1884,11 @@ absl::Status RegionNode::Start() {
   if (!n.server || n.port == 0) {
     return absl::UnavailableError("cannot listen on " + n.opt.listen);
   }
+  n.serving.Attach(*n.server, {v1::HospitalService::service_full_name(),
+                               v1::PeerService::service_full_name(),
+                               v1::RegionAdminService::service_full_name(),
+                               v1::LogService::service_full_name(),
+                               v1::WitnessService::service_full_name()});
   n.background = std::thread([&n] { n.BackgroundLoop(); });
   n.log->Start();
   return absl::OkStatus();

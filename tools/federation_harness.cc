@@ -123,7 +123,7 @@ absl::Status Federation::SpawnHub() {
 }
 
 absl::Status Federation::StartNode(const std::string& region,
-                                   const std::vector<std::string>& extra_flags) {
+                                   const std::vector<std::string>& extra_flags, bool wait_ready) {
   auto it = nodes_.find(region);
   if (it == nodes_.end()) return absl::NotFoundError("no node for region " + region);
   Proc& proc = it->second;
@@ -147,6 +147,7 @@ absl::Status Federation::StartNode(const std::string& region,
   // Channels to the node's previous process are stale (their connection was cut).
   DropChannelsTo(NodeAddress(region));
   if (auto s = Spawn("node " + region, argv, proc); !s.ok()) return s;
+  if (!wait_ready) return absl::OkStatus();
   return WaitReady("node " + region, proc);
 }
 

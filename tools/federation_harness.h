@@ -34,10 +34,12 @@ class Federation {
   static absl::StatusOr<std::unique_ptr<Federation>> Start(const FederationOptions& options);
   ~Federation();  // stops every process it started; removes the work dir unless kept
 
-  // kill -9 of a region's node (a crash); StartNode (re)starts it, waiting until ready.
+  // kill -9 of a region's node (a crash); StartNode (re)starts it, waiting until ready (its
+  // directory published) unless `wait_ready` is false (the node may not even listen yet).
   absl::Status KillNode(const std::string& region);
   absl::Status StartNode(const std::string& region,
-                         const std::vector<std::string>& extra_flags = {});
+                         const std::vector<std::string>& extra_flags = {},
+                         bool wait_ready = true);
   // Sends `signal` to a running node (SIGSTOP / SIGCONT: a node that stalls, then resumes).
   absl::Status SignalNode(const std::string& region, int signal);
   // Waits for a node process to exit by itself (e.g. a fault-injection crash).
