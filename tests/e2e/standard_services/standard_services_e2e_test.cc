@@ -3,6 +3,7 @@
 // the standard health check (grpc.health.v1), NOT_SERVING while a node is not ready. Over real
 // processes and mutual TLS, with clients generated from gRPC's own protos (third_party/grpc).
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
@@ -147,12 +148,15 @@ TEST_F(StandardServicesE2E, ReflectionDescribesHospitalService) {
   EXPECT_TRUE(found);
 }
 
-// A node is NOT_SERVING until it has published its directory to the hub: started while the hub
-// is down, it answers the health check NOT_SERVING (overall and for each service) for as long as
-// the hub stays down; once the hub is back and the node has published, SERVING.
+// A node is NOT_SERVING until it has published its directory to the hub: started afresh (an
+// empty database: its whole directory to publish) while the hub is down, it answers the health
+// check NOT_SERVING (overall and for each service) for as long as the hub stays down; once the
+// hub is back and the node has published, SERVING. (A restarted node whose directory the hub
+// already has publishes nothing and is ready at once.)
 TEST_F(StandardServicesE2E, NodeIsNotServingUntilItsDirectoryIsPublished) {
   ASSERT_TRUE(fed_->KillHub().ok());
   ASSERT_TRUE(fed_->KillNode(kHaikou).ok());
+  std::filesystem::remove_all(fed_->work_dir() + "/node-" + kHaikou + "-db");
   ASSERT_TRUE(fed_->StartNode(kHaikou, {}, /*wait_ready=*/false).ok());
   auto node = To(kHaikou);
   // The call waits for the node to listen (wait_for_ready); the hub cannot answer its publish.
