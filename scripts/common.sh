@@ -5,7 +5,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${CROSSCLEAR_BUILD:-$ROOT/build}"
 PACKAGES=(build-essential cmake pkg-config libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev
           protobuf-compiler librocksdb-dev libssl-dev libgtest-dev libgmock-dev
-          libbenchmark-dev nlohmann-json3-dev openssl chromium zlib1g-dev)
+          libbenchmark-dev nlohmann-json3-dev openssl chromium zlib1g-dev libcli11-dev
+          libspdlog-dev)
 
 install_missing() {
   local missing=()
