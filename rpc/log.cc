@@ -1,9 +1,20 @@
-// Rate-limited failure lines (see log.h).
+// The logs (see log.h).
 #include "rpc/log.h"
 
-#include <cstdio>
+#include <memory>
+
+#include "spdlog/sinks/stdout_sinks.h"
 
 namespace crossclear::rpc {
+
+void InitLog(const std::string& party) {
+  auto logger = std::make_shared<spdlog::logger>(
+      party, std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  // UTC, so that the lines of every party on every machine sort together.
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %n: %v", spdlog::pattern_time_type::utc);
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(std::move(logger));
+}
 
 void LogLimiter::Log(std::string_view what) {
   std::string line;
@@ -21,7 +32,7 @@ void LogLimiter::Log(std::string_view what) {
       held_back_ = 0;
     }
   }
-  std::fprintf(stderr, "%s\n", line.c_str());
+  spdlog::log(level_, "{}", line);
 }
 
 }  // namespace crossclear::rpc
