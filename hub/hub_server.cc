@@ -2179,7 +2179,23 @@ absl::StatusOr<std::unique_ptr<HubServer>> HubServer::Create(const HubOptions& o
   auto log = ledgerlog::PartyLog::Create(std::move(lo));
   if (!log.ok()) return log.status();
   impl->log = std::move(*log);
-  return std::unique_ptr<HubServer>(new HubServer(std::move(impl)));
+  auto hub = std::unique_ptr<HubServer>(new HubServer(std::move(impl)));
+  if (options.bench_relay) {
+    relay::RelayOptions ro;
+    ro.db_path = options.db_path + "-relay";
+    ro.self = certs::Identity{certs::Role::kHub, ""};
+    ro.deadline_ms = options.forward_deadline_ms;
+    ro.next_hop = [routes = options.routes, creds = *creds](const std::string& region) {
+      auto it = routes.find(region);
+      return it == routes.end() ? nullptr
+                                : certs::MakeChannel(it->second, creds,
+                                                     certs::Identity{certs::Role::kRegion, region});
+    };
+    auto relay = relay::Relay::Create(std::move(ro));
+    if (!relay.ok()) return relay.status();
+    hub->relay_ = *std::move(relay);
+  }
+  return hub;
 }
 
 absl::Status HubServer::Start() {
@@ -2196,6 +2212,7 @@ absl::Status HubServer::Start() {
   builder.RegisterService(h.routing.get());
   builder.RegisterService(h.clearing.get());
   builder.RegisterService(h.directory.get());
+  if (relay_) builder.RegisterService(relay_->service());
   h.log->Register(builder);
   h.server = builder.BuildAndStart();
   if (!h.server || h.port == 0) return absl::UnavailableError("cannot listen on " + h.opt.listen);

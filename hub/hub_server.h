@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "relay/relay.h"
 #include "rpc/flags.h"
 
 namespace crossclear::hub {
@@ -27,6 +28,9 @@ struct HubOptions {
   // How often the hub signs a checkpoint of its ledger while entries arrive (and has the region
   // nodes cosign it); also at every month close.
   int checkpoint_interval_ms = 2000;
+  // `crossclear bench` only: also serve the bare relay (relay/relay.h), with its own RocksDB in
+  // db_path + "-relay".
+  bool bench_relay = false;
 };
 
 class HubServer {
@@ -44,6 +48,7 @@ class HubServer {
 
  private:
   explicit HubServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<relay::Relay> relay_;  // declared first: outlives the server in impl_
   std::unique_ptr<Impl> impl_;
 };
 

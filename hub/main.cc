@@ -20,7 +20,8 @@ constexpr char kUsage[] =
     "message it accepts (and its chunks to the nodes) below gRPC's 4 MiB: tests only.\n"
     "--checkpoint-interval-ms (default 2000): how often it signs a checkpoint of its ledger\n"
     "while entries arrive and has the nodes cosign it (its log key: PKI_DIR/hub.log.key).\n"
-    "--test-clock is for tests only.\n";
+    "--test-clock is for tests only. --bench-relay (crossclear bench only) also serves the bare\n"
+    "relay, with its own database in DIR-relay.\n";
 
 }  // namespace
 
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
       argc, argv,
       {{"db", true}, {"pki", true}, {"route", true}, {"listen", true}, {"ready-file", true},
        {"deadline-ms", true}, {"max-message-bytes", true}, {"test-clock", false},
+       {"bench-relay", false},
        {"checkpoint-interval-ms", true},
        {"help", false}});
   if (!flags.ok()) {
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
   o.listen = flags->Get("listen", o.listen);
   o.ready_file = flags->Get("ready-file");
   o.test_clock = flags->Has("test-clock");
+  o.bench_relay = flags->Has("bench-relay");
   auto deadline = flags->GetInt("deadline-ms", o.forward_deadline_ms);
   if (!deadline.ok()) {
     std::cerr << "crossclear-hub: " << deadline.status().message() << "\n";

@@ -24,7 +24,8 @@ constexpr char kUsage[] =
     "below gRPC's 4 MiB. It, --test-clock and --test-crash-after-decide are for tests only.\n"
     "--checkpoint-interval-ms (default 2000): how often it signs a checkpoint of its ledger\n"
     "while entries arrive (its log key: PKI_DIR/region-CODE.log.key; it cosigns the hub's\n"
-    "checkpoints, checked with PKI_DIR/hub.log.pub).\n";
+    "checkpoints, checked with PKI_DIR/hub.log.pub). --bench-relay (crossclear bench only) also\n"
+    "serves the bare relay, with its own database in DIR-relay.\n";
 
 crossclear::node::RegionNode* g_node = nullptr;
 
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
       {{"region", true}, {"hub", true}, {"db", true}, {"pki", true}, {"listen", true},
        {"data", true}, {"ready-file", true}, {"deadline-ms", true},
        {"resolve-interval-ms", true}, {"max-message-bytes", true}, {"test-clock", false},
+       {"bench-relay", false},
        {"test-crash-after-decide", true}, {"checkpoint-interval-ms", true},
        {"help", false}});
   if (!flags.ok()) {
@@ -63,6 +65,7 @@ int main(int argc, char** argv) {
   o.data_file = flags->Get("data");
   o.ready_file = flags->Get("ready-file");
   o.test_clock = flags->Has("test-clock");
+  o.bench_relay = flags->Has("bench-relay");
   o.test_crash_after_decide = flags->Get("test-crash-after-decide");
   auto deadline = flags->GetInt("deadline-ms", o.forward_deadline_ms);
   auto interval = flags->GetInt("resolve-interval-ms", o.resolve_interval_ms);

@@ -1862,7 +1862,20 @@ absl::StatusOr<std::unique_ptr<RegionNode>> RegionNode::Create(const NodeOptions
   auto log = ledgerlog::PartyLog::Create(std::move(lo));
   if (!log.ok()) return log.status();
   impl->log = std::move(*log);
-  return std::unique_ptr<RegionNode>(new RegionNode(std::move(impl)));
+  auto node = std::unique_ptr<RegionNode>(new RegionNode(std::move(impl)));
+  if (options.bench_relay) {
+    relay::RelayOptions ro;
+    ro.db_path = options.db_path + "-relay";
+    ro.self = certs::Identity{certs::Role::kRegion, options.region};
+    ro.deadline_ms = options.forward_deadline_ms;
+    auto hub = certs::MakeChannel(options.hub_address, *creds,
+                                  certs::Identity{certs::Role::kHub, ""});
+    ro.next_hop = [hub](const std::string&) { return hub; };
+    auto relay = relay::Relay::Create(std::move(ro));
+    if (!relay.ok()) return relay.status();
+    node->relay_ = *std::move(relay);
+  }
+  return node;
 }
 
 absl::Status RegionNode::Start() {
@@ -1879,6 +1892,7 @@ absl::Status RegionNode::Start() {
   builder.RegisterService(n.hospital.get());
   builder.RegisterService(n.peer.get());
   builder.RegisterService(n.admin.get());
+  if (relay_) builder.RegisterService(relay_->service());
   n.log->Register(builder);
   n.server = builder.BuildAndStart();
   if (!n.server || n.port == 0) {

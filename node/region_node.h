@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "relay/relay.h"
 #include "rpc/flags.h"
 
 namespace crossclear::node {
@@ -31,6 +32,9 @@ struct NodeOptions {
   std::string test_crash_after_decide;  // tests only: _exit(137) after committing this claim
   // How often the node signs a checkpoint of its ledger while entries arrive.
   int checkpoint_interval_ms = 2000;
+  // `crossclear bench` only: also serve the bare relay (relay/relay.h), with its own RocksDB in
+  // db_path + "-relay".
+  bool bench_relay = false;
 };
 
 // What a directory publish sent and how long the hub took (for operators and the bench).
@@ -68,6 +72,7 @@ class RegionNode {
 
  private:
   explicit RegionNode(std::unique_ptr<Impl> impl);
+  std::unique_ptr<relay::Relay> relay_;  // declared first: outlives the server in impl_
   std::unique_ptr<Impl> impl_;
 };
 
