@@ -117,6 +117,7 @@ absl::Status Federation::SpawnHub() {
     argv.push_back(absl::StrCat(region, "=127.0.0.1:", proc.port));
   }
   if (options_.test_clock) argv.push_back("--test-clock");
+  argv.insert(argv.end(), options_.party_flags.begin(), options_.party_flags.end());
   fs::remove(hub_.ready);
   if (auto s = Spawn("hub", argv, hub_); !s.ok()) return s;
   return WaitReady("hub", hub_);
@@ -142,6 +143,7 @@ absl::Status Federation::StartNode(const std::string& region,
     argv.push_back(options_.data_file);
   }
   if (options_.test_clock) argv.push_back("--test-clock");
+  argv.insert(argv.end(), options_.party_flags.begin(), options_.party_flags.end());
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   fs::remove(proc.ready);
   // Channels to the node's previous process are stale (their connection was cut).

@@ -25,6 +25,7 @@ struct FederationOptions {
   int resolve_interval_ms = 1000;
   bool keep_work_dir = false;
   int checkpoint_interval_ms = 500;  // every party signs checkpoints of its ledger this often
+  std::vector<std::string> party_flags;  // given to the hub and every node (e.g. the bench's)
 };
 
 class Federation {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/bench_cli.h"
 #include "tools/audit_cli.h"
 #include "tools/demo.h"
 #include "tools/federation.h"
@@ -193,6 +194,8 @@ constexpr Command kCommands[] = {
      &Differential},
     {"audit", "check and replay the parties' ledgers offline (crossclear audit --help)", &Audit},
     {"ledger", "export a party's ledger for auditors (crossclear ledger export --help)", &Ledger},
+    {"bench", "the figures of a local federation against the bare stack (crossclear bench --help)",
+     &bench::RunBenchCli},
 };
 
 void PrintUsage(std::ostream& out) {
