@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
         state[pi].acc = std::move(ps.year_accumulators);
       };
       apply(d.delta);
-      // The insured node's SETTLE entry (node/region_node.cc InsuredEntry).
+      // The insured node's SETTLE entry (node/insured_service.cc InsuredEntry).
       v1::LedgerEntry e;
       e.set_kind(v1::LedgerEntry::SETTLE);
       e.set_claim_id(claim.id);
