@@ -17,7 +17,7 @@ namespace {
 
 // A change no real fund could make (a claim moves a figure by at most
 // core::kMaxClaimAmountFen): refused rather than stored.
-static absl::Status StateOutOfRange(const std::string& person) {
+absl::Status StateOutOfRange(const std::string& person) {
   return absl::FailedPreconditionError(absl::StrCat(
       "person ", person, ": the change would take an accumulator or the account balance beyond ",
       core::Money::FromFen(core::kMaxStateFen).ToYuan(), " yuan"));

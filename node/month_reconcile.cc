@@ -14,9 +14,9 @@
 
 namespace crossclear::node {
 
-  // 对账: the hub's SETTLE/CANCEL entries of the month that involve this region (streamed in
-  // chunks), against this node's own ledger, once as treatment region and once as insured
-  // region. The differences go back in bounded chunks; the last message has the verdict.
+// 对账: the hub's SETTLE/CANCEL entries of the month that involve this region (streamed in
+// chunks), against this node's own ledger, once as treatment region and once as insured
+// region. The differences go back in bounded chunks; the last message has the verdict.
 grpc::Status InsuredService::Reconcile(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<v1::ReconcileReply, v1::ReconcileRequest>* stream) {

@@ -2,7 +2,8 @@
 // several of its files use, and the declarations of its three gRPC services. Owns no logic of
 // its own beyond those helpers: each service, background loop and conversion family is defined
 // in its own .cc (named below next to what it defines). Not a public header: only node/*.cc
-// include it.
+// include it. Services translate proto <-> core and call the engine; every state change is one
+// synced RocksDB batch written before the reply.
 #pragma once
 
 #include <array>
