@@ -151,7 +151,7 @@ absl::StatusOr<NodeLedger> BuildNodeLedger(const std::string& dir, uint64_t targ
         state[pi].acc = std::move(ps.year_accumulators);
       };
       apply(d.delta);
-      // The insured node's SETTLE entry (node/region_node.cc InsuredEntry).
+      // The insured node's SETTLE entry (node/insured_service.cc InsuredEntry).
       v1::LedgerEntry e;
       e.set_kind(v1::LedgerEntry::SETTLE);
       e.set_claim_id(claim.id);

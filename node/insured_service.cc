@@ -1,0 +1,337 @@
+// PeerService, the insured side's straight line: deciding a claim of this region's insured
+// person for the hub (booked with the person's balances and accumulators in one batch),
+// cancelling or reversing it, answering its status, and resolving lines against this region's
+// catalog for another region's reimbursement; and the person's state as the insured side reads
+// and changes it (also used by office_admin.cc). Not here: the hub's month reconciliation
+// (month_reconcile.cc).
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <variant>
+
+#include "node/node_state.h"
+
+namespace crossclear::node {
+namespace {
+
+// A change no real fund could make (a claim moves a figure by at most
+// core::kMaxClaimAmountFen): refused rather than stored.
+absl::Status StateOutOfRange(const std::string& person) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "person ", person, ": the change would take an accumulator or the account balance beyond ",
+      core::Money::FromFen(core::kMaxStateFen).ToYuan(), " yuan"));
+}
+
+}  // namespace
+
+absl::StatusOr<core::PersonState> Impl::LoadPersonState(const std::string& person, int year) {
+  core::PersonState state;
+  auto bal = Load<v1::Balance>(*store, storage::kBalancesCf, person);
+  if (!bal.ok()) return bal.status();
+  if (bal->has_value()) state.account_balance = core::Money::FromFen((*bal)->account_balance_fen());
+  // An accumulator that cannot be read is never taken as zero: the fund would pay again
+  // what it has paid (a deductible, up to a cap). The claim waits until it is repaired.
+  absl::Status bad;
+  absl::Status scan = store->Scan(
+      storage::kAccumulatorsCf, storage::AccumulatorPrefix(person, static_cast<uint16_t>(year)),
+      [&](std::string_view key, std::string_view value) {
+        auto parts = storage::ParseAccumulatorKey(key);
+        v1::Accumulator acc;
+        if (!parts || !acc.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          bad = absl::DataLossError(
+              absl::StrCat("person ", person, ": an accumulator of ", year, " cannot be parsed"));
+          return false;
+        }
+        state.year_accumulators[parts->group] = protoconv::FromProto(acc);
+        return true;
+      });
+  if (!scan.ok()) return scan;
+  if (!bad.ok()) return bad;
+  // Within the bound the engine's arithmetic cannot overflow; beyond it is no real state.
+  if (!core::StateInRange(state)) {
+    return absl::DataLossError(absl::StrCat("person ", person, ": a stored accumulator of ", year,
+                                            " or the account balance is out of range"));
+  }
+  return state;
+}
+
+// Adds the delta's state change (sign +1 or -1) for `person` to `batch`.
+absl::Status Impl::WriteStateChange(storage::Batch& batch, const std::string& person,
+                                    const core::StateDelta& delta, int year) {
+  auto state = LoadPersonState(person, year);
+  if (!state.ok()) return state.status();
+  core::Apply(delta, year, *state);
+  if (!core::StateInRange(*state)) return StateOutOfRange(person);
+  v1::Balance bal;
+  bal.set_account_balance_fen(state->account_balance.fen());
+  batch.Put(storage::kBalancesCf, person, Bytes(bal));
+  for (const auto& d : delta.accumulators) {
+    auto it = state->year_accumulators.find(d.group);
+    core::Accumulator acc = it == state->year_accumulators.end() ? core::Accumulator{} : it->second;
+    if (d.year != year) {  // a delta for another year (never produced today): load it
+      auto other = LoadPersonState(person, d.year);
+      if (!other.ok()) return other.status();
+      core::Apply(core::StateDelta{{d}, core::Money()}, d.year, *other);
+      if (!core::StateInRange(*other)) return StateOutOfRange(person);
+      acc = other->year_accumulators[d.group];
+    }
+    batch.Put(storage::kAccumulatorsCf,
+              storage::AccumulatorKey(person, static_cast<uint16_t>(d.year), d.group),
+              Bytes(protoconv::ToProto(acc)));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status InsuredService::Decide(grpc::ServerContext* ctx, const v1::DecideRequest* req,
+                                    v1::DecideReply* reply) {
+  if (auto s = n_.Require(*ctx, Role::kHub, "", "ask a region to decide a claim"); !s.ok()) {
+    return s;
+  }
+  auto rc = protoconv::FromProto(req->claim());
+  if (!rc.ok())
+    return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "claim",
+                                  std::string(rc.status().message()));
+  // The hub's day of the decision (sent with a pre-settlement too): what the claim's date is
+  // checked against here, whatever the treatment node checked.
+  auto setl_date = core::Date::Parse(req->setl_date());
+  if (!setl_date.ok()) {
+    return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "setl_date", "not a date");
+  }
+  const core::Claim& claim = rc->claim;
+  auto data = n_.Data();
+  const core::Person* person = data->Person(claim.person);
+  std::lock_guard<std::mutex> claim_lock(n_.insured_locks.For(claim.id));
+  std::lock_guard<std::mutex> person_lock(n_.person_locks.For(claim.person));
+  auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, claim.id);
+  if (!stored.ok()) return protoconv::FromAbsl(stored.status());
+  if (stored->has_value() && (*stored)->reimbursement()) {
+    // The id is a manual reimbursement (零星报销) the office paid: never a settlement too.
+    *reply->mutable_result() = RejectedResult(core::Reason::kDuplicateClaim);
+    return grpc::Status::OK;
+  }
+  if (req->mode() == v1::SETTLE && stored->has_value()) {
+    auto core_stored = ToCoreStored(**stored);
+    if (!core_stored.ok()) return protoconv::FromAbsl(core_stored.status());
+    core::SettleAction action = core::OnSettle(&*core_stored, claim);
+    if (auto* replay = std::get_if<core::Replay>(&action)) {
+      *reply->mutable_result() = protoconv::ToProto(replay->result);
+      reply->set_replayed(true);
+      reply->set_setl_date((*stored)->settled_on());
+      if (auto index = ledgerlog::LastEntryOf(*n_.store, claim.id, v1::LedgerEntry::SETTLE);
+          index.ok() && index->has_value()) {
+        reply->set_ledger_index(**index);
+      }
+      return grpc::Status::OK;
+    }
+    if (auto* refuse = std::get_if<core::Refuse>(&action)) {
+      *reply->mutable_result() = RejectedResult(refuse->reason);
+      return grpc::Status::OK;
+    }
+  }
+  core::DecideInput in;
+  in.claim = &*rc;
+  in.person = person;
+  in.policy = &data->region.policy;
+  in.mode = req->mode() == v1::PRESETTLE ? core::Mode::kPresettle : core::Mode::kSettle;
+  if (auto err = core::CheckClaimDate(claim.date, *setl_date, in.mode)) {
+    return protoconv::ErrorStatus(err->reason, "claim.claim." + err->field, err->message);
+  }
+  if (person) {
+    auto state = n_.LoadPersonState(person->id, claim.date.year);
+    if (!state.ok()) return protoconv::FromAbsl(state.status());
+    in.state = *state;
+  }
+  core::Decision decision = core::Decide(in);
+  *reply->mutable_result() = protoconv::ToProto(decision.result);
+  if (in.mode != core::Mode::kSettle || !decision.result.settled) return grpc::Status::OK;
+
+  v1::StoredClaim rec;
+  *rec.mutable_claim() = req->claim();
+  rec.set_state(v1::SETTLED);
+  *rec.mutable_result() = reply->result();
+  *rec.mutable_delta() = protoconv::ToProto(decision.delta);
+  rec.set_settled_on(req->setl_date());
+  rec.set_treatment_region(rc->institution.region);
+  rec.set_insured_region(n_.opt.region);
+  storage::Batch batch;
+  batch.Put(storage::kInsuredClaimsCf, claim.id, Bytes(rec));
+  if (auto s = n_.WriteStateChange(batch, claim.person, decision.delta, claim.date.year); !s.ok()) {
+    return protoconv::FromAbsl(s);
+  }
+  auto clearing = ClearingFen(rec.result());
+  if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
+  n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::SETTLE, rec, req->setl_date(), *clearing,
+                                      rec.delta()));
+  auto committed = n_.store->Commit(std::move(batch));
+  if (!committed.ok()) return protoconv::FromAbsl(committed.status());
+  reply->set_ledger_index(committed->first_ledger_seq);  // the batch's one entry
+  if (!n_.opt.test_crash_after_decide.empty() && n_.opt.test_crash_after_decide == claim.id) {
+    std::_Exit(137);  // fault injection (tests only): die after the commit, before replying
+  }
+  reply->set_setl_date(req->setl_date());
+  return grpc::Status::OK;
+}
+
+grpc::Status InsuredService::Cancel(grpc::ServerContext* ctx, const v1::InsuredCancelRequest* req,
+                                    v1::RouteCancelReply* reply) {
+  if (auto s = n_.Require(*ctx, Role::kHub, "", "cancel at the insured region"); !s.ok()) {
+    return s;
+  }
+  auto day = core::Date::Parse(req->day());
+  if (!day.ok()) return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "day", "not a date");
+  std::lock_guard<std::mutex> claim_lock(n_.insured_locks.For(req->claim_id()));
+  auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, req->claim_id());
+  if (!stored.ok()) return protoconv::FromAbsl(stored.status());
+  storage::Batch batch;
+  if (!stored->has_value()) {
+    if (!req->reversal()) {
+      reply->set_reason(v1::UNKNOWN_CLAIM);
+      return grpc::Status::OK;
+    }
+    // 冲正 of an id never seen: burn it so a late original is refused.
+    v1::StoredClaim tomb;
+    tomb.mutable_claim()->mutable_claim()->set_id(req->claim_id());
+    tomb.set_state(v1::TOMBSTONE);
+    tomb.set_treatment_region(req->treatment_region());
+    tomb.set_insured_region(n_.opt.region);
+    tomb.set_cancelled_on(req->day());
+    batch.Put(storage::kInsuredClaimsCf, req->claim_id(), Bytes(tomb));
+    n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::TOMBSTONE, tomb, req->day(), 0, {}));
+    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
+    reply->set_tombstoned(true);
+    reply->set_cancelled_on(req->day());
+    return grpc::Status::OK;
+  }
+  v1::StoredClaim rec = **stored;
+  if (rec.reimbursement() || rec.treatment_region() != req->treatment_region()) {
+    if (rec.reimbursement()) {
+      reply->set_reason(v1::UNKNOWN_CLAIM);
+      return grpc::Status::OK;
+    }
+    return protoconv::PermissionDenied(
+        "region/" + req->treatment_region(),
+        "cancel a claim settled by region " + rec.treatment_region());
+  }
+  auto core_stored = ToCoreStored(rec);
+  if (!core_stored.ok()) return protoconv::FromAbsl(core_stored.status());
+  core::CancelAction action = core::OnCancel(&*core_stored);
+  if (auto* refuse = std::get_if<core::Refuse>(&action)) {
+    if (req->reversal() && rec.state() == v1::TOMBSTONE) {
+      reply->set_tombstoned(true);
+      reply->set_cancelled_on(rec.cancelled_on());
+      return grpc::Status::OK;
+    }
+    reply->set_reason(protoconv::ToProto(refuse->reason));
+    reply->set_cancelled_on(rec.cancelled_on());
+    return grpc::Status::OK;
+  }
+  auto clearing = ClearingFen(rec.result());
+  if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
+  std::lock_guard<std::mutex> person_lock(n_.person_locks.For(core_stored->claim.person));
+  core::StateDelta undo = core::Negate(core_stored->delta);
+  if (auto s = n_.WriteStateChange(batch, core_stored->claim.person, undo,
+                                   core_stored->claim.date.year);
+      !s.ok()) {
+    return protoconv::FromAbsl(s);
+  }
+  rec.set_state(v1::CANCELLED);
+  rec.set_cancelled_on(req->day());
+  batch.Put(storage::kInsuredClaimsCf, req->claim_id(), Bytes(rec));
+  n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::CANCEL, rec, req->day(), -*clearing,
+                                      protoconv::ToProto(undo)));
+  auto committed = n_.store->Commit(std::move(batch));
+  if (!committed.ok()) return protoconv::FromAbsl(committed.status());
+  reply->mutable_ledger()->set_insured(committed->first_ledger_seq);
+  reply->set_cancelled(true);
+  reply->set_cancelled_on(req->day());
+  return grpc::Status::OK;
+}
+
+grpc::Status InsuredService::Status(grpc::ServerContext* ctx, const v1::InsuredStatusRequest* req,
+                                    v1::RouteStatusReply* reply) {
+  if (auto s = n_.Require(*ctx, Role::kHub, "", "query the insured region"); !s.ok()) return s;
+  std::lock_guard<std::mutex> claim_lock(n_.insured_locks.For(req->claim_id()));
+  auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, req->claim_id());
+  if (!stored.ok()) return protoconv::FromAbsl(stored.status());
+  if (!stored->has_value() || (*stored)->reimbursement()) {
+    reply->set_known(false);
+    return grpc::Status::OK;
+  }
+  if ((*stored)->treatment_region() != req->treatment_region()) {
+    return protoconv::PermissionDenied("region/" + req->treatment_region(),
+                                       "query a claim of region " + (*stored)->treatment_region());
+  }
+  reply->set_known(true);
+  *reply->mutable_claim() = **stored;
+  return grpc::Status::OK;
+}
+
+grpc::Status InsuredService::Resolve(grpc::ServerContext* ctx, const v1::ResolveRequest* req,
+                                     v1::RouteResolveReply* reply) {
+  if (auto s = n_.Require(*ctx, Role::kHub, "", "resolve lines against this catalog"); !s.ok()) {
+    return s;
+  }
+  auto claim = protoconv::FromProto(req->claim());
+  if (!claim.ok())
+    return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "claim",
+                                  std::string(claim.status().message()));
+  auto data = n_.Data();
+  auto inst = data->institutions.find(claim->institution);
+  if (inst == data->institutions.end()) {
+    reply->set_institution_known(false);
+    return grpc::Status::OK;
+  }
+  reply->set_institution_known(true);
+  *reply->mutable_claim() =
+      protoconv::ToProto(core::ResolveLines(*claim, *inst->second, data->region.catalog));
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<core::StoredClaim> InsuredService::ToCoreStored(const v1::StoredClaim& s) {
+  core::StoredClaim out;
+  switch (s.state()) {
+    case v1::CANCELLED: out.state = core::ClaimState::kCancelled; break;
+    case v1::TOMBSTONE: out.state = core::ClaimState::kTombstone; break;
+    default: out.state = core::ClaimState::kSettled; break;
+  }
+  if (out.state != core::ClaimState::kTombstone) {
+    auto claim = protoconv::FromProto(s.claim().claim());
+    if (!claim.ok()) return claim.status();
+    out.claim = *claim;
+    auto result = protoconv::FromProto(s.result());
+    if (!result.ok()) return result.status();
+    out.result = *result;
+    out.delta = protoconv::FromProto(s.delta());
+  } else {
+    out.claim.id = s.claim().claim().id();
+  }
+  out.treatment_region = s.treatment_region();
+  out.insured_region = s.insured_region();
+  return out;
+}
+
+v1::LedgerEntry InsuredService::InsuredEntry(v1::LedgerEntry::Kind kind, const v1::StoredClaim& rec,
+                                             const std::string& day, int64_t clearing_fen,
+                                             const v1::StateDelta& delta) {
+  v1::LedgerEntry e;
+  e.set_kind(kind);
+  e.set_claim_id(rec.claim().claim().id());
+  e.set_day(day);
+  e.set_insured_region(n_.opt.region);
+  e.set_treatment_region(rec.treatment_region());
+  e.set_institution(rec.claim().claim().institution());
+  e.set_person(rec.claim().claim().person());
+  e.set_clearing_fen(clearing_fen);
+  if (kind == v1::LedgerEntry::SETTLE || kind == v1::LedgerEntry::REIMBURSE ||
+      kind == v1::LedgerEntry::CANCEL) {
+    *e.mutable_result() = rec.result();
+  }
+  if (kind == v1::LedgerEntry::SETTLE || kind == v1::LedgerEntry::REIMBURSE) {
+    *e.mutable_claim() = rec.claim();  // what was decided: the auditor decides it again
+  }
+  *e.mutable_delta() = delta;
+  return e;
+}
+
+}  // namespace crossclear::node

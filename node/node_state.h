@@ -1,0 +1,331 @@
+// Internal to node/: the region node's shared state (RegionNode::Impl), the small helpers
+// several of its files use, and the declarations of its three gRPC services. Owns no logic of
+// its own beyond those helpers: each service, background loop and conversion family is defined
+// in its own .cc (named below next to what it defines). Not a public header: only node/*.cc
+// include it. Services translate proto <-> core and call the engine; every state change is one
+// synced RocksDB batch written before the reply.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "certs/identity.h"
+#include "core/engine.h"
+#include "core/hospital_reconcile.h"
+#include "core/lifecycle.h"
+#include "crossclear/v1/services.grpc.pb.h"
+#include "ledgerlog/party_log.h"
+#include "node/region_data.h"
+#include "node/region_node.h"
+#include "proto/convert.h"
+#include "proto/ledger_codec.h"
+#include "proto/status.h"
+#include "rpc/call.h"
+#include "rpc/health.h"
+#include "rpc/log.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+
+namespace crossclear::node {
+
+namespace v1 = ::crossclear::v1;
+using certs::Identity;
+using certs::Role;
+using protoconv::Bytes;
+using protoconv::ClearingFen;
+using protoconv::RejectedResult;
+
+// Serializes read-decide-write sections per key. Striped: a bounded number of mutexes.
+class StripedLocks {
+ public:
+  std::mutex& For(std::string_view key) {
+    return locks_[std::hash<std::string_view>{}(key) % locks_.size()];
+  }
+
+ private:
+  std::array<std::mutex, 256> locks_;
+};
+
+template <typename Msg>
+absl::StatusOr<std::optional<Msg>> Load(const storage::Store& store, std::string_view cf,
+                                        std::string_view key) {
+  auto bytes = store.Get(cf, key);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return std::optional<Msg>();
+  Msg msg;
+  if (!msg.ParseFromString(**bytes)) {
+    return absl::DataLossError(
+        absl::StrCat("cannot parse ", std::string(cf), "/", std::string(key)));
+  }
+  return std::optional<Msg>(std::move(msg));
+}
+
+inline bool SameClaim(const v1::Claim& a, const v1::Claim& b) {
+  return protoconv::CanonicalBytes(a) == protoconv::CanonicalBytes(b);
+}
+
+inline grpc::Status Unavailable(std::string_view what) {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(what));
+}
+
+class TreatmentService;
+class InsuredService;
+class OfficeAdminService;
+
+struct RegionNode::Impl {
+  NodeOptions opt;
+  rpc::Clock clock;
+  // Failures nobody waits for (publishing the directory, resolving claims in doubt): one log
+  // line each, at most one per kind every 10 s.
+  rpc::LogLimiter publish_log, resolve_log;
+  std::unique_ptr<storage::Store> store;
+  // Reference data (catalog, policy, institutions, persons): replaced whole by LoadData;
+  // a call works on the snapshot it took at its start.
+  mutable std::mutex data_mu;
+  std::shared_ptr<const LoadedRegion> data;
+  std::mutex import_mu;  // one import at a time
+  // One directory publish at a time: each computes what changed since the hub's last
+  // acknowledgement and records the new one.
+  std::mutex publish_mu;
+  // When the background loop publishes again: after a publish the hub did not answer (one
+  // resolve interval later) or that had conflicts (30 intervals later, so a conflict the
+  // other region or the operator resolves is taken up, and is logged until then).
+  std::mutex retry_mu;
+  std::optional<std::chrono::steady_clock::time_point> publish_retry_at;
+  mutable std::mutex figures_mu;
+  PublishFigures last_publish;
+
+  std::shared_ptr<const LoadedRegion> Data() const {
+    std::lock_guard<std::mutex> lock(data_mu);
+    return data;
+  }
+  std::unique_ptr<v1::HubService::Stub> hub;
+  StripedLocks treatment_locks, insured_locks, person_locks;
+
+  // grpc.health.v1: NOT_SERVING until the directory is first published (the ready file) and
+  // while LoadData imports. Declared before the server: a call still running as the server is
+  // destroyed may end a Busy.
+  rpc::ServingStatus serving{1};
+  std::unique_ptr<grpc::Server> server;
+  // The ledger as a verifiable log (LogService, checkpoints) and the witness of the hub's.
+  std::unique_ptr<ledgerlog::PartyLog> log;
+  int port = 0;
+  std::thread background;
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+
+  std::unique_ptr<TreatmentService> treatment_service;
+  std::unique_ptr<InsuredService> insured_service;
+  std::unique_ptr<OfficeAdminService> admin_service;
+
+  explicit Impl(const NodeOptions& o)
+      : opt(o),
+        clock(o.test_clock),
+        publish_log("directory publisher", std::chrono::seconds(10)),
+        resolve_log("in-doubt resolver", std::chrono::seconds(10)) {}
+
+  std::chrono::milliseconds deadline() const {
+    return std::chrono::milliseconds(opt.forward_deadline_ms);
+  }
+
+  absl::StatusOr<Identity> Caller(const grpc::ServerContext& ctx) const {
+    auto auth = ctx.auth_context();
+    if (!auth) return absl::UnauthenticatedError("no authenticated peer");
+    return certs::PeerIdentity(*auth);
+  }
+
+  // The caller must be exactly `role` (and `code` when given).
+  grpc::Status Require(const grpc::ServerContext& ctx, Role role, std::string_view code,
+                       std::string_view what) const {
+    auto who = Caller(ctx);
+    if (!who.ok()) return protoconv::PermissionDenied("unidentified caller", what);
+    if (who->role != role || (!code.empty() && who->code != code)) {
+      return protoconv::PermissionDenied(who->ToString(), what);
+    }
+    return grpc::Status::OK;
+  }
+
+  absl::Status Commit(storage::Batch batch) { return store->Commit(std::move(batch)).status(); }
+
+  void AppendLedger(storage::Batch& batch, v1::LedgerEntry entry) {
+    protoconv::AppendEntry(batch, entry);
+  }
+
+  // --- insured side state (insured_service.cc) ---------------------------------------
+
+  absl::StatusOr<core::PersonState> LoadPersonState(const std::string& person, int year);
+  absl::Status WriteStateChange(storage::Batch& batch, const std::string& person,
+                                const core::StateDelta& delta, int year);
+
+  // --- treatment side ---------------------------------------------------------------
+
+  // A claim whose outcome the node does not know: a settlement (PENDING / IN_DOUBT) or a
+  // cancellation it was asked for (SETTLED with cancel_requested_on).
+  static bool InDoubt(const v1::TreatmentRecord& rec) {
+    return rec.state() == v1::PENDING || rec.state() == v1::IN_DOUBT ||
+           (rec.state() == v1::SETTLED && !rec.cancel_requested_on().empty());
+  }
+
+  // The record and its in-doubt index entry change together.
+  void PutTreatment(storage::Batch& batch, const v1::TreatmentRecord& rec) {
+    batch.Put(storage::kTreatmentClaimsCf, rec.claim().id(), Bytes(rec));
+    if (InDoubt(rec)) {
+      batch.Put(storage::kInDoubtCf, rec.claim().id(), "");
+    } else {
+      batch.Delete(storage::kInDoubtCf, rec.claim().id());
+    }
+  }
+
+  v1::LedgerEntry TreatmentEntry(v1::LedgerEntry::Kind kind, const v1::TreatmentRecord& rec,
+                                 const std::string& day, int64_t clearing_fen) {
+    v1::LedgerEntry e;
+    e.set_kind(kind);
+    e.set_claim_id(rec.claim().id());
+    e.set_day(day);
+    e.set_insured_region(rec.insured_region());
+    e.set_treatment_region(opt.region);
+    e.set_institution(rec.claim().institution());
+    e.set_person(rec.claim().person());
+    e.set_clearing_fen(clearing_fen);
+    // A cancellation repeats the settled figures: its month's totals per class need them.
+    if (kind == v1::LedgerEntry::SETTLE || kind == v1::LedgerEntry::CANCEL) {
+      *e.mutable_result() = rec.result();
+    }
+    return e;
+  }
+
+  // --- claims in doubt (in_doubt_resolver.cc) ----------------------------------------
+
+  absl::StatusOr<v1::TreatmentRecord> Resolve(v1::TreatmentRecord rec, const core::Date& today);
+
+  // What became of a cancellation the node carried out (CompleteCancel).
+  struct CancelOutcome {
+    v1::TreatmentRecord rec;                   // as it now stands
+    v1::Reason refused = v1::REASON_UNSPECIFIED;  // the insured region's refusal, if any
+    v1::LedgerIndexes ledger;                  // the hub's and insured node's CANCEL entries
+    grpc::Status error;                        // not confirmed: still in doubt
+  };
+  absl::StatusOr<CancelOutcome> CompleteCancel(v1::TreatmentRecord rec, const core::Date& today);
+  absl::StatusOr<v1::TreatmentRecord> ResolveDoubt(v1::TreatmentRecord rec,
+                                                   const core::Date& today);
+  void ResolveAllInDoubt();
+
+  // --- the directory (directory_publisher.cc) ----------------------------------------
+
+  // What one directory publish did.
+  struct PublishOutcome {
+    grpc::Status status;                // OK: the hub answered (with conflicts, maybe)
+    v1::DirectoryPublish sent;          // what was sent
+    v1::PublishDirectoryReply reply;    // what the hub took
+  };
+  absl::StatusOr<std::vector<std::string>> Acknowledged(std::string_view kind) const;
+  PublishOutcome Publish();
+  void Record(const PublishOutcome& out, std::chrono::steady_clock::duration took);
+  static std::string ConflictText(const v1::PublishDirectoryReply& reply);
+  void SchedulePublish(const PublishOutcome& out);
+  void PublishUntilAnswered();
+
+  // --- the background thread (region_node.cc) ----------------------------------------
+
+  void BackgroundLoop();
+};
+
+// Out-of-class definitions name the state by this (it is RegionNode::Impl).
+using Impl = RegionNode::Impl;
+
+// HospitalService: the treatment side. Settle, cancel and query in treatment_service.cc;
+// the hospital's reconciliation (3201 / 3202) in hospital_reconcile.cc.
+class TreatmentService final : public v1::HospitalService::Service {
+ public:
+  explicit TreatmentService(Impl& n) : n_(n) {}
+
+  grpc::Status PreSettle(grpc::ServerContext* ctx, const v1::SettleRequest* req,
+                         v1::SettleReply* reply) override;
+  grpc::Status Settle(grpc::ServerContext* ctx, const v1::SettleRequest* req,
+                      v1::SettleReply* reply) override;
+  grpc::Status Cancel(grpc::ServerContext* ctx, const v1::CancelRequest* req,
+                      v1::CancelReply* reply) override;
+  grpc::Status QueryStatus(grpc::ServerContext* ctx, const v1::StatusRequest* req,
+                           v1::StatusReply* reply) override;
+  grpc::Status ReconcileTotals(grpc::ServerContext* ctx, const v1::ReconcileTotalsRequest* req,
+                               v1::ReconcileTotalsReply* reply) override;
+  grpc::Status ReconcileDetails(grpc::ServerContext* ctx, const v1::ReconcileDetailsRequest* req,
+                                v1::ReconcileDetailsReply* reply) override;
+
+ private:
+  // treatment_service.cc
+  grpc::Status Submit(const grpc::ServerContext& ctx, const v1::SettleRequest& req,
+                      v1::SettleReply* reply, bool presettle);
+  grpc::Status Forward(const v1::RouteSettleRequest& rreq, const core::Date& today,
+                       v1::SettleReply* reply);
+  // hospital_reconcile.cc
+  grpc::Status Begin(const grpc::ServerContext& ctx, const std::string& requested,
+                     const std::string& period_text, std::string* institution,
+                     core::Period* period);
+  absl::StatusOr<std::vector<core::NodeClaim>> InstitutionClaims(const std::string& institution);
+
+  Impl& n_;
+};
+
+// PeerService: what the hub asks of this region. Decide, cancel, status and resolve in
+// insured_service.cc; the clearing month's reconciliation (对账) in month_reconcile.cc.
+class InsuredService final : public v1::PeerService::Service {
+ public:
+  explicit InsuredService(Impl& n) : n_(n) {}
+
+  grpc::Status Decide(grpc::ServerContext* ctx, const v1::DecideRequest* req,
+                      v1::DecideReply* reply) override;
+  grpc::Status Cancel(grpc::ServerContext* ctx, const v1::InsuredCancelRequest* req,
+                      v1::RouteCancelReply* reply) override;
+  grpc::Status Status(grpc::ServerContext* ctx, const v1::InsuredStatusRequest* req,
+                      v1::RouteStatusReply* reply) override;
+  grpc::Status Resolve(grpc::ServerContext* ctx, const v1::ResolveRequest* req,
+                       v1::RouteResolveReply* reply) override;
+  grpc::Status Reconcile(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<v1::ReconcileReply, v1::ReconcileRequest>* stream) override;
+
+  // Also used by the office's reimbursement (office_admin.cc).
+  static absl::StatusOr<core::StoredClaim> ToCoreStored(const v1::StoredClaim& s);
+  v1::LedgerEntry InsuredEntry(v1::LedgerEntry::Kind kind, const v1::StoredClaim& rec,
+                               const std::string& day, int64_t clearing_fen,
+                               const v1::StateDelta& delta);
+
+ private:
+  Impl& n_;
+};
+
+// RegionAdminService: the office's own operations (office_admin.cc).
+class OfficeAdminService final : public v1::RegionAdminService::Service {
+ public:
+  OfficeAdminService(Impl& n, InsuredService& insured) : n_(n), insured_(insured) {}
+
+  grpc::Status Reimburse(grpc::ServerContext* ctx, const v1::ReimburseRequest* req,
+                         v1::SettleReply* reply) override;
+  grpc::Status LoadData(grpc::ServerContext* ctx, grpc::ServerReader<v1::LoadDataRequest>* reader,
+                        v1::LoadDataReply* reply) override;
+  grpc::Status GetBalance(grpc::ServerContext* ctx, const v1::BalanceRequest* req,
+                          v1::BalanceReply* reply) override;
+
+ private:
+  Impl& n_;
+  InsuredService& insured_;
+};
+
+}  // namespace crossclear::node
