@@ -8,6 +8,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -209,8 +210,10 @@ struct HubServer::Impl {
 
   // Records what the insured region's stored claim says and the hub does not have yet:
   // the settlement, then its cancellation, or a tombstone. Never records a fact twice:
-  // the routed record of the id says what is already in the ledger.
-  absl::Status RecordFromStored(const v1::StoredClaim& stored);
+  // the routed record of the id says what is already in the ledger. Returns the index of the
+  // SETTLE entry it appended (the settlement's receipt at the hub), or nullopt when it
+  // appended none (the hub had the settlement already, or a dispute's adjustment counts it).
+  absl::StatusOr<std::optional<uint64_t>> RecordFromStored(const v1::StoredClaim& stored);
 
   // ---- reading the ledger (month_figures.cc) ----
 

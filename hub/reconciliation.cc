@@ -285,7 +285,7 @@ absl::StatusOr<int64_t> HubServer::Impl::Clearing::LearnFact(const core::Date& t
   grpc::Status st = peer->Status(octx.get(), sreq, &sreply);
   if (!st.ok()) return absl::UnavailableError(st.error_message());
   if (!sreply.known()) return 0;
-  if (auto s = h_.RecordFromStored(sreply.claim()); !s.ok()) return s;
+  if (auto s = h_.RecordFromStored(sreply.claim()); !s.ok()) return s.status();
   const v1::StoredClaim& c = sreply.claim();
   auto amount = ClearingFen(c.result());
   if (!amount.ok()) return amount.status();

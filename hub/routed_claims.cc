@@ -5,6 +5,7 @@
 // missed, booked like any late record and never twice). Its callers are the router, the
 // status sync and dispute resolution; the prepayment moves a booking makes are Moves'
 // (prepayment_book.cc).
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -146,7 +147,8 @@ absl::StatusOr<std::optional<v1::RoutedClaim>> HubServer::Impl::TombstoneUnroute
   return std::optional<v1::RoutedClaim>();
 }
 
-absl::Status HubServer::Impl::RecordFromStored(const v1::StoredClaim& stored) {
+absl::StatusOr<std::optional<uint64_t>> HubServer::Impl::RecordFromStored(
+    const v1::StoredClaim& stored) {
   const std::string& id = stored.claim().claim().id();
   std::shared_lock<std::shared_mutex> month_lock(months_mu);
   std::lock_guard<std::mutex> lock(LockFor(id));
@@ -187,6 +189,7 @@ absl::Status HubServer::Impl::RecordFromStored(const v1::StoredClaim& stored) {
   storage::Batch batch;
   Moves moves(*this);
   bool changed = false;
+  bool settle_appended = false;  // the batch's first ledger entry is the claim's SETTLE
   if (learnt) {
     r.set_claim_id(id);
     r.set_insured_region(stored.insured_region());
@@ -215,6 +218,7 @@ absl::Status HubServer::Impl::RecordFromStored(const v1::StoredClaim& stored) {
           return s;
         }
         r.set_settle_counted_fen(r.settle_counted_fen() + r.clearing_fen());
+        settle_appended = true;
       }
     }
     changed = true;
@@ -234,11 +238,13 @@ absl::Status HubServer::Impl::RecordFromStored(const v1::StoredClaim& stored) {
     }
     changed = true;
   }
-  if (!changed) return absl::OkStatus();
+  if (!changed) return std::optional<uint64_t>();
   batch.Put(storage::kRoutedCf, id, Bytes(r));
-  if (auto c = store->Commit(std::move(batch)); !c.ok()) return c.status();
+  auto committed = store->Commit(std::move(batch));
+  if (!committed.ok()) return committed.status();
   moves.Apply();
-  return absl::OkStatus();
+  if (!settle_appended) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(committed->first_ledger_seq);
 }
 
 }  // namespace crossclear::hub

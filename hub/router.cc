@@ -114,16 +114,22 @@ grpc::Status HubServer::Impl::Routing::RouteSettle(grpc::ServerContext* ctx,
   stored.set_settled_on(dreply.setl_date());
   stored.set_treatment_region(treatment);
   stored.set_insured_region(insured_region);
-  if (auto s = h_.RecordFromStored(stored); !s.ok()) {
+  auto recorded = h_.RecordFromStored(stored);
+  if (!recorded.ok()) {
     // Settled at the insured region but not recorded here: the treatment node is told
     // it is in doubt and resolves it by status, which records it.
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "hub could not record the settlement: " + std::string(s.message()));
+    return grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        "hub could not record the settlement: " + std::string(recorded.status().message()));
   }
-  // The receipt: where the settlement stands in the hub's ledger and the insured node's.
+  // The receipt: where the settlement stands in the hub's ledger and the insured node's. The
+  // hub's entry is the one just committed; a retry of a settlement recorded before finds it
+  // by claim id.
   if (dreply.has_ledger_index()) reply->mutable_ledger()->set_insured(dreply.ledger_index());
-  if (auto index = ledgerlog::LastEntryOf(*h_.store, claim.id(), v1::LedgerEntry::SETTLE);
-      index.ok() && index->has_value()) {
+  if (recorded->has_value()) {
+    reply->mutable_ledger()->set_hub(**recorded);
+  } else if (auto index = ledgerlog::LastEntryOf(*h_.store, claim.id(), v1::LedgerEntry::SETTLE);
+             index.ok() && index->has_value()) {
     reply->mutable_ledger()->set_hub(**index);
   }
   return grpc::Status::OK;
@@ -323,7 +329,9 @@ grpc::Status HubServer::Impl::Routing::Sync(const core::Date& today, const std::
                         st.error_details());
   }
   if (sreply.known()) {
-    if (auto s = h_.RecordFromStored(sreply.claim()); !s.ok()) return protoconv::FromAbsl(s);
+    if (auto s = h_.RecordFromStored(sreply.claim()); !s.ok()) {
+      return protoconv::FromAbsl(s.status());
+    }
   }
   if (out) *out = sreply;
   return grpc::Status::OK;
