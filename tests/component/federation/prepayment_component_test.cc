@@ -35,6 +35,7 @@
 #include "proto/month_convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
+#include "rpc/log.h"
 
 namespace crossclear::federation_test {
 namespace {
@@ -233,6 +234,10 @@ Replay ReplayLedger(const std::vector<v1::LedgerEntry>& ledger) {
 
 class PrepaymentComponent : public ::testing::Test {
  protected:
+  // The hub logs through spdlog; like the servers' main, the test sends those lines to stderr
+  // (where the alert test reads them), once, before any server runs.
+  static void SetUpTestSuite() { rpc::InitLog("crossclear-hub"); }
+
   void SetUp() override {
     FederationSetup setup;
     setup.regions = {kBeijing, kShanghai, kHaikou};

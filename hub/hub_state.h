@@ -1,0 +1,242 @@
+// The hub's shared state, internal to hub/: HubServer::Impl holds the options, the store, the
+// stubs of the region nodes, the locks and their order, the prepayment positions and the
+// counters, with the small reads every service makes of them (the caller, a route, a claim's
+// routed record, a month's status, where an event is booked). It handles no request: the
+// services are declared in hub/services.h, each in its own file(s); a member below that does
+// more than a read is defined in the file of its responsibility, named at its declaration.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "certs/identity.h"
+#include "core/date.h"
+#include "core/month.h"
+#include "crossclear/v1/services.grpc.pb.h"
+#include "hub/hub_server.h"
+#include "hub/prepayment_book.h"
+#include "ledgerlog/party_log.h"
+#include "rpc/call.h"
+#include "rpc/health.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+
+namespace crossclear::hub {
+
+namespace v1 = ::crossclear::v1;
+
+// The hub's counters (ClearingService.GetMetrics), since the process started.
+inline constexpr char kAlertsYellow[] = "prepayment_alerts_yellow";
+inline constexpr char kAlertsRed[] = "prepayment_alerts_red";
+inline constexpr char kEmergencyTopups[] = "prepayment_emergency_topups";
+
+struct HubServer::Impl {
+  HubOptions opt;
+  rpc::Clock clock;
+  std::unique_ptr<storage::Store> store;
+  std::map<std::string, std::unique_ptr<v1::PeerService::Stub>> peers;
+  std::array<std::mutex, 256> claim_locks;
+  // Shared while a settlement or cancellation is booked into a month; exclusive while a
+  // month's status changes (decisions.md 19).
+  std::shared_mutex months_mu;
+  // grpc.health.v1: NOT_SERVING while a month is finalized (bookings wait for it). Declared
+  // before the server: a call still running as the server is destroyed may end a Busy.
+  rpc::ServingStatus serving;
+  std::unique_ptr<grpc::Server> server;
+  // The ledger as a verifiable log: checkpoints cosigned by the region nodes, LogService.
+  std::unique_ptr<ledgerlog::PartyLog> log;
+  int port = 0;
+  // The services (hub/services.h), built by Start().
+  class Routing;
+  class Clearing;
+  class Directory;
+  std::unique_ptr<Routing> routing;
+  std::unique_ptr<Clearing> clearing;
+  std::unique_ptr<Directory> directory;
+  // Held while the directory changes (a publish, an assignment): each reads owners and
+  // writes them in one batch. Routing reads the directory without it.
+  std::mutex directory_mu;
+
+  // Prepayment positions per (insured, treatment). A pair's lock (striped) is held from
+  // reading its position, through the commit of the batch that moves it, to publishing the
+  // new position: one pair's before/after figures are consistent under concurrent bookings
+  // and top-ups. Who locks several pairs (Pay, ResizeQuotas) locks every stripe in order.
+  // Lock order: months_mu, a claim lock, pair locks, positions_mu (held only to copy).
+  std::array<std::mutex, 256> pair_locks;
+  mutable std::mutex positions_mu;
+  std::map<PairKey, Position> positions;
+
+  mutable std::mutex metrics_mu;
+  std::map<std::string, int64_t> counters = {
+      {kAlertsYellow, 0}, {kAlertsRed, 0}, {kEmergencyTopups, 0}};
+
+  // Defined in hub_server.cc, where the services are complete types.
+  explicit Impl(const HubOptions& o);
+  ~Impl();
+
+  std::mutex& PairLock(const PairKey& pair) {
+    return pair_locks[std::hash<std::string>{}(storage::PrepaymentKey(pair.first, pair.second)) %
+                      pair_locks.size()];
+  }
+
+  // Every pair lock, in stripe order.
+  std::vector<std::unique_lock<std::mutex>> LockAllPairs() {
+    std::vector<std::unique_lock<std::mutex>> locks;
+    locks.reserve(pair_locks.size());
+    for (std::mutex& m : pair_locks) locks.emplace_back(m);
+    return locks;
+  }
+
+  // The pair's position now (a zero one for a pair the hub has never seen).
+  Position PositionOf(const PairKey& pair) const {
+    std::lock_guard<std::mutex> lock(positions_mu);
+    auto it = positions.find(pair);
+    return it == positions.end() ? Position() : it->second;
+  }
+
+  void Count(const std::string& name, int64_t n = 1) {
+    std::lock_guard<std::mutex> lock(metrics_mu);
+    counters[name] += n;
+  }
+
+  std::mutex& LockFor(std::string_view id) {
+    return claim_locks[std::hash<std::string_view>{}(id) % claim_locks.size()];
+  }
+
+  std::chrono::milliseconds deadline() const {
+    return std::chrono::milliseconds(opt.forward_deadline_ms);
+  }
+
+  absl::StatusOr<certs::Identity> Caller(const grpc::ServerContext& ctx) const {
+    auto auth = ctx.auth_context();
+    if (!auth) return absl::UnauthenticatedError("no authenticated peer");
+    return certs::PeerIdentity(*auth);
+  }
+
+  v1::PeerService::Stub* Peer(const std::string& region) {
+    auto it = peers.find(region);
+    return it == peers.end() ? nullptr : it->second.get();
+  }
+
+  absl::StatusOr<std::optional<std::string>> InsuredRegionOf(const std::string& person) {
+    return store->Get(storage::kDirectoryPersonsCf, person);
+  }
+
+  // Month status: "" in a stored MonthState is open.
+  absl::StatusOr<v1::MonthState> LoadMonth(const core::Period& period) const {
+    auto bytes = store->Get(storage::kMonthsCf, period.ToString());
+    if (!bytes.ok()) return bytes.status();
+    v1::MonthState m;
+    if (bytes->has_value() && !m.ParseFromString(**bytes)) {
+      return absl::DataLossError("cannot parse months/" + period.ToString());
+    }
+    if (m.status().empty()) m.set_status("open");
+    return m;
+  }
+
+  // `from` while it is open, else the first open month after it. Caller holds months_mu
+  // (shared or exclusive) until what it books there is committed.
+  absl::StatusOr<core::Period> FirstOpenMonth(core::Period from) const {
+    core::Period p = from;
+    for (int i = 0; i < 1200; ++i, p = p.Next()) {
+      auto m = LoadMonth(p);
+      if (!m.ok()) return m.status();
+      if (m->status() == "open") return p;
+    }
+    return absl::InternalError("no open month within 100 years of " + from.ToString());
+  }
+
+  // Where an event of `day` is booked: its own month while that is open, else the first open
+  // month after it (a late record never changes a closed month). Caller holds months_mu
+  // (shared) until the entry is committed, so a month cannot close in between.
+  absl::StatusOr<std::string> BookingPeriod(const std::string& day) const {
+    auto d = core::Date::Parse(day);
+    if (!d.ok()) return absl::DataLossError("not a day: \"" + day + "\"");
+    auto p = FirstOpenMonth(core::Period::Of(*d));
+    if (!p.ok()) return p.status();
+    return p->ToString();
+  }
+
+  // ---- the routed record of a claim id (routed_claims.cc) ----
+
+  absl::StatusOr<std::optional<v1::RoutedClaim>> LoadRouted(const std::string& id);
+
+  // A ledger entry of `kind` about the routed claim `r`.
+  v1::LedgerEntry Entry(v1::LedgerEntry::Kind kind, const v1::RoutedClaim& r,
+                        const std::string& day, int64_t clearing_fen,
+                        const std::string& period = "");
+
+  // SHA-256 of the claim's canonical bytes: what the hub remembers of a reserved claim.
+  static std::string ClaimDigest(const v1::Claim& claim);
+
+  enum class Reservation { kReserved, kKnown, kDuplicate };
+
+  // Before a settlement is forwarded: the id is reserved for this claim (a PENDING routed
+  // record, one synced batch), or it is already this claim's (a retry: forwarded again to the
+  // insured region it went to, which `insured` then names), or it is another claim's
+  // (DUPLICATE_CLAIM). A tombstone the hub wrote for another region's reversal of an id it
+  // never routed does not hold the id against this one.
+  absl::StatusOr<Reservation> Reserve(const v1::Claim& claim, const std::string& treatment,
+                                      std::string* insured, const std::string& digest);
+
+  // Whether the id is held by another claim (what Reserve would refuse), without reserving.
+  absl::StatusOr<bool> TakenByAnother(const std::string& id, const std::string& treatment,
+                                      const std::string& digest);
+
+  // The insured region refused the claim on its merits: the reservation goes (nothing stands).
+  absl::Status Unreserve(const std::string& id, const std::string& digest);
+
+  // A reversal of an id the hub never routed: a TOMBSTONE routed record of the calling region
+  // and its ledger entry. Returns nullopt when written, or the record that appeared meanwhile
+  // (the original arrived first).
+  absl::StatusOr<std::optional<v1::RoutedClaim>> TombstoneUnrouted(const std::string& id,
+                                                                   const std::string& treatment,
+                                                                   const core::Date& today);
+
+  // Records what the insured region's stored claim says and the hub does not have yet:
+  // the settlement, then its cancellation, or a tombstone. Never records a fact twice:
+  // the routed record of the id says what is already in the ledger. Returns the index of the
+  // SETTLE entry it appended (the settlement's receipt at the hub), or nullopt when it
+  // appended none (the hub had the settlement already, or a dispute's adjustment counts it).
+  absl::StatusOr<std::optional<uint64_t>> RecordFromStored(const v1::StoredClaim& stored);
+
+  // ---- reading the ledger (month_figures.cc) ----
+
+  // Reads the hub's whole ledger: the one reading of the ledger that statements, payment,
+  // alerts and outstanding amounts come from. O(ledger) per call (decisions.md 15).
+  // `keep` sees each entry with its month event (nullopt for kinds that are not one); the
+  // first error it returns, or a broken entry, stops the scan and is returned.
+  using Keep = std::function<absl::Status(v1::LedgerEntry&&, std::optional<core::MonthEvent>&&)>;
+  absl::Status ScanEntries(const Keep& keep) const;
+
+  // ---- start-up (directory_service.cc, prepayment_book.cc) ----
+
+  // A hub database from before "directory_by_region" existed: builds that index once from
+  // the directory (one batch), so a full publish can remove what a region no longer names.
+  absl::Status IndexDirectoryByRegion();
+
+  // The months paid, from "months".
+  absl::StatusOr<std::set<core::Period>> PaidMonths() const;
+
+  // Builds the prepayment positions once, at start-up: every quota of "prepayments", and per
+  // pair the clearing amounts of the SETTLE, CANCEL and ADJUST entries booked into months not
+  // paid (what core::Outstanding gives over the same ledger and paid months).
+  absl::Status LoadPositions();
+};
+
+}  // namespace crossclear::hub

@@ -1,0 +1,199 @@
+// A clearing month's figures at the hub (ClearingService): the statement (Clear), the month as
+// GetMonth and every lifecycle step answer it (status, statement, class lines, adjustments,
+// the alerts raised on its days), the hub's counters (GetMetrics), and the one reading of
+// the ledger every figure comes from (Impl::ScanEntries). What changes a month is in
+// clearing_month.cc and reconciliation.cc.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "certs/identity.h"
+#include "core/month.h"
+#include "core/prepayment.h"
+#include "hub/hub_state.h"
+#include "hub/services.h"
+#include "proto/convert.h"
+#include "proto/ledger_codec.h"
+#include "proto/month_convert.h"
+#include "proto/status.h"
+
+namespace crossclear::hub {
+namespace {
+
+using certs::Role;
+
+// An ALERT ledger entry as GetMonth lists it.
+v1::PrepaymentAlert AlertOf(const v1::LedgerEntry& e) {
+  v1::PrepaymentAlert a;
+  a.set_insured(e.insured_region());
+  a.set_treatment(e.treatment_region());
+  a.set_level(e.note() == core::AlertName(core::Alert::kRed)      ? v1::ALERT_RED
+              : e.note() == core::AlertName(core::Alert::kYellow) ? v1::ALERT_YELLOW
+                                                                  : v1::ALERT_UNSPECIFIED);
+  a.set_day(e.day());
+  a.set_claim_id(e.claim_id());
+  a.set_quota_fen(e.quota_fen());
+  a.set_outstanding_fen(e.amount_fen());
+  auto bp = core::UtilisationBp(core::Money::FromFen(e.quota_fen()),
+                                core::Money::FromFen(e.amount_fen()));
+  if (bp) a.set_utilisation_bp(*bp);
+  return a;
+}
+
+}  // namespace
+
+grpc::Status HubServer::Impl::Clearing::Clear(grpc::ServerContext* ctx, const v1::ClearRequest* req,
+                                              v1::Statement* reply) {
+  auto who = h_.Caller(*ctx);
+  if (!who.ok() || (who->role != Role::kOperator && who->role != Role::kAuditor)) {
+    return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                       "read a clearing statement");
+  }
+  core::Period period;
+  if (auto s = ParsePeriod(req->period(), &period); !s.ok()) return s;
+  auto month = Month(period);
+  if (!month.ok()) return protoconv::FromAbsl(month.status());
+  *reply = protoconv::ToProto(month->Clearing());
+  reply->set_ledger_entries(month->events);
+  return grpc::Status::OK;
+}
+
+grpc::Status HubServer::Impl::Clearing::GetMonth(grpc::ServerContext* ctx,
+                                                 const v1::MonthRequest* req,
+                                                 v1::MonthReply* reply) {
+  auto who = h_.Caller(*ctx);
+  if (!who.ok() || (who->role != Role::kOperator && who->role != Role::kAuditor)) {
+    return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                       "read a clearing month");
+  }
+  core::Period period;
+  if (auto s = ParsePeriod(req->period(), &period); !s.ok()) return s;
+  return Answer(period, reply);
+}
+
+grpc::Status HubServer::Impl::Clearing::GetMetrics(grpc::ServerContext* ctx,
+                                                   const v1::MetricsRequest*,
+                                                   v1::MetricsReply* reply) {
+  auto who = h_.Caller(*ctx);
+  if (!who.ok() || (who->role != Role::kOperator && who->role != Role::kAuditor)) {
+    return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                       "read the hub's metrics");
+  }
+  std::lock_guard<std::mutex> lock(h_.metrics_mu);
+  for (const auto& [name, value] : h_.counters) (*reply->mutable_counters())[name] = value;
+  return grpc::Status::OK;
+}
+
+// The month as GetMonth and every lifecycle step answer it.
+grpc::Status HubServer::Impl::Clearing::Answer(const core::Period& period, v1::MonthReply* reply) {
+  auto state = h_.LoadMonth(period);
+  if (!state.ok()) return protoconv::FromAbsl(state.status());
+  // One reading of the ledger: the month's events, and the alerts raised on its days in
+  // the order they were raised.
+  std::vector<core::MonthEvent> events;
+  std::vector<v1::PrepaymentAlert> alerts;
+  absl::Status scan =
+      h_.ScanEntries([&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&& ev) {
+        if (ev) {
+          events.push_back(*std::move(ev));
+        } else if (e.kind() == v1::LedgerEntry::ALERT) {
+          auto day = core::Date::Parse(e.day());
+          if (!day.ok()) {
+            return absl::DataLossError("ALERT ledger entry: day \"" + e.day() +
+                                       "\" is not a date");
+          }
+          if (core::Period::Of(*day) == period) alerts.push_back(AlertOf(e));
+        }
+        return absl::OkStatus();
+      });
+  if (!scan.ok()) return protoconv::FromAbsl(scan);
+  const core::MonthStatement month = core::BuildMonth(period, events);
+  for (v1::PrepaymentAlert& a : alerts) *reply->add_alerts() = std::move(a);
+  *reply->mutable_state() = *state;
+  *reply->mutable_statement() = protoconv::ToProto(month.Clearing());
+  reply->mutable_statement()->set_ledger_entries(month.events);
+  for (v1::ClassLine& l : protoconv::ClassLines(month)) *reply->add_lines() = std::move(l);
+  for (const core::PairStatement& pair : month.pairs) {
+    for (const core::MonthEvent& a : pair.adjustments) {
+      v1::LedgerEntry* e = reply->add_adjustments();
+      e->set_kind(v1::LedgerEntry::ADJUST);
+      e->set_claim_id(a.claim_id);
+      e->set_day(a.day.ToString());
+      e->set_period(a.period.ToString());
+      e->set_insured_region(a.insured);
+      e->set_treatment_region(a.treatment);
+      e->set_clearing_fen(a.amount.fen());
+      e->set_note(a.note);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+// The month a request names, or INVALID_DATA naming `period`.
+grpc::Status HubServer::Impl::Clearing::ParsePeriod(const std::string& text, core::Period* out) {
+  auto period = core::Period::Parse(text);
+  if (!period.ok()) {
+    return protoconv::ErrorStatus(v1::INVALID_DATA, "period",
+                                  "\"" + text + "\" is not a month YYYY-MM");
+  }
+  *out = *period;
+  return grpc::Status::OK;
+}
+
+// Every SETTLE, CANCEL and ADJUST of the ledger as a month event, in ledger order.
+absl::StatusOr<std::vector<core::MonthEvent>> HubServer::Impl::Clearing::MonthEvents() const {
+  std::vector<core::MonthEvent> events;
+  absl::Status scan = h_.ScanEntries([&](v1::LedgerEntry&&, std::optional<core::MonthEvent>&& ev) {
+    if (ev) events.push_back(*std::move(ev));
+    return absl::OkStatus();
+  });
+  if (!scan.ok()) return scan;
+  return events;
+}
+
+// The SETTLE and CANCEL entries of the facts of `period`'s days, as they are sent to the
+// nodes: reconciliation compares facts by the month of their day, wherever the hub booked
+// them (a fact learnt after its month closed is booked into a later month and still agrees).
+absl::StatusOr<std::vector<v1::LedgerEntry>> HubServer::Impl::Clearing::MonthEntries(
+    const core::Period& period) const {
+  std::vector<v1::LedgerEntry> out;
+  absl::Status scan =
+      h_.ScanEntries([&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&& ev) {
+    if (ev && ev->kind != core::EventKind::kAdjust && core::Period::Of(ev->day) == period) {
+      out.push_back(std::move(e));
+    }
+    return absl::OkStatus();
+  });
+  if (!scan.ok()) return scan;
+  return out;
+}
+
+// The month's statement per pair and class, adjustments included.
+absl::StatusOr<core::MonthStatement> HubServer::Impl::Clearing::Month(
+    const core::Period& period) const {
+  auto events = MonthEvents();
+  if (!events.ok()) return events.status();
+  return core::BuildMonth(period, *events);
+}
+
+absl::Status HubServer::Impl::ScanEntries(const Keep& keep) const {
+  absl::Status bad;
+  absl::Status scan = store->ScanLedger(0, [&](uint64_t seq, std::string_view bytes) {
+    v1::LedgerEntry e;
+    if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      bad = absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be parsed"));
+      return false;
+    }
+    auto event = protoconv::MonthEventOf(e);
+    bad = event.ok() ? keep(std::move(e), *std::move(event)) : event.status();
+    return bad.ok();
+  });
+  if (!scan.ok()) return scan;
+  return bad;
+}
+
+}  // namespace crossclear::hub

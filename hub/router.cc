@@ -1,0 +1,340 @@
+// HubService's routing, for the region nodes: a settlement routed from the treatment region
+// to the person's insured region and its reply recorded (RouteSettle), a cancellation or a
+// reversal (RouteCancel), a claim's status learnt from its insured region (RouteStatus), where a
+// person is insured (LocatePerson) and a claim resolved against its catalog (RouteResolve).
+// The claim's id is reserved and its outcome recorded in routed_claims.cc; HubService's
+// directory publish is in directory_service.cc.
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "certs/identity.h"
+#include "core/types.h"
+#include "hub/hub_state.h"
+#include "hub/services.h"
+#include "ledgerlog/party_log.h"
+#include "proto/convert.h"
+#include "proto/status.h"
+#include "rpc/call.h"
+#include "storage/keys.h"
+
+namespace crossclear::hub {
+
+using certs::Identity;
+using certs::Role;
+using protoconv::RejectedResult;
+
+grpc::Status HubServer::Impl::Routing::RouteSettle(grpc::ServerContext* ctx,
+                                                   const v1::RouteSettleRequest* req,
+                                                   v1::RouteSettleReply* reply) {
+  auto who = h_.Caller(*ctx);
+  if (!who.ok() || who->role != Role::kRegion) {
+    return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                       "submit claims");
+  }
+  const std::string treatment = who->code;
+  // Whose institution this is, the hub's own directory says (as the regions published it),
+  // not the request: a region submits claims of its own institutions only.
+  const v1::Claim& claim = req->claim().claim();
+  if (auto s = CheckInstitution(*who, claim.institution(), req->claim().institution());
+      !s.ok()) {
+    return s;
+  }
+  if (req->mode() != v1::SETTLE && req->mode() != v1::PRESETTLE) {
+    return protoconv::ErrorStatus(v1::INVALID_CLAIM, "mode", "must be SETTLE or PRESETTLE");
+  }
+  auto today = h_.clock.Today(*ctx);
+  if (!today.ok()) return protoconv::FromAbsl(today.status());
+  auto insured = h_.InsuredRegionOf(claim.person());
+  if (!insured.ok()) return protoconv::FromAbsl(insured.status());
+  if (!insured->has_value()) {
+    *reply->mutable_result() = RejectedResult(core::Reason::kUnknownPerson);
+    return grpc::Status::OK;
+  }
+  std::string insured_region = **insured;
+  const std::string digest = h_.ClaimDigest(claim);
+  if (insured_region == treatment) {
+    // An id another claim holds is refused as such first, as the engine orders its checks
+    // (the conformance runner's in-process answer).
+    auto taken = h_.TakenByAnother(claim.id(), treatment, digest);
+    if (!taken.ok()) return protoconv::FromAbsl(taken.status());
+    reply->set_insuplc_admdvs(insured_region);
+    *reply->mutable_result() =
+        RejectedResult(*taken ? core::Reason::kDuplicateClaim : core::Reason::kLocalClaim);
+    return grpc::Status::OK;
+  }
+  // A settlement reserves its id at the hub before it is forwarded (one synced batch): a
+  // claim id is the federation's, so a different claim under a used id is refused here,
+  // whichever institution or region sends it, and never reaches an insured region.
+  bool reserved = false;
+  if (req->mode() == v1::SETTLE) {
+    auto reservation = h_.Reserve(claim, treatment, &insured_region, digest);
+    if (!reservation.ok()) return protoconv::FromAbsl(reservation.status());
+    if (*reservation == Impl::Reservation::kDuplicate) {
+      *reply->mutable_result() = RejectedResult(core::Reason::kDuplicateClaim);
+      return grpc::Status::OK;
+    }
+    reserved = *reservation == Impl::Reservation::kReserved;
+  }
+  reply->set_insuplc_admdvs(insured_region);
+  v1::PeerService::Stub* peer = h_.Peer(insured_region);
+  if (!peer) {
+    if (reserved) (void)h_.Unreserve(claim.id(), digest);  // nothing was forwarded
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no route to region " + insured_region);
+  }
+  v1::DecideRequest dreq;
+  *dreq.mutable_claim() = req->claim();
+  dreq.set_mode(req->mode());
+  dreq.set_setl_date(today->ToString());
+  dreq.set_treatment_region(treatment);
+  v1::DecideReply dreply;
+  auto octx = rpc::Outbound(h_.clock, *today, h_.deadline());
+  grpc::Status st = peer->Decide(octx.get(), dreq, &dreply);
+  if (!st.ok()) {
+    // In doubt: the reservation stays; the treatment node resolves the claim by status.
+    return grpc::Status(st.error_code(),
+                        "insured region " + insured_region + ": " + st.error_message(),
+                        st.error_details());
+  }
+  *reply->mutable_result() = dreply.result();
+  reply->set_replayed(dreply.replayed());
+  reply->set_setl_date(dreply.setl_date());
+  if (req->mode() != v1::SETTLE) return grpc::Status::OK;
+  if (!dreply.result().settled()) {
+    // Refused on the merits: nothing stands, the hospital may send the id again once fixed.
+    if (auto s = h_.Unreserve(claim.id(), digest); !s.ok()) return protoconv::FromAbsl(s);
+    return grpc::Status::OK;
+  }
+  v1::StoredClaim stored;  // what the insured region now holds
+  *stored.mutable_claim() = req->claim();
+  stored.set_state(v1::SETTLED);
+  *stored.mutable_result() = dreply.result();
+  stored.set_settled_on(dreply.setl_date());
+  stored.set_treatment_region(treatment);
+  stored.set_insured_region(insured_region);
+  auto recorded = h_.RecordFromStored(stored);
+  if (!recorded.ok()) {
+    // Settled at the insured region but not recorded here: the treatment node is told
+    // it is in doubt and resolves it by status, which records it.
+    return grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        "hub could not record the settlement: " + std::string(recorded.status().message()));
+  }
+  // The receipt: where the settlement stands in the hub's ledger and the insured node's. The
+  // hub's entry is the one just committed; a retry of a settlement recorded before finds it
+  // by claim id.
+  if (dreply.has_ledger_index()) reply->mutable_ledger()->set_insured(dreply.ledger_index());
+  if (recorded->has_value()) {
+    reply->mutable_ledger()->set_hub(**recorded);
+  } else if (auto index = ledgerlog::LastEntryOf(*h_.store, claim.id(), v1::LedgerEntry::SETTLE);
+             index.ok() && index->has_value()) {
+    reply->mutable_ledger()->set_hub(**index);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status HubServer::Impl::Routing::RouteCancel(grpc::ServerContext* ctx,
+                                                   const v1::RouteCancelRequest* req,
+                                                   v1::RouteCancelReply* reply) {
+  std::string treatment;
+  std::optional<v1::RoutedClaim> record;
+  if (auto s = Locate(*ctx, req->claim_id(), &treatment, &record); !s.ok()) return s;
+  auto today = h_.clock.Today(*ctx);
+  if (!today.ok()) return protoconv::FromAbsl(today.status());
+  if (!record.has_value()) {
+    // The hub never routed the id, so no insured region can hold it (an id is reserved here
+    // before it is forwarded): nothing to cancel. A reversal burns the id for the calling
+    // region only, so that its own late original is refused; nothing is forwarded.
+    if (!req->reversal()) {
+      reply->set_reason(v1::UNKNOWN_CLAIM);
+      return grpc::Status::OK;
+    }
+    auto tomb = h_.TombstoneUnrouted(req->claim_id(), treatment, *today);
+    if (!tomb.ok()) return protoconv::FromAbsl(tomb.status());
+    if (!tomb->has_value()) {
+      reply->set_tombstoned(true);
+      reply->set_cancelled_on(today->ToString());
+      return grpc::Status::OK;
+    }
+    record = **tomb;  // the original arrived in the meantime: reverse it where it went
+    if (record->treatment_region() != treatment) {
+      return protoconv::PermissionDenied("region/" + treatment,
+                                         "act on claim " + req->claim_id() + " of region " +
+                                             record->treatment_region());
+    }
+  }
+  if (record->reversed_unrouted()) {
+    if (req->reversal()) {
+      reply->set_tombstoned(true);
+      reply->set_cancelled_on(record->cancelled_on());
+    } else {
+      reply->set_reason(v1::UNKNOWN_CLAIM);
+    }
+    return grpc::Status::OK;
+  }
+  const std::string& insured = record->insured_region();
+  v1::PeerService::Stub* peer = h_.Peer(insured);
+  if (!peer) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no route to region " + insured);
+  v1::InsuredCancelRequest creq;
+  creq.set_claim_id(req->claim_id());
+  creq.set_treatment_region(treatment);
+  creq.set_day(today->ToString());
+  creq.set_reversal(req->reversal());
+  auto octx = rpc::Outbound(h_.clock, *today, h_.deadline());
+  grpc::Status st = peer->Cancel(octx.get(), creq, reply);
+  if (!st.ok()) {
+    return grpc::Status(st.error_code(), "insured region " + insured + ": " + st.error_message(),
+                        st.error_details());
+  }
+  // Learn the insured region's record and ledger what the hub lacks (the cancellation,
+  // or a settlement it never heard of, or a tombstone).
+  grpc::Status synced = Sync(*today, req->claim_id(), treatment, insured, nullptr);
+  if (synced.ok() && reply->cancelled()) {
+    // The receipt: the insured node named its CANCEL entry; the hub's is found by claim id.
+    if (auto index = ledgerlog::LastEntryOf(*h_.store, req->claim_id(), v1::LedgerEntry::CANCEL);
+        index.ok() && index->has_value()) {
+      reply->mutable_ledger()->set_hub(**index);
+    }
+  }
+  return synced;
+}
+
+grpc::Status HubServer::Impl::Routing::RouteStatus(grpc::ServerContext* ctx,
+                                                   const v1::RouteStatusRequest* req,
+                                                   v1::RouteStatusReply* reply) {
+  std::string treatment;
+  std::optional<v1::RoutedClaim> record;
+  if (auto s = Locate(*ctx, req->claim_id(), &treatment, &record); !s.ok()) return s;
+  if (!record.has_value()) {
+    reply->set_known(false);  // never routed: no insured region can hold it
+    return grpc::Status::OK;
+  }
+  if (record->reversed_unrouted()) {
+    reply->set_known(true);
+    v1::StoredClaim* tomb = reply->mutable_claim();
+    tomb->mutable_claim()->mutable_claim()->set_id(record->claim_id());
+    tomb->set_state(v1::TOMBSTONE);
+    tomb->set_treatment_region(record->treatment_region());
+    tomb->set_cancelled_on(record->cancelled_on());
+    return grpc::Status::OK;
+  }
+  auto today = h_.clock.Today(*ctx);
+  if (!today.ok()) return protoconv::FromAbsl(today.status());
+  return Sync(*today, req->claim_id(), treatment, record->insured_region(), reply);
+}
+
+grpc::Status HubServer::Impl::Routing::LocatePerson(grpc::ServerContext* ctx,
+                                                    const v1::LocatePersonRequest* req,
+                                                    v1::LocatePersonReply* reply) {
+  auto who = h_.Caller(*ctx);
+  if (!who.ok() || (who->role != Role::kRegion && who->role != Role::kOperator &&
+                    who->role != Role::kAuditor)) {
+    return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                       "locate persons");
+  }
+  auto insured = h_.InsuredRegionOf(req->person());
+  if (!insured.ok()) return protoconv::FromAbsl(insured.status());
+  reply->set_known(insured->has_value());
+  if (insured->has_value()) reply->set_insured_region(**insured);
+  return grpc::Status::OK;
+}
+
+grpc::Status HubServer::Impl::Routing::RouteResolve(grpc::ServerContext* ctx,
+                                                    const v1::RouteResolveRequest* req,
+                                                    v1::RouteResolveReply* reply) {
+  auto who = h_.Caller(*ctx);
+  if (!who.ok() || who->role != Role::kRegion) {
+    return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                       "resolve a claim against a catalog");
+  }
+  auto today = h_.clock.Today(*ctx);
+  if (!today.ok()) return protoconv::FromAbsl(today.status());
+  auto treatment = h_.store->Get(storage::kDirectoryInstitutionsCf, req->claim().institution());
+  if (!treatment.ok()) return protoconv::FromAbsl(treatment.status());
+  if (!treatment->has_value()) {
+    reply->set_institution_known(false);
+    return grpc::Status::OK;
+  }
+  v1::PeerService::Stub* peer = h_.Peer(**treatment);
+  if (!peer) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no route to region " + **treatment);
+  }
+  v1::ResolveRequest rreq;
+  *rreq.mutable_claim() = req->claim();
+  auto octx = rpc::Outbound(h_.clock, *today, h_.deadline());
+  return peer->Resolve(octx.get(), rreq, reply);
+}
+
+// The caller (a region node, the treatment side) and the hub's record of the claim
+// (nullopt: the hub never routed the id). A region may act only on the claims it routed.
+grpc::Status HubServer::Impl::Routing::Locate(const grpc::ServerContext& ctx, const std::string& id,
+                                              std::string* treatment,
+                                              std::optional<v1::RoutedClaim>* record) {
+  auto who = h_.Caller(ctx);
+  if (!who.ok() || who->role != Role::kRegion) {
+    return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                       "act on routed claims");
+  }
+  *treatment = who->code;
+  auto routed = h_.LoadRouted(id);
+  if (!routed.ok()) return protoconv::FromAbsl(routed.status());
+  if (routed->has_value() && (*routed)->treatment_region() != who->code) {
+    return protoconv::PermissionDenied(who->ToString(),
+                                       "act on claim " + id + " of region " +
+                                           (*routed)->treatment_region());
+  }
+  *record = std::move(*routed);
+  return grpc::Status::OK;
+}
+
+// The institution a region submits a claim of must be, in the hub's directory, one of that
+// region's, and the claim must name it as such.
+grpc::Status HubServer::Impl::Routing::CheckInstitution(const Identity& who,
+                                                        const std::string& code,
+                                                        const v1::Institution& named) {
+  const std::string what = "submit a claim of institution " + code;
+  if (named.code() != code || named.region() != who.code) {
+    return protoconv::PermissionDenied(
+        who.ToString(), what + " described as " + named.code() + " of region " + named.region());
+  }
+  auto owner = h_.store->Get(storage::kDirectoryInstitutionsCf, code);
+  if (!owner.ok()) return protoconv::FromAbsl(owner.status());
+  if (!owner->has_value()) {
+    return protoconv::PermissionDenied(who.ToString(),
+                                       what + ": it is in no region's published directory");
+  }
+  if (**owner != who.code) {
+    return protoconv::PermissionDenied(who.ToString(),
+                                       what + ": it is an institution of region " + **owner);
+  }
+  return grpc::Status::OK;
+}
+
+// Asks the insured region for its record of `id` and ledgers what the hub lacks.
+grpc::Status HubServer::Impl::Routing::Sync(const core::Date& today, const std::string& id,
+                                            const std::string& treatment,
+                                            const std::string& insured, v1::RouteStatusReply* out) {
+  v1::PeerService::Stub* peer = h_.Peer(insured);
+  if (!peer) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no route to region " + insured);
+  v1::InsuredStatusRequest sreq;
+  sreq.set_claim_id(id);
+  sreq.set_treatment_region(treatment);
+  v1::RouteStatusReply sreply;
+  auto octx = rpc::Outbound(h_.clock, today, h_.deadline());
+  grpc::Status st = peer->Status(octx.get(), sreq, &sreply);
+  if (!st.ok()) {
+    return grpc::Status(st.error_code(), "insured region " + insured + ": " + st.error_message(),
+                        st.error_details());
+  }
+  if (sreply.known()) {
+    if (auto s = h_.RecordFromStored(sreply.claim()); !s.ok()) {
+      return protoconv::FromAbsl(s.status());
+    }
+  }
+  if (out) *out = sreply;
+  return grpc::Status::OK;
+}
+
+}  // namespace crossclear::hub
