@@ -1,53 +1,38 @@
-// The officer commands' internal header: a command's parsed arguments (Parsed), its
-// description (Spec: name, summary, usage, options, positionals, and the function that runs it),
-// one Spec per command (each defined in the command's own file), and the helpers several
-// commands share. The table of commands and the command line are in officer_cli.cc.
+// The officer commands' internal header: what a command is (Spec: its name, its line in
+// `crossclear --help`, its help text, and how it declares its arguments on a CLI11 app and runs
+// once they are parsed), one Spec per command (each defined in the command's own file), and the
+// helpers several commands share. The table of commands and the connection options are in
+// officer_cli.cc; the calls and the printing of failures in hub_client.h.
 #pragma once
 
-#include <map>
+#include <functional>
 #include <optional>
 #include <ostream>
-#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
-#include <vector>
 
-#include "absl/status/statusor.h"
 #include "core/date.h"
 #include "report/report.h"
 #include "tools/officer.h"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace crossclear::tools::officer {
 
-// A command's arguments: positionals, options with a value (--name VALUE or --name=VALUE,
-// repeatable) and flags. Anything not declared is a usage error.
-struct Parsed {
-  std::vector<std::string> positional;
-  std::map<std::string, std::vector<std::string>> values;
-  std::set<std::string> flags;
-  bool help = false;
-
-  std::optional<std::string> Value(const std::string& name) const {
-    auto it = values.find(name);
-    if (it == values.end() || it->second.empty()) return std::nullopt;
-    return it->second.back();
-  }
-  std::vector<std::string> All(const std::string& name) const {
-    auto it = values.find(name);
-    return it == values.end() ? std::vector<std::string>{} : it->second;
-  }
-};
-
-absl::StatusOr<Parsed> Parse(const std::vector<std::string_view>& args,
-                             const std::set<std::string>& with_value,
-                             const std::set<std::string>& flags);
+// A command once its command line is parsed: the values of its arguments are captured.
+using Runner = std::function<int(const HubTarget& hub, std::ostream& out, std::ostream& err)>;
 
 struct Spec {
-  std::string_view name, summary, usage;
-  std::set<std::string> with_value, flags;
-  size_t positionals;  // exactly this many
-  int (*run)(const Parsed&, const HubTarget&, std::ostream&, std::ostream&);
+  std::string_view name, summary;
+  // The help's first lines: the synopsis ("usage: crossclear close PERIOD [connection]") and
+  // what the command does. CLI11 lists the options after it.
+  std::string_view usage;
+  // Declares the command's positionals and options on `app`, bound to the state of the Runner
+  // it returns.
+  Runner (*define)(CLI::App& app);
 };
 
 // Each command's Spec, in the order `crossclear --help` lists them.
@@ -64,8 +49,11 @@ const Spec& ReportCommand();       // report.cc
 const Spec& DirectoryCommand();    // directory.cc
 const Spec& MetricsCommand();      // metrics.cc
 
+// Declares the PERIOD positional (YYYY-MM) every month command takes.
+void AddPeriod(CLI::App& app, std::string& period);
+
 // The period a command names, or a usage error naming the argument.
-std::optional<core::Period> PeriodArg(const Parsed& p, std::ostream& err);
+std::optional<core::Period> PeriodArg(const std::string& text, std::ostream& err);
 
 // The figures for `statement --json` and `report`, or the exit status after saying why not
 // (report.cc).

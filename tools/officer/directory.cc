@@ -1,5 +1,6 @@
 // directory: locate a person in the hub's directory (HubService), or assign one to an insured
 // region (DirectoryService, the operator).
+#include "CLI/CLI.hpp"
 #include "tools/officer/command.h"
 #include "tools/officer/hub_client.h"
 
@@ -7,15 +8,20 @@ namespace crossclear::tools::officer {
 namespace {
 
 // `directory locate PERSON` / `directory assign PERSON --region CODE [--note TEXT]`.
-int Directory(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostream& err) {
-  const std::string& action = p.positional[0];
-  const std::string& person = p.positional[1];
+struct DirectoryArgs {
+  std::string action, person;
+  std::optional<std::string> region, note;
+};
+
+int Directory(const DirectoryArgs& a, const HubTarget& hub, std::ostream& out, std::ostream& err) {
+  const std::string& action = a.action;
+  const std::string& person = a.person;
   if (action != "locate" && action != "assign") {
     err << "crossclear directory: \"" << action << "\" is neither locate nor assign\n";
     return kExitUsage;
   }
   if (action == "locate") {
-    if (p.Value("region") || p.Value("note")) {
+    if (a.region || a.note) {
       err << "crossclear directory locate: --region and --note are for assign\n";
       return kExitUsage;
     }
@@ -31,7 +37,7 @@ int Directory(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ost
         << "\n";
     return 0;
   }
-  auto region = p.Value("region");
+  const auto& region = a.region;
   if (!region) {
     err << "crossclear directory assign: --region is required\n";
     return kExitUsage;
@@ -39,7 +45,7 @@ int Directory(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ost
   v1::AssignPersonRequest req;
   req.set_person(person);
   req.set_region(*region);
-  req.set_note(p.Value("note").value_or(""));
+  req.set_note(a.note.value_or(""));
   v1::AssignPersonReply reply;
   auto ctx = Ctx(hub);
   grpc::Status st =
@@ -58,12 +64,29 @@ int Directory(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ost
   return 0;
 }
 
+Runner DefineDirectory(CLI::App& app) {
+  auto a = std::make_shared<DirectoryArgs>();
+  app.add_option("ACTION", a->action, "locate | assign")->required();
+  app.add_option("PERSON", a->person, "the person's id")->required();
+  // Optional values that must be told apart from empty ones: locate refuses them.
+  app.add_option_function<std::string>(
+         "--region", [a](const std::string& v) { a->region = v; },
+         "assign: the person's insured region from now on")
+      ->type_name("CODE");
+  app.add_option_function<std::string>(
+         "--note", [a](const std::string& v) { a->note = v; },
+         "assign: kept in the hub's DIRECTORY entry")
+      ->type_name("TEXT");
+  return [a](const HubTarget& hub, std::ostream& out, std::ostream& err) {
+    return Directory(*a, hub, out, err);
+  };
+}
+
 }  // namespace
 
 const Spec& DirectoryCommand() {
-  static const auto* spec = new Spec{
-      "directory",
-      "locate a person in the hub's directory, or assign one to an insured region",
+  static constexpr Spec spec{
+      "directory", "locate a person in the hub's directory, or assign one to an insured region",
       "usage: crossclear directory locate PERSON [connection]\n"
       "       crossclear directory assign PERSON --region CODE [--note TEXT] [connection]\n"
       "\n"
@@ -74,11 +97,8 @@ const Spec& DirectoryCommand() {
       "the old and the new region and the note. Claims already routed keep the insured region\n"
       "the hub recorded for them. A region that no longer insures the person removes it from\n"
       "its data (its next publish drops it); the new region's next publish confirms it.\n",
-      {"region", "note"},
-      {},
-      2,
-      &Directory};
-  return *spec;
+      &DefineDirectory};
+  return spec;
 }
 
 }  // namespace crossclear::tools::officer

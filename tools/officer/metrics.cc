@@ -1,13 +1,14 @@
 // metrics: the hub's counters since it started.
 #include <map>
 
+#include "CLI/CLI.hpp"
 #include "tools/officer/command.h"
 #include "tools/officer/hub_client.h"
 
 namespace crossclear::tools::officer {
 namespace {
 
-int Metrics(const Parsed&, const HubTarget& hub, std::ostream& out, std::ostream& err) {
+int Metrics(const HubTarget& hub, std::ostream& out, std::ostream& err) {
   v1::MetricsReply reply;
   auto stub = Stub(hub);
   auto ctx = Ctx(hub);
@@ -18,20 +19,18 @@ int Metrics(const Parsed&, const HubTarget& hub, std::ostream& out, std::ostream
   return 0;
 }
 
+Runner DefineMetrics(CLI::App&) { return &Metrics; }
+
 }  // namespace
 
 const Spec& MetricsCommand() {
-  static const auto* spec =
-      new Spec{"metrics",
-               "print the hub's counters (prepayment alerts, emergency top-ups)",
-               "usage: crossclear metrics [connection]\n"
-               "\n"
-               "Prints the hub's counters since it started, one \"name value\" per line.\n",
-               {},
-               {},
-               0,
-               &Metrics};
-  return *spec;
+  static constexpr Spec spec{
+      "metrics", "print the hub's counters (prepayment alerts, emergency top-ups)",
+      "usage: crossclear metrics [connection]\n"
+      "\n"
+      "Prints the hub's counters since it started, one \"name value\" per line.\n",
+      &DefineMetrics};
+  return spec;
 }
 
 }  // namespace crossclear::tools::officer

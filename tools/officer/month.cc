@@ -1,10 +1,12 @@
 // close, finalize and statement: the commands that act on or read a whole clearing month and
 // print it (the full statement, its totals, or its transfers). statement --json and the report
 // share the figures' fetch (report.cc).
+#include "core/month.h"
+
 #include <iomanip>
 #include <variant>
 
-#include "core/month.h"
+#include "CLI/CLI.hpp"
 #include "nlohmann/json.hpp"
 #include "tools/officer/command.h"
 #include "tools/officer/hub_client.h"
@@ -114,13 +116,14 @@ void PrintMonth(const v1::MonthReply& m, const HubTarget& hub, std::ostream& out
   }
 }
 
-int MonthCall(std::string_view what, const Parsed& p, const HubTarget& hub, std::ostream& out,
-              std::ostream& err,
-              grpc::Status (v1::ClearingService::Stub::*call)(grpc::ClientContext*,
-                                                              const v1::MonthRequest&,
-                                                              v1::MonthReply*),
-              Show show = Show::kStatement) {
-  auto period = PeriodArg(p, err);
+// A ClearingService call on a month (CloseMonth, FinalizeMonth, GetMonth).
+using MonthRpc = grpc::Status (v1::ClearingService::Stub::*)(grpc::ClientContext*,
+                                                             const v1::MonthRequest&,
+                                                             v1::MonthReply*);
+
+int MonthCall(std::string_view what, const std::string& period_text, const HubTarget& hub,
+              std::ostream& out, std::ostream& err, MonthRpc call, Show show = Show::kStatement) {
+  auto period = PeriodArg(period_text, err);
   if (!period) return kExitUsage;
   v1::MonthRequest req;
   req.set_period(period->ToString());
@@ -133,21 +136,34 @@ int MonthCall(std::string_view what, const Parsed& p, const HubTarget& hub, std:
   return 0;
 }
 
-int Close(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostream& err) {
-  return MonthCall("close", p, hub, out, err, &v1::ClearingService::Stub::CloseMonth,
-                   Show::kTotals);
+// close and finalize: PERIOD, one call, the month printed as `show` says.
+Runner DefineMonthCall(CLI::App& app, std::string_view what, MonthRpc call, Show show) {
+  auto period = std::make_shared<std::string>();
+  AddPeriod(app, *period);
+  return [period, what, call, show](const HubTarget& hub, std::ostream& out, std::ostream& err) {
+    return MonthCall(what, *period, hub, out, err, call, show);
+  };
 }
 
-int Finalize(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostream& err) {
-  return MonthCall("finalize", p, hub, out, err, &v1::ClearingService::Stub::FinalizeMonth,
-                   Show::kTransfers);
+Runner DefineClose(CLI::App& app) {
+  return DefineMonthCall(app, "close", &v1::ClearingService::Stub::CloseMonth, Show::kTotals);
 }
 
-int Statement(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostream& err) {
-  if (!p.flags.count("json")) {
-    return MonthCall("statement", p, hub, out, err, &v1::ClearingService::Stub::GetMonth);
+Runner DefineFinalize(CLI::App& app) {
+  return DefineMonthCall(app, "finalize", &v1::ClearingService::Stub::FinalizeMonth,
+                         Show::kTransfers);
+}
+
+struct StatementArgs {
+  std::string period;
+  bool json = false;
+};
+
+int Statement(const StatementArgs& a, const HubTarget& hub, std::ostream& out, std::ostream& err) {
+  if (!a.json) {
+    return MonthCall("statement", a.period, hub, out, err, &v1::ClearingService::Stub::GetMonth);
   }
-  auto period = PeriodArg(p, err);
+  auto period = PeriodArg(a.period, err);
   if (!period) return kExitUsage;
   auto fetched = ReportDataOrExit("statement", *period, hub, err);
   if (const int* status = std::get_if<int>(&fetched)) return *status;
@@ -156,53 +172,50 @@ int Statement(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ost
   return 0;
 }
 
+Runner DefineStatement(CLI::App& app) {
+  auto args = std::make_shared<StatementArgs>();
+  AddPeriod(app, args->period);
+  app.add_flag("--json", args->json, "the report's JSON document instead of the text");
+  return [args](const HubTarget& hub, std::ostream& out, std::ostream& err) {
+    return Statement(*args, hub, out, err);
+  };
+}
+
 }  // namespace
 
 const Spec& CloseCommand() {
-  static const auto* spec =
-      new Spec{"close",
-               "close a month: nothing more is booked into it",
-               "usage: crossclear close PERIOD [connection]\n"
-               "\n"
-               "Closes the clearing month PERIOD (YYYY-MM) at the hub: later settlements and\n"
-               "cancellations are booked into the next open month. Prints the month's totals.\n",
-               {},
-               {},
-               1,
-               &Close};
-  return *spec;
+  static constexpr Spec spec{
+      "close", "close a month: nothing more is booked into it",
+      "usage: crossclear close PERIOD [connection]\n"
+      "\n"
+      "Closes the clearing month PERIOD (YYYY-MM) at the hub: later settlements and\n"
+      "cancellations are booked into the next open month. Prints the month's totals.\n",
+      &DefineClose};
+  return spec;
 }
 
 const Spec& StatementCommand() {
-  static const auto* spec = new Spec{
-      "statement",
-      "print a month's statement (status, lines, obligations, net, disputes)",
+  static constexpr Spec spec{
+      "statement", "print a month's statement (status, lines, obligations, net, disputes)",
       "usage: crossclear statement PERIOD [--json] [connection]\n"
       "\n"
       "Prints the month's status and statement from the hub's ledger: lines per pair and\n"
       "clearing class, obligations, net positions, adjustments, prepayment alerts, disputes\n"
       "and transfers. --json prints the report's JSON document instead (amounts as yuan text\n"
       "and integer fen, prepayment positions included). Operator or auditor.\n",
-      {},
-      {"json"},
-      1,
-      &Statement};
-  return *spec;
+      &DefineStatement};
+  return spec;
 }
 
 const Spec& FinalizeCommand() {
-  static const auto* spec =
-      new Spec{"finalize",
-               "fix a reconciled month's transfer instructions",
-               "usage: crossclear finalize PERIOD [connection]\n"
-               "\n"
-               "Makes a reconciled month final and fixes its transfers: each net payer pays the\n"
-               "national clearing account 000000, which pays each net receiver. Prints them.\n",
-               {},
-               {},
-               1,
-               &Finalize};
-  return *spec;
+  static constexpr Spec spec{
+      "finalize", "fix a reconciled month's transfer instructions",
+      "usage: crossclear finalize PERIOD [connection]\n"
+      "\n"
+      "Makes a reconciled month final and fixes its transfers: each net payer pays the\n"
+      "national clearing account 000000, which pays each net receiver. Prints them.\n",
+      &DefineFinalize};
+  return spec;
 }
 
 }  // namespace crossclear::tools::officer

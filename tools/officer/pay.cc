@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/str_split.h"
 #include "tools/officer/command.h"
 #include "tools/officer/hub_client.h"
@@ -31,11 +32,16 @@ absl::StatusOr<v1::TransferRecord> ParseExecuted(const std::string& text) {
   return t;
 }
 
-int Pay(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostream& err) {
-  auto period = PeriodArg(p, err);
+struct PayArgs {
+  std::string period;
+  std::vector<std::string> executed;
+};
+
+int Pay(const PayArgs& a, const HubTarget& hub, std::ostream& out, std::ostream& err) {
+  auto period = PeriodArg(a.period, err);
   if (!period) return kExitUsage;
   auto stub = Stub(hub);
-  if (p.All("executed").empty()) {  // the instructions still to execute
+  if (a.executed.empty()) {  // the instructions still to execute
     v1::MonthRequest req;
     req.set_period(period->ToString());
     v1::MonthReply reply;
@@ -59,7 +65,7 @@ int Pay(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostream& 
   }
   v1::PayRequest req;
   req.set_period(period->ToString());
-  for (const std::string& text : p.All("executed")) {
+  for (const std::string& text : a.executed) {
     auto t = ParseExecuted(text);
     if (!t.ok()) {
       err << "crossclear pay: " << t.status().message() << "\n";
@@ -87,12 +93,24 @@ int Pay(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostream& 
   return 0;
 }
 
+Runner DefinePay(CLI::App& app) {
+  auto a = std::make_shared<PayArgs>();
+  AddPeriod(app, a->period);
+  // One transfer per --executed, repeated: a value never swallows the next argument.
+  app.add_option("--executed", a->executed, "one transfer as the bank executed it (repeatable)")
+      ->type_name("FROM:TO:AMOUNT:SERIAL[:DATE]")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  return [a](const HubTarget& hub, std::ostream& out, std::ostream& err) {
+    return Pay(*a, hub, out, err);
+  };
+}
+
 }  // namespace
 
 const Spec& PayCommand() {
-  static const auto* spec = new Spec{
-      "pay",
-      "list a final month's transfers, or record executed ones (bank serial, date)",
+  static constexpr Spec spec{
+      "pay", "list a final month's transfers, or record executed ones (bank serial, date)",
       "usage: crossclear pay PERIOD [--executed FROM:TO:AMOUNT:SERIAL[:DATE]]... [connection]\n"
       "\n"
       "Without --executed, lists the month's transfer instructions and which are pending.\n"
@@ -100,11 +118,8 @@ const Spec& PayCommand() {
       "(000000 for the clearing account), AMOUNT in yuan (\"1234.50\"), the bank SERIAL and\n"
       "the DATE (default: the hub's today). When every transfer is recorded the month is paid;\n"
       "a paid month is never paid again.\n",
-      {"executed"},
-      {},
-      1,
-      &Pay};
-  return *spec;
+      &DefinePay};
+  return spec;
 }
 
 }  // namespace crossclear::tools::officer

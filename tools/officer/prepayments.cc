@@ -3,6 +3,7 @@
 // re-sizing.
 #include <iomanip>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "tools/officer/command.h"
 #include "tools/officer/hub_client.h"
@@ -10,18 +11,17 @@
 namespace crossclear::tools::officer {
 namespace {
 
-int Prepay(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostream& err) {
-  for (const char* required : {"insured", "treatment"}) {
-    if (!p.Value(required)) {
-      err << "crossclear prepay: --" << required << " is required\n";
-      return kExitUsage;
-    }
-  }
+struct PrepayArgs {
+  std::string amount, insured, treatment;
+  bool emergency = false;
+};
+
+int Prepay(const PrepayArgs& a, const HubTarget& hub, std::ostream& out, std::ostream& err) {
   v1::PrepayRequest req;
-  req.set_insured(*p.Value("insured"));
-  req.set_treatment(*p.Value("treatment"));
-  req.set_amount(p.positional[0]);
-  req.set_emergency(p.flags.count("emergency") > 0);
+  req.set_insured(a.insured);
+  req.set_treatment(a.treatment);
+  req.set_amount(a.amount);
+  req.set_emergency(a.emergency);
   v1::PrepayReply reply;
   auto stub = Stub(hub);
   auto ctx = Ctx(hub);
@@ -33,7 +33,7 @@ int Prepay(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostrea
   return 0;
 }
 
-int Prepayments(const Parsed&, const HubTarget& hub, std::ostream& out, std::ostream& err) {
+int Prepayments(const HubTarget& hub, std::ostream& out, std::ostream& err) {
   v1::ListPrepaymentsReply reply;
   auto stub = Stub(hub);
   auto ctx = Ctx(hub);
@@ -50,13 +50,18 @@ int Prepayments(const Parsed&, const HubTarget& hub, std::ostream& out, std::ost
   return 0;
 }
 
-int Resize(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostream& err) {
+struct ResizeArgs {
+  std::string year;
+  std::optional<std::string> months;
+};
+
+int Resize(const ResizeArgs& a, const HubTarget& hub, std::ostream& out, std::ostream& err) {
   int year = 0, months = 0;
-  if (!absl::SimpleAtoi(p.positional[0], &year) || year < 1900 || year > 9999) {
-    err << "crossclear resize: YEAR \"" << p.positional[0] << "\" is not a year\n";
+  if (!absl::SimpleAtoi(a.year, &year) || year < 1900 || year > 9999) {
+    err << "crossclear resize: YEAR \"" << a.year << "\" is not a year\n";
     return kExitUsage;
   }
-  if (auto m = p.Value("months"); m && (!absl::SimpleAtoi(*m, &months) || months < 0)) {
+  if (const auto& m = a.months; m && (!absl::SimpleAtoi(*m, &months) || months < 0)) {
     err << "crossclear resize: --months \"" << *m << "\" is not a whole number >= 0\n";
     return kExitUsage;
   }
@@ -79,53 +84,71 @@ int Resize(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostrea
   return 0;
 }
 
+Runner DefinePrepay(CLI::App& app) {
+  auto a = std::make_shared<PrepayArgs>();
+  app.add_option("AMOUNT", a->amount, "yuan, e.g. 6000.00")->required();
+  app.add_option("--insured", a->insured, "the insured region, which pays")
+      ->type_name("CODE")
+      ->required();
+  app.add_option("--treatment", a->treatment, "the treatment region, prepaid")
+      ->type_name("CODE")
+      ->required();
+  app.add_flag("--emergency", a->emergency, "an emergency top-up (紧急调增): red alert only");
+  return [a](const HubTarget& hub, std::ostream& out, std::ostream& err) {
+    return Prepay(*a, hub, out, err);
+  };
+}
+
+Runner DefinePrepayments(CLI::App&) { return &Prepayments; }
+
+Runner DefineResize(CLI::App& app) {
+  auto a = std::make_shared<ResizeArgs>();
+  app.add_option("YEAR", a->year, "the year whose obligations size the quotas")->required();
+  // Checked as text, so that the message names what is wrong (a 0 means no quota).
+  app.add_option_function<std::string>(
+         "--months", [a](const std::string& m) { a->months = m; },
+         "quota = N months of the average monthly obligation (default 2)")
+      ->type_name("N");
+  return [a](const HubTarget& hub, std::ostream& out, std::ostream& err) {
+    return Resize(*a, hub, out, err);
+  };
+}
+
 }  // namespace
 
 const Spec& PrepayCommand() {
-  static const auto* spec = new Spec{
-      "prepay",
-      "top up a prepayment quota (预付金), --emergency for 紧急调增",
+  static constexpr Spec spec{
+      "prepay", "top up a prepayment quota (预付金), --emergency for 紧急调增",
       "usage: crossclear prepay AMOUNT --insured CODE --treatment CODE [--emergency]\n"
       "                          [connection]\n"
       "\n"
       "The insured region adds AMOUNT yuan (\"6000.00\") to what it has prepaid the treatment\n"
       "region. As the operator, or with --as region-CODE as the insured region itself.\n"
       "--emergency: an emergency top-up, accepted only while the pair's alert is red.\n",
-      {"insured", "treatment"},
-      {"emergency"},
-      1,
-      &Prepay};
-  return *spec;
+      &DefinePrepay};
+  return spec;
 }
 
 const Spec& PrepaymentsCommand() {
-  static const auto* spec = new Spec{
-      "prepayments",
-      "list every pair's quota, outstanding, utilisation and alert",
+  static constexpr Spec spec{
+      "prepayments", "list every pair's quota, outstanding, utilisation and alert",
       "usage: crossclear prepayments [connection]\n"
       "\n"
       "Every (insured, treatment) pair with a quota or an outstanding amount: utilisation\n"
       "is outstanding / quota; yellow at 70 %, red at 90 %. Operator or auditor.\n",
-      {},
-      {},
-      0,
-      &Prepayments};
-  return *spec;
+      &DefinePrepayments};
+  return spec;
 }
 
 const Spec& ResizeCommand() {
-  static const auto* spec = new Spec{
-      "resize",
-      "yearly re-sizing: next year's quotas from a year's obligations",
+  static constexpr Spec spec{
+      "resize", "yearly re-sizing: next year's quotas from a year's obligations",
       "usage: crossclear resize YEAR [--months N] [connection]\n"
       "\n"
       "Sets every pair's quota to its average monthly obligation over the 12 months of YEAR\n"
       "times N (default 2). Refused while a month of YEAR with entries is not final or paid.\n",
-      {"months"},
-      {},
-      1,
-      &Resize};
-  return *spec;
+      &DefineResize};
+  return spec;
 }
 
 }  // namespace crossclear::tools::officer

@@ -1,13 +1,15 @@
 // reconcile and resolve: a closed month compared with every node's ledger (对账), and the
 // resolution of one dispute it found.
+#include "CLI/CLI.hpp"
 #include "tools/officer/command.h"
 #include "tools/officer/hub_client.h"
 
 namespace crossclear::tools::officer {
 namespace {
 
-int Reconcile(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostream& err) {
-  auto period = PeriodArg(p, err);
+int Reconcile(const std::string& period_text, const HubTarget& hub, std::ostream& out,
+              std::ostream& err) {
+  auto period = PeriodArg(period_text, err);
   if (!period) return kExitUsage;
   v1::MonthRequest req;
   req.set_period(period->ToString());
@@ -39,23 +41,29 @@ int Reconcile(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ost
   return 0;
 }
 
-int Resolve(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostream& err) {
-  auto period = PeriodArg(p, err);
+Runner DefineReconcile(CLI::App& app) {
+  auto period = std::make_shared<std::string>();
+  AddPeriod(app, *period);
+  return [period](const HubTarget& hub, std::ostream& out, std::ostream& err) {
+    return Reconcile(*period, hub, out, err);
+  };
+}
+
+struct ResolveArgs {
+  std::string period, region, side, claim, kind, adopt, note;
+};
+
+int Resolve(const ResolveArgs& a, const HubTarget& hub, std::ostream& out, std::ostream& err) {
+  auto period = PeriodArg(a.period, err);
   if (!period) return kExitUsage;
   v1::ResolveDisputeRequest req;
   req.set_period(period->ToString());
-  for (const char* required : {"region", "side", "claim", "kind", "adopt"}) {
-    if (!p.Value(required)) {
-      err << "crossclear resolve: --" << required << " is required\n";
-      return kExitUsage;
-    }
-  }
-  req.set_region(*p.Value("region"));
-  req.set_side(*p.Value("side"));
-  req.set_claim_id(*p.Value("claim"));
-  req.set_kind(*p.Value("kind"));
-  req.set_adopt(*p.Value("adopt"));
-  req.set_note(p.Value("note").value_or(""));
+  req.set_region(a.region);
+  req.set_side(a.side);
+  req.set_claim_id(a.claim);
+  req.set_kind(a.kind);
+  req.set_adopt(a.adopt);
+  req.set_note(a.note);
   v1::MonthReply reply;
   auto stub = Stub(hub);
   auto ctx = Ctx(hub);
@@ -74,27 +82,40 @@ int Resolve(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostre
   return 0;
 }
 
+Runner DefineResolve(CLI::App& app) {
+  auto a = std::make_shared<ResolveArgs>();
+  AddPeriod(app, a->period);
+  // Their values are the hub's to check (it refuses with the field).
+  app.add_option("--region", a->region, "the disputing region")->type_name("CODE")->required();
+  app.add_option("--side", a->side, "the side it disputes as")
+      ->type_name("treatment|insured")
+      ->required();
+  app.add_option("--claim", a->claim, "the claim")->type_name("ID")->required();
+  app.add_option("--kind", a->kind, "the disputed entry")->type_name("settle|cancel")->required();
+  app.add_option("--adopt", a->adopt, "whose figure stands")->type_name("party|hub")->required();
+  app.add_option("--note", a->note, "kept with the resolution")->type_name("TEXT");
+  return [a](const HubTarget& hub, std::ostream& out, std::ostream& err) {
+    return Resolve(*a, hub, out, err);
+  };
+}
+
 }  // namespace
 
 const Spec& ReconcileCommand() {
-  static const auto* spec = new Spec{
-      "reconcile",
-      "ask every node to compare the month with its own ledger (对账)",
+  static constexpr Spec spec{
+      "reconcile", "ask every node to compare the month with its own ledger (对账)",
       "usage: crossclear reconcile PERIOD [connection]\n"
       "\n"
       "Reconciles a closed month: every region's node compares the hub's entries with its own\n"
       "ledger, as treatment and as insured region. Prints the regions that agreed and each\n"
       "dispute by claim id, with the command that resolves it. Exit status 4 when disputes\n"
       "hold the month.\n",
-      {},
-      {},
-      1,
-      &Reconcile};
-  return *spec;
+      &DefineReconcile};
+  return spec;
 }
 
 const Spec& ResolveCommand() {
-  static const auto* spec = new Spec{
+  static constexpr Spec spec{
       "resolve",
       "resolve one dispute (the node's figure, learnt into the next month, or the hub's)",
       "usage: crossclear resolve PERIOD --region CODE --side treatment|insured --claim ID\n"
@@ -108,11 +129,8 @@ const Spec& ResolveCommand() {
       "however many parties dispute it). A figure the insured region's record contradicts is\n"
       "refused. --adopt hub: the hub's figure stands. When no dispute is open the month is\n"
       "reconciled.\n",
-      {"region", "side", "claim", "kind", "adopt", "note"},
-      {},
-      1,
-      &Resolve};
-  return *spec;
+      &DefineResolve};
+  return spec;
 }
 
 }  // namespace crossclear::tools::officer

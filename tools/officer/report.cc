@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/str_split.h"
 #include "core/month.h"
 #include "proto/status.h"
@@ -29,13 +30,18 @@ std::variant<report::ReportData, int> ReportDataOrExit(std::string_view what,
 
 namespace {
 
-int Report(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostream& err) {
-  auto period = PeriodArg(p, err);
+struct ReportArgs {
+  std::string period;
+  std::string out_dir = ".";
+};
+
+int Report(const ReportArgs& a, const HubTarget& hub, std::ostream& out, std::ostream& err) {
+  auto period = PeriodArg(a.period, err);
   if (!period) return kExitUsage;
   auto fetched = ReportDataOrExit("report", *period, hub, err);
   if (const int* status = std::get_if<int>(&fetched)) return *status;
   const report::ReportData* data = &std::get<report::ReportData>(fetched);
-  auto path = report::WriteReport(*data, p.Value("out").value_or("."));
+  auto path = report::WriteReport(*data, a.out_dir);
   if (!path.ok()) {
     err << "crossclear report: " << path.status().message() << "\n";
     return kExitUnavailable;
@@ -46,12 +52,22 @@ int Report(const Parsed& p, const HubTarget& hub, std::ostream& out, std::ostrea
   return 0;
 }
 
+Runner DefineReport(CLI::App& app) {
+  auto a = std::make_shared<ReportArgs>();
+  AddPeriod(app, a->period);
+  app.add_option("--out", a->out_dir, "the folder the files are written into")
+      ->type_name("DIR")
+      ->default_str(".");
+  return [a](const HubTarget& hub, std::ostream& out, std::ostream& err) {
+    return Report(*a, hub, out, err);
+  };
+}
+
 }  // namespace
 
 const Spec& ReportCommand() {
-  static const auto* spec = new Spec{
-      "report",
-      "write a month's report: HTML page, CSV and JSON",
+  static constexpr Spec spec{
+      "report", "write a month's report: HTML page, CSV and JSON",
       "usage: crossclear report PERIOD [--out DIR] [connection]\n"
       "\n"
       "Writes DIR/clearing-PERIOD.html (a self-contained page to print: the region x region\n"
@@ -59,11 +75,8 @@ const Spec& ReportCommand() {
       "alerts raised during the month, disputes, adjustments, transfers), .csv and .json,\n"
       "and prints the page's path.\n"
       "DIR defaults to the current folder. Operator or auditor.\n",
-      {"out"},
-      {},
-      1,
-      &Report};
-  return *spec;
+      &DefineReport};
+  return spec;
 }
 
 }  // namespace crossclear::tools::officer
