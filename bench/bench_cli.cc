@@ -20,6 +20,7 @@
 #include "bench/federation_run.h"
 #include "bench/workload.h"
 #include "nlohmann/json.hpp"
+#include "rpc/flags.h"
 #include "tools/federation_harness.h"
 
 namespace crossclear::bench {
@@ -114,12 +115,9 @@ int RunBenchCli(const std::vector<std::string_view>& args) {
                  "(default: samples/federation.json next to the binary)");
   app.add_option("--json", o.json_file, "also write the JSON object to this file");
   app.add_flag("--no-federation", o.no_federation, "skip the federation and relay runs");
-  std::vector<std::string> argv;
-  for (auto it = args.rbegin(); it != args.rend(); ++it) argv.emplace_back(*it);  // CLI11: reversed
-  try {
-    app.parse(argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+  if (auto status = rpc::ParseCommandLine(app, {args.begin(), args.end()}, "crossclear bench",
+                                           std::cout, std::cerr)) {
+    return *status;
   }
   if (o.world.empty()) o.world = tools::ExecutableDir() + "/samples/federation.json";
 

@@ -1,13 +1,18 @@
-// crossclear-hub: the national platform's router, ledger and clearing over mutual TLS.
+// crossclear-hub: the national platform's router, ledger and clearing over mutual TLS. This file
+// owns the process: its command line (CLI11), its log (spdlog, rpc::InitLog), the stop signals
+// and the last checkpoint on a stop; the server is hub/hub_server.h.
 #include <pthread.h>
 
 #include <csignal>
-#include <thread>
 #include <iostream>
+#include <thread>
 
+#include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "hub/hub_server.h"
 #include "rpc/flags.h"
+#include "rpc/log.h"
+#include "rpc/server_flags.h"
 
 namespace {
 
@@ -34,47 +39,27 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  auto flags = crossclear::rpc::Flags::Parse(
-      argc, argv,
-      {{"db", true}, {"pki", true}, {"route", true}, {"listen", true}, {"ready-file", true},
-       {"deadline-ms", true}, {"max-message-bytes", true}, {"test-clock", false},
-       {"bench-relay", false},
-       {"checkpoint-interval-ms", true},
-       {"help", false}});
-  if (!flags.ok()) {
-    std::cerr << "crossclear-hub: " << flags.status().message() << "\n" << kUsage;
-    return 2;
-  }
-  if (flags->Has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
   crossclear::hub::HubOptions o;
-  o.db_path = flags->Get("db");
-  o.pki_dir = flags->Get("pki");
-  o.listen = flags->Get("listen", o.listen);
-  o.ready_file = flags->Get("ready-file");
-  o.test_clock = flags->Has("test-clock");
-  o.bench_relay = flags->Has("bench-relay");
-  auto deadline = flags->GetInt("deadline-ms", o.forward_deadline_ms);
-  if (!deadline.ok()) {
-    std::cerr << "crossclear-hub: " << deadline.status().message() << "\n";
+  std::vector<std::string> routes;
+  CLI::App app(kUsage, "crossclear-hub");
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--db", o.db_path, "the hub's RocksDB folder")->type_name("DIR");
+  app.add_option("--pki", o.pki_dir, "ca.pem, hub.pem, hub.key, hub.log.key")->type_name("DIR");
+  app.add_option("--route", routes, "a region's node (repeated, one per region)")
+      ->type_name("REGION=HOST:PORT")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  crossclear::rpc::AddServerOptions(app, o);
+  if (auto status = crossclear::rpc::ParseCommandLine(app, {argv + 1, argv + argc},
+                                                      "crossclear-hub", std::cout, std::cerr)) {
+    return *status;
+  }
+  crossclear::rpc::InitLog("crossclear-hub");
+  if (auto s = crossclear::rpc::CheckServerOptions(o); !s.ok()) {
+    std::cerr << "crossclear-hub: " << s.message() << "\n";
     return 2;
   }
-  o.forward_deadline_ms = *deadline;
-  auto interval = flags->GetInt("checkpoint-interval-ms", o.checkpoint_interval_ms);
-  if (!interval.ok() || *interval < 10) {
-    std::cerr << "crossclear-hub: --checkpoint-interval-ms must be a number of ms >= 10\n";
-    return 2;
-  }
-  o.checkpoint_interval_ms = *interval;
-  auto max_message = crossclear::rpc::MaxMessageBytes(*flags);
-  if (!max_message.ok()) {
-    std::cerr << "crossclear-hub: " << max_message.status().message() << "\n";
-    return 2;
-  }
-  o.max_message_bytes = *max_message;
-  for (const std::string& route : flags->GetAll("route")) {
+  for (const std::string& route : routes) {
     auto eq = route.find('=');
     if (eq == std::string::npos || eq != 6) {
       std::cerr << "crossclear-hub: --route \"" << route << "\" is not REGION=HOST:PORT\n";
@@ -83,19 +68,19 @@ int main(int argc, char** argv) {
     o.routes[route.substr(0, eq)] = route.substr(eq + 1);
   }
   if (o.db_path.empty() || o.pki_dir.empty()) {
-    std::cerr << "crossclear-hub: --db and --pki are required\n" << kUsage;
+    std::cerr << "crossclear-hub: --db and --pki are required\n" << app.help();
     return 2;
   }
   auto hub = crossclear::hub::HubServer::Create(o);
   if (!hub.ok()) {
-    std::cerr << "crossclear-hub: " << hub.status().message() << "\n";
+    spdlog::error("{}", std::string(hub.status().message()));
     return 2;
   }
   if (auto s = (*hub)->Start(); !s.ok()) {
-    std::cerr << "crossclear-hub: " << s.message() << "\n";
+    spdlog::error("{}", std::string(s.message()));
     return 1;
   }
-  std::cerr << "crossclear-hub serving on port " << (*hub)->port() << "\n";
+  spdlog::info("serving on port {}", (*hub)->port());
   // A stop signs a last checkpoint of the ledger, cosigned by the nodes that answer (so an
   // auditor finds every entry under a signature), then exits: every change is already durable.
   crossclear::hub::HubServer* server = hub->get();
@@ -103,7 +88,7 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     if (auto cp = server->CheckpointNow(); !cp.ok()) {
-      std::cerr << "crossclear-hub: last checkpoint failed: " << cp.message() << "\n";
+      spdlog::error("last checkpoint failed: {}", std::string(cp.message()));
     }
     std::_Exit(0);
   }).detach();

@@ -1,13 +1,19 @@
-// crossclear-node: one region's node (treatment and insured roles) over mutual TLS.
+// crossclear-node: one region's node (treatment and insured roles) over mutual TLS. This file
+// owns the process: its command line (CLI11), its log (spdlog, rpc::InitLog), the stop signals
+// and the last checkpoint on a stop; the node is node/region_node.h.
 #include <pthread.h>
 
 #include <csignal>
-#include <thread>
 #include <iostream>
+#include <thread>
+#include <utility>
 
+#include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "node/region_node.h"
 #include "rpc/flags.h"
+#include "rpc/log.h"
+#include "rpc/server_flags.h"
 
 namespace {
 
@@ -40,70 +46,44 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  auto flags = crossclear::rpc::Flags::Parse(
-      argc, argv,
-      {{"region", true}, {"hub", true}, {"db", true}, {"pki", true}, {"listen", true},
-       {"data", true}, {"ready-file", true}, {"deadline-ms", true},
-       {"resolve-interval-ms", true}, {"max-message-bytes", true}, {"test-clock", false},
-       {"bench-relay", false},
-       {"test-crash-after-decide", true}, {"checkpoint-interval-ms", true},
-       {"help", false}});
-  if (!flags.ok()) {
-    std::cerr << "crossclear-node: " << flags.status().message() << "\n" << kUsage;
-    return 2;
-  }
-  if (flags->Has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
   crossclear::node::NodeOptions o;
-  o.region = flags->Get("region");
-  o.hub_address = flags->Get("hub");
-  o.db_path = flags->Get("db");
-  o.pki_dir = flags->Get("pki");
-  o.listen = flags->Get("listen", o.listen);
-  o.data_file = flags->Get("data");
-  o.ready_file = flags->Get("ready-file");
-  o.test_clock = flags->Has("test-clock");
-  o.bench_relay = flags->Has("bench-relay");
-  o.test_crash_after_decide = flags->Get("test-crash-after-decide");
-  auto deadline = flags->GetInt("deadline-ms", o.forward_deadline_ms);
-  auto interval = flags->GetInt("resolve-interval-ms", o.resolve_interval_ms);
-  if (!deadline.ok() || !interval.ok()) {
-    std::cerr << "crossclear-node: "
-              << (!deadline.ok() ? deadline.status() : interval.status()).message() << "\n";
-    return 2;
+  CLI::App app(kUsage, "crossclear-node");
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--region", o.region, "the region's code")->type_name("CODE")->required();
+  app.add_option("--hub", o.hub_address, "the hub")->type_name("HOST:PORT")->required();
+  app.add_option("--db", o.db_path, "the node's RocksDB folder")->type_name("DIR")->required();
+  app.add_option("--pki", o.pki_dir, "ca.pem, region-CODE.pem / .key / .log.key, hub.log.pub")
+      ->type_name("DIR")
+      ->required();
+  crossclear::rpc::AddServerOptions(app, o);
+  app.add_option("--data", o.data_file, "the region's slice of a world file, imported first")
+      ->type_name("WORLD.json");
+  app.add_option("--resolve-interval-ms", o.resolve_interval_ms,
+                 "how often claims in doubt are resolved")
+      ->type_name("N")
+      ->default_str(std::to_string(o.resolve_interval_ms));
+  app.add_option("--test-crash-after-decide", o.test_crash_after_decide,
+                 "tests only: exits after deciding this claim, before replying")
+      ->type_name("CLAIM_ID");
+  if (auto status = crossclear::rpc::ParseCommandLine(app, {argv + 1, argv + argc},
+                                                      "crossclear-node", std::cout, std::cerr)) {
+    return *status;
   }
-  o.forward_deadline_ms = *deadline;
-  o.resolve_interval_ms = *interval;
-  auto cp_interval = flags->GetInt("checkpoint-interval-ms", o.checkpoint_interval_ms);
-  if (!cp_interval.ok() || *cp_interval < 10) {
-    std::cerr << "crossclear-node: --checkpoint-interval-ms must be a number of ms >= 10\n";
+  crossclear::rpc::InitLog("crossclear-node " + o.region);
+  if (auto s = crossclear::rpc::CheckServerOptions(o); !s.ok()) {
+    std::cerr << "crossclear-node: " << s.message() << "\n";
     return 2;
-  }
-  o.checkpoint_interval_ms = *cp_interval;
-  auto max_message = crossclear::rpc::MaxMessageBytes(*flags);
-  if (!max_message.ok()) {
-    std::cerr << "crossclear-node: " << max_message.status().message() << "\n";
-    return 2;
-  }
-  o.max_message_bytes = *max_message;
-  for (const char* required : {"region", "hub", "db", "pki"}) {
-    if (flags->Get(required).empty()) {
-      std::cerr << "crossclear-node: --" << required << " is required\n" << kUsage;
-      return 2;
-    }
   }
   auto node = crossclear::node::RegionNode::Create(o);
   if (!node.ok()) {
-    std::cerr << "crossclear-node: " << node.status().message() << "\n";
+    spdlog::error("{}", std::string(node.status().message()));
     return 2;
   }
   if (auto s = (*node)->Start(); !s.ok()) {
-    std::cerr << "crossclear-node: " << s.message() << "\n";
+    spdlog::error("{}", std::string(s.message()));
     return 1;
   }
-  std::cerr << "crossclear-node " << o.region << " serving on port " << (*node)->port() << "\n";
+  spdlog::info("serving on port {}", (*node)->port());
   g_node = node->get();
   // A stop signs a last checkpoint of the ledger (so an auditor finds every entry under a
   // signature), then exits at once: every state change is already durable.
@@ -111,7 +91,7 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     if (auto cp = g_node->CheckpointNow(); !cp.ok()) {
-      std::cerr << "crossclear-node: last checkpoint failed: " << cp.message() << "\n";
+      spdlog::error("last checkpoint failed: {}", std::string(cp.message()));
     }
     std::_Exit(0);
   }).detach();

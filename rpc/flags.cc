@@ -1,68 +1,71 @@
-// Command-line flags for the servers.
+// The servers' and tools' command line (CLI11) and the message-size flag's check.
 #include "rpc/flags.h"
 
-#include "absl/strings/numbers.h"
+#include <algorithm>
+
+#include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 
 namespace crossclear::rpc {
+namespace {
 
-absl::StatusOr<Flags> Flags::Parse(int argc, char** argv,
-                                   const std::map<std::string, bool>& known) {
-  Flags flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) return absl::InvalidArgumentError("unexpected argument: " + arg);
-    std::string name = arg.substr(2), value;
-    bool inline_value = false;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      inline_value = true;
-    }
-    auto it = known.find(name);
-    if (it == known.end()) {
-      std::string list;
-      for (const auto& [k, _] : known) absl::StrAppend(&list, " --", k);
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, "; known:", list));
-    }
-    if (it->second && !inline_value) {
-      if (i + 1 >= argc) return absl::InvalidArgumentError("flag --" + name + " needs a value");
-      value = argv[++i];
-    }
-    flags.values_.emplace(name, value);
+// The help begins with the app's description, the hand-written synopsis ("usage: crossclear
+// close PERIOD [connection]" and what the command does): CLI11's own "Usage:" line would repeat
+// it less precisely (it cannot say FROM:TO:AMOUNT:SERIAL[:DATE]).
+class SynopsisFirst : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App*, std::string) const override { return ""; }
+};
+
+void AllowExtras(CLI::App& app) {
+  app.allow_extras();
+  for (CLI::App* sub : app.get_subcommands({})) AllowExtras(*sub);
+}
+
+}  // namespace
+
+std::optional<int> ParseCommandLine(CLI::App& app, const std::vector<std::string>& args,
+                                    std::string_view who, std::ostream& out, std::ostream& err) {
+  app.formatter(std::make_shared<SynopsisFirst>());
+  if (std::string text = app.get_description(); text.ends_with('\n')) {
+    text.pop_back();  // CLI11 ends the description with a line of its own
+    app.description(text);
   }
-  return flags;
-}
-
-std::string Flags::Get(const std::string& name, const std::string& fallback) const {
-  auto it = values_.find(name);
-  return it == values_.end() ? fallback : it->second;
-}
-
-std::vector<std::string> Flags::GetAll(const std::string& name) const {
-  std::vector<std::string> out;
-  for (auto [it, end] = values_.equal_range(name); it != end; ++it) out.push_back(it->second);
-  return out;
-}
-
-absl::StatusOr<int> Flags::GetInt(const std::string& name, int fallback) const {
-  if (!Has(name)) return fallback;
-  int v = 0;
-  if (!absl::SimpleAtoi(Get(name), &v)) {
-    return absl::InvalidArgumentError("--" + name + ": \"" + Get(name) + "\" is not a number");
+  // What CLI11 does not take is reported below in our words, not refused by CLI11's
+  // "arguments were not expected".
+  AllowExtras(app);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    err << who << ": " << e.what() << "\n" << app.help();
+    return 2;
   }
-  return v;
+  std::vector<std::string> extra = app.remaining(/*recurse=*/true);
+  if (!extra.empty()) {
+    auto option = std::find_if(extra.begin(), extra.end(),
+                               [](const std::string& a) { return a.starts_with("-"); });
+    if (option != extra.end()) {
+      err << who << ": unknown option " << option->substr(0, option->find('=')) << "\n";
+    } else {
+      err << who << ": unexpected argument " << extra.front() << "\n";
+    }
+    err << app.help();
+    return 2;
+  }
+  return std::nullopt;
 }
 
-absl::StatusOr<int> MaxMessageBytes(const Flags& flags) {
-  auto bytes = flags.GetInt("max-message-bytes", kDefaultMaxMessageBytes);
-  if (!bytes.ok()) return bytes.status();
-  if (*bytes < kMinMaxMessageBytes || *bytes > kDefaultMaxMessageBytes) {
+absl::Status CheckMaxMessageBytes(int bytes) {
+  if (bytes < kMinMaxMessageBytes || bytes > kDefaultMaxMessageBytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--max-message-bytes: ", *bytes, " is not between ", kMinMaxMessageBytes,
+        absl::StrCat("--max-message-bytes: ", bytes, " is not between ", kMinMaxMessageBytes,
                      " and ", kDefaultMaxMessageBytes, " (it only lowers gRPC's limit)"));
   }
-  return *bytes;
+  return absl::OkStatus();
 }
 
 }  // namespace crossclear::rpc

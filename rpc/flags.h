@@ -1,31 +1,32 @@
-// Minimal command-line flags for the servers: --name=value, --name value, --switch.
-// Unknown flags are refused with the list of known ones (a typo must not be ignored).
+// The command line of the servers and tools, parsed by CLI11 (ParseCommandLine: one way to
+// print help and usage errors for every program), and the checks of the servers' message-size
+// flag with the sizes of bulk transfers it decides.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
-#include <map>
-#include <set>
+#include <optional>
+#include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace crossclear::rpc {
 
-class Flags {
- public:
-  // `known` maps each flag name to whether it takes a value.
-  static absl::StatusOr<Flags> Parse(int argc, char** argv,
-                                     const std::map<std::string, bool>& known);
-  bool Has(const std::string& name) const { return values_.count(name) > 0; }
-  std::string Get(const std::string& name, const std::string& fallback = "") const;
-  std::vector<std::string> GetAll(const std::string& name) const;  // repeated flag
-  absl::StatusOr<int> GetInt(const std::string& name, int fallback) const;
-
- private:
-  std::multimap<std::string, std::string> values_;
-};
+// Parses a command line (without the program's name) with `app`, a CLI11 app on which the
+// caller declared its options. Returns nullopt when the program goes on, else its exit status
+// after printing: 0 after --help (the help on `out`: the app's description, which starts with
+// the hand-written synopsis, then CLI11's list of positionals and options, then the footer);
+// 2 after bad usage ("<who>: what is wrong" on `err`, then the help). An argument the app did
+// not declare is bad usage ("unknown option --x"; a typo must not be ignored).
+std::optional<int> ParseCommandLine(CLI::App& app, const std::vector<std::string>& args,
+                                    std::string_view who, std::ostream& out, std::ostream& err);
 
 // ---- message sizes and bulk transfers ----------------------------------------------------
 // Every bulk transfer (a directory publish, a data load, a month's reconciliation) is a
@@ -40,9 +41,9 @@ inline constexpr int kMinMaxMessageBytes = 16 * 1024;
 inline constexpr size_t kMaxChunkIds = 10000;
 
 // --max-message-bytes N (hub and node): lowers the largest message the server accepts and,
-// with it, the chunks it sends (ChunkBytes). kDefaultMaxMessageBytes when absent; refused
+// with it, the chunks it sends (ChunkBytes); kDefaultMaxMessageBytes when absent. An error
 // outside [kMinMaxMessageBytes, kDefaultMaxMessageBytes] (it only lowers).
-absl::StatusOr<int> MaxMessageBytes(const Flags& flags);
+absl::Status CheckMaxMessageBytes(int bytes);
 
 // What a sender puts in one chunk under `max_message_bytes`: a quarter of it, leaving room
 // for the message's framing and for a receiver configured lower.

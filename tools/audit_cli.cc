@@ -8,11 +8,13 @@
 #include <memory>
 #include <string>
 
+#include "CLI/CLI.hpp"
 #include "audit/audit.h"
 #include "audit/online_source.h"
 #include "audit/source.h"
 #include "certs/tls.h"
 #include "data/world_json.h"
+#include "rpc/flags.h"
 
 namespace crossclear::tools {
 namespace {
@@ -25,35 +27,17 @@ constexpr std::string_view kAuditUsage =
     "       crossclear audit --export FILE [--export FILE ...] [--keys PKI_DIR]\n"
     "       crossclear audit --hub HOST:PORT [--node CODE=HOST:PORT ...] --pki DIR [--as NAME]\n"
     "\n"
-    "Checks the parties' ledgers, offline or online (docs/auditing.md): canonical entries, the RFC 9162\n"
+    "Checks the parties' ledgers, offline or online (docs/auditing.md): canonical entries, the RFC "
+    "9162\n"
     "tree against the stored tree and the signed checkpoints (keys from PKI_DIR/<party>.log.pub,\n"
     "never from the data audited), the hub's cosignatures and each node's witnessed hub\n"
     "checkpoint; replays every settlement through the engine with the data the ledger recorded,\n"
     "the accumulators and balances, the hub's months, transfers, payments, quotas and alerts;\n"
     "and compares each claim across the treatment node's, the hub's and the insured node's\n"
-    "ledgers. Prints a summary and each discrepancy as \"PARTY INDEX|KEY what differs\".\n"
-    "\n"
-    "  DIR             a kept federation directory: DIR/hub-db, DIR/node-<code>-db, DIR/pki\n"
-    "                  (--keys defaults to DIR/pki); or a folder of them (what\n"
-    "                  `crossclear vectors --federation --keep DIR` leaves), each audited\n"
-    "  --db PATH       a party's data directory (stopped, or running: read-only), with\n"
-    "  --party NAME    hub | region-<code>\n"
-    "  --export FILE   a file written by `crossclear ledger export`\n"
-    "  --keys PKI_DIR  the parties' public log keys\n"
-    "  --hub HOST:PORT and --node CODE=HOST:PORT: online, the running parties read over their\n"
-    "                  LogService up to each one's latest signed checkpoint, presenting\n"
-    "                  --pki DIR/NAME.pem (--as, default auditor); keys from --pki unless --keys.\n"
-    "                  The parties' state families are compared offline only (DIR / --db)\n"
-    "  --what-if POLICY_FILE --month YYYY-MM [--region CODE]\n"
-    "                  instead of the audit: replays the month's settlements of an insured\n"
-    "                  region (its node: --db/--party, or DIR with --region) under the policy\n"
-    "                  version in POLICY_FILE (a policy object as in a world file's \"policies\")\n"
-    "                  and prints, per setting and category, what the fund would have paid\n"
-    "                  against what it paid\n"
-    "  --progress      a progress bar on stderr (default when stderr is a terminal)\n"
-    "  --no-progress   none\n"
-    "\n"
-    "Exit status: 0 no discrepancy, 1 discrepancies, 2 bad usage, 3 a ledger could not be opened.\n";
+    "ledgers. Prints a summary and each discrepancy as \"PARTY INDEX|KEY what differs\".\n";
+
+constexpr std::string_view kAuditExit =
+    "Exit status: 0 no discrepancy, 1 discrepancies, 2 bad usage, 3 a ledger could not be opened.";
 
 constexpr std::string_view kLedgerUsage =
     "usage: crossclear ledger export --db PATH --party NAME --out FILE\n"
@@ -61,14 +45,15 @@ constexpr std::string_view kLedgerUsage =
     "Writes a party's ledger (a stopped or running party's data directory, read-only) to FILE:\n"
     "a header, the stored signed checkpoints, then one line per entry \"INDEX BASE64 HEXLEAF\"\n"
     "(the canonical bytes and their RFC 9162 leaf hash) and an \"end N\" line; the format is in\n"
-    "docs/log-format.md, \"Export files\". `crossclear audit --export FILE` reads it.\n"
-    "\n"
-    "Exit status: 0 written, 2 bad usage, 3 the store unreadable or FILE unwritable.\n";
+    "docs/log-format.md, \"Export files\". `crossclear audit --export FILE` reads it.\n";
+
+constexpr std::string_view kLedgerExit =
+    "Exit status: 0 written, 2 bad usage, 3 the store unreadable or FILE unwritable.";
 
 // --what-if: the proposed policy against the month's settlements of one insured region.
 int WhatIf(const std::vector<std::unique_ptr<audit::LedgerSource>>& sources,
-           const std::string& policy_file, const std::string& month_text,
-           const std::string& region, std::ostream& out, std::ostream& err) {
+           const std::string& policy_file, const std::string& month_text, const std::string& region,
+           std::ostream& out, std::ostream& err) {
   auto month = core::Period::Parse(month_text);
   if (!month.ok()) {
     err << "crossclear audit: --what-if needs --month YYYY-MM (got \"" << month_text << "\")\n";
@@ -109,48 +94,56 @@ int WhatIf(const std::vector<std::unique_ptr<audit::LedgerSource>>& sources,
 }  // namespace
 
 int RunAuditCli(const std::vector<std::string_view>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app(std::string(kAuditUsage), "crossclear audit");
+  app.footer(std::string(kAuditExit));
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   std::string dir, keys, what_if, month_text, region, hub, pki, as = "auditor";
   std::vector<std::string> dbs, parties, exports, nodes;
-  int progress = -1;  // -1: when stderr is a terminal
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    const bool has_value = i + 1 < args.size();
-    if (a == "--help" || a == "-h") {
-      out << kAuditUsage;
-      return 0;
-    } else if (a == "--keys" && has_value) {
-      keys = std::string(args[++i]);
-    } else if (a == "--db" && has_value) {
-      dbs.emplace_back(args[++i]);
-    } else if (a == "--party" && has_value) {
-      parties.emplace_back(args[++i]);
-    } else if (a == "--hub" && has_value) {
-      hub = std::string(args[++i]);
-    } else if (a == "--node" && has_value) {
-      nodes.emplace_back(args[++i]);
-    } else if (a == "--pki" && has_value) {
-      pki = std::string(args[++i]);
-    } else if (a == "--as" && has_value) {
-      as = std::string(args[++i]);
-    } else if (a == "--export" && has_value) {
-      exports.emplace_back(args[++i]);
-    } else if (a == "--what-if" && has_value) {
-      what_if = std::string(args[++i]);
-    } else if (a == "--month" && has_value) {
-      month_text = std::string(args[++i]);
-    } else if (a == "--region" && has_value) {
-      region = std::string(args[++i]);
-    } else if (a == "--progress") {
-      progress = 1;
-    } else if (a == "--no-progress") {
-      progress = 0;
-    } else if (a.starts_with("-") || !dir.empty()) {
-      err << "crossclear audit: unexpected argument " << a << "\n" << kAuditUsage;
-      return 2;
-    } else {
-      dir = std::string(a);
-    }
+  // Each occurrence of a repeatable option takes one value (--db A --party hub --db B ...).
+  auto repeated = [&app](const char* name, std::vector<std::string>& into, const char* type,
+                         const char* what) {
+    app.add_option(name, into, what)
+        ->type_name(type)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  };
+  app.add_option("DIR", dir,
+                 "a kept federation directory: DIR/hub-db, DIR/node-<code>-db, DIR/pki\n"
+                 "(--keys defaults to DIR/pki); or a folder of them (what\n"
+                 "`crossclear vectors --federation --keep DIR` leaves), each audited");
+  repeated("--db", dbs, "PATH", "a party's data directory (stopped, or running: read-only), with");
+  repeated("--party", parties, "NAME", "hub | region-<code>");
+  repeated("--export", exports, "FILE", "a file written by `crossclear ledger export`");
+  app.add_option("--keys", keys, "the parties' public log keys")->type_name("PKI_DIR");
+  app.add_option("--hub", hub,
+                 "online, with --node: the running parties read over their LogService up to\n"
+                 "each one's latest signed checkpoint, presenting --pki DIR/NAME.pem (--as,\n"
+                 "default auditor); keys from --pki unless --keys. The parties' state\n"
+                 "families are compared offline only (DIR / --db)")
+      ->type_name("HOST:PORT");
+  repeated("--node", nodes, "CODE=HOST:PORT", "online: a running region node");
+  app.add_option("--pki", pki, "online: the folder of the auditor's certificate")->type_name("DIR");
+  app.add_option("--as", as, "online: the certificate presented (default auditor)")
+      ->type_name("NAME");
+  app.add_option("--what-if", what_if,
+                 "with --month YYYY-MM [--region CODE], instead of the audit: replays the\n"
+                 "month's settlements of an insured region (its node: --db/--party, or DIR\n"
+                 "with --region) under the policy version in POLICY_FILE (a policy object as\n"
+                 "in a world file's \"policies\") and prints, per setting and category, what\n"
+                 "the fund would have paid against what it paid")
+      ->type_name("POLICY_FILE");
+  app.add_option("--month", month_text, "--what-if: the month")->type_name("YYYY-MM");
+  app.add_option("--region", region, "--what-if: the insured region")->type_name("CODE");
+  bool with_progress = false, without_progress = false;
+  app.add_flag("--progress", with_progress,
+               "a progress bar on stderr (default when stderr is a terminal)");
+  app.add_flag("--no-progress", without_progress, "none");
+  if (auto status =
+          rpc::ParseCommandLine(app, {args.begin(), args.end()}, "crossclear audit", out, err)) {
+    return *status;
   }
+  // -1: when stderr is a terminal
+  const int progress = with_progress ? 1 : without_progress ? 0 : -1;
   const int modes = !dir.empty() + !dbs.empty() + !exports.empty() + !hub.empty();
   if (modes != 1) {
     err << "crossclear audit: give one of DIR, --db/--party, --export or --hub\n" << kAuditUsage;
@@ -178,7 +171,8 @@ int RunAuditCli(const std::vector<std::string_view>& args, std::ostream& out, st
       int worst = 0;
       for (const fs::path& run : runs) {
         std::vector<std::string> sub_args;
-        for (std::string_view a : args) sub_args.emplace_back(a == dir ? run.string() : std::string(a));
+        for (std::string_view a : args)
+          sub_args.emplace_back(a == dir ? run.string() : std::string(a));
         std::vector<std::string_view> views(sub_args.begin(), sub_args.end());
         out << run.filename().string() << ": ";
         worst = std::max(worst, RunAuditCli(views, out, err));
@@ -194,7 +188,8 @@ int RunAuditCli(const std::vector<std::string_view>& args, std::ostream& out, st
       return 3;
     }
     sources = *std::move(opened);
-    if (keys.empty() && fs::is_directory(fs::path(dir) / "pki")) keys = (fs::path(dir) / "pki").string();
+    if (keys.empty() && fs::is_directory(fs::path(dir) / "pki"))
+      keys = (fs::path(dir) / "pki").string();
   }
   for (size_t i = 0; i < dbs.size(); ++i) {
     auto party = audit::Party::Parse(parties[i]);
@@ -266,35 +261,18 @@ int RunAuditCli(const std::vector<std::string_view>& args, std::ostream& out, st
 }
 
 int RunLedgerCli(const std::vector<std::string_view>& args, std::ostream& out, std::ostream& err) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    (args.empty() ? err : out) << kLedgerUsage;
-    return args.empty() ? 2 : 0;
-  }
-  if (args[0] != "export") {
-    err << "crossclear ledger: unknown subcommand " << args[0] << "\n" << kLedgerUsage;
-    return 2;
-  }
-  std::string db, party_name, out_file;
-  for (size_t i = 1; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    const bool has_value = i + 1 < args.size();
-    if (a == "--help" || a == "-h") {
-      out << kLedgerUsage;
-      return 0;
-    } else if (a == "--db" && has_value) {
-      db = std::string(args[++i]);
-    } else if (a == "--party" && has_value) {
-      party_name = std::string(args[++i]);
-    } else if (a == "--out" && has_value) {
-      out_file = std::string(args[++i]);
-    } else {
-      err << "crossclear ledger export: unexpected argument " << a << "\n" << kLedgerUsage;
-      return 2;
-    }
-  }
-  if (db.empty() || party_name.empty() || out_file.empty()) {
-    err << "crossclear ledger export: --db, --party and --out are required\n" << kLedgerUsage;
-    return 2;
+  CLI::App app(std::string(kLedgerUsage), "crossclear ledger");
+  app.footer(std::string(kLedgerExit));
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  std::string action, db, party_name, out_file;
+  // One action so far; a positional rather than a CLI11 subcommand keeps one help text.
+  app.add_option("ACTION", action, "export")->required()->check(CLI::IsMember({"export"}));
+  app.add_option("--db", db, "the party's data directory")->type_name("PATH")->required();
+  app.add_option("--party", party_name, "hub | region-<code>")->type_name("NAME")->required();
+  app.add_option("--out", out_file, "the export file written")->type_name("FILE")->required();
+  if (auto status =
+          rpc::ParseCommandLine(app, {args.begin(), args.end()}, "crossclear ledger", out, err)) {
+    return *status;
   }
   auto party = audit::Party::Parse(party_name);
   if (!party.ok()) {

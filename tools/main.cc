@@ -1,13 +1,17 @@
-// The `crossclear` command: dispatches subcommands to thin mains over the libraries.
+// The `crossclear` command: dispatches subcommands (one entry each in kCommands, then the
+// officer's commands) to thin mains over the libraries; each parses its own arguments with CLI11
+// (rpc::ParseCommandLine) and prints its own help.
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "bench/bench_cli.h"
+#include "rpc/flags.h"
 #include "tools/audit_cli.h"
 #include "tools/demo.h"
 #include "tools/federation.h"
@@ -20,48 +24,37 @@
 namespace crossclear::tools {
 namespace {
 
-constexpr std::string_view kVectorsUsage =
-    "usage: crossclear vectors [--federation [--keep DIR]] FILE...\n"
-    "\n"
-    "Plays conformance vector files (docs: VECTORS.md) and compares every step's result with\n"
-    "its expect. Prints \"NAME: N passed, M failed\" per file and each failed step.\n"
-    "\n"
-    "  --federation  play through a real hub and one node per region (separate processes,\n"
-    "                mutual TLS); without it, through the settlement engine in process\n"
-    "  --keep DIR    keep each file's federation (PKI and every party's data directory) in\n"
-    "                DIR/<file name without .json>, for `crossclear audit DIR`\n"
-    "  --help        this text\n"
-    "\n"
-    "Exit status: 0 every step passed, 1 a step failed, 2 a file unreadable or malformed\n"
-    "(or bad usage).\n";
+// Parses a subcommand's arguments with its app: nullopt to go on, else the exit status (0 after
+// --help, 2 after bad usage, each printed).
+std::optional<int> Parse(CLI::App& app, const std::vector<std::string_view>& args) {
+  return rpc::ParseCommandLine(app, {args.begin(), args.end()}, app.get_name(), std::cout,
+                               std::cerr);
+}
 
 int Vectors(const std::vector<std::string_view>& args) {
+  CLI::App app(
+      "usage: crossclear vectors [--federation [--keep DIR]] FILE...\n"
+      "\n"
+      "Plays conformance vector files (docs: VECTORS.md) and compares every step's result with\n"
+      "its expect. Prints \"NAME: N passed, M failed\" per file and each failed step.\n",
+      "crossclear vectors");
+  app.footer(
+      "Exit status: 0 every step passed, 1 a step failed, 2 a file unreadable or malformed\n"
+      "(or bad usage).");
   bool federation = false;
   std::string keep;
   std::vector<std::string> files;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string_view arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kVectorsUsage;
-      return 0;
-    }
-    if (arg == "--federation") {
-      federation = true;
-    } else if (arg == "--keep") {
-      if (i + 1 == args.size()) {
-        std::cerr << "crossclear vectors: --keep needs a DIR\n" << kVectorsUsage;
-        return 2;
-      }
-      keep = std::string(args[++i]);
-    } else if (arg.starts_with("-")) {
-      std::cerr << "crossclear vectors: unknown option " << arg << "\n" << kVectorsUsage;
-      return 2;
-    } else {
-      files.emplace_back(arg);
-    }
-  }
+  app.add_option("FILE", files, "vector files");
+  app.add_flag("--federation", federation,
+               "play through a real hub and one node per region (separate processes,\n"
+               "mutual TLS); without it, through the settlement engine in process");
+  app.add_option("--keep", keep,
+                 "keep each file's federation (PKI and every party's data directory) in\n"
+                 "DIR/<file name without .json>, for `crossclear audit DIR`")
+      ->type_name("DIR");
+  if (auto status = Parse(app, args)) return *status;
   if (files.empty()) {
-    std::cerr << "crossclear vectors: no vector file given\n" << kVectorsUsage;
+    std::cerr << "crossclear vectors: no vector file given\n" << app.help();
     return 2;
   }
   if (!keep.empty() && !federation) {
@@ -79,92 +72,55 @@ int Vectors(const std::vector<std::string_view>& args) {
   return RunVectors(files, factory, std::cout);
 }
 
-constexpr std::string_view kDifferentialUsage =
-    "usage: crossclear differential WORLD.json [--seed S] [--files N] [--steps K] [--out DIR]\n"
-    "\n"
-    "The differential check: generates N random vector files over WORLD.json's persons,\n"
-    "institutions and catalogs (file i from seed S+i, K steps each: settlements, retries,\n"
-    "other claims under used ids, cancellations, reimbursements, prepayments, clearing and\n"
-    "payment), plays each in process (its answers become the file's expect, written to\n"
-    "DIR/random-<seed>.json) and over a fresh local federation, and compares every answer.\n"
-    "Each difference is printed with its seed, step and both answers; replay a file with\n"
-    "`crossclear vectors --federation DIR/random-<seed>.json`.\n"
-    "Defaults: --seed 1 --files 1 --steps 60 --out crossclear-differential.\n"
-    "\n"
-    "Exit status: 0 every answer agreed, 1 an answer differed, 2 bad usage or a federation\n"
-    "that did not start.\n";
-
 int Differential(const std::vector<std::string_view>& args) {
+  CLI::App app(
+      "usage: crossclear differential WORLD.json [--seed S] [--files N] [--steps K] [--out DIR]\n"
+      "\n"
+      "The differential check: generates N random vector files over WORLD.json's persons,\n"
+      "institutions and catalogs (file i from seed S+i, K steps each: settlements, retries,\n"
+      "other claims under used ids, cancellations, reimbursements, prepayments, clearing and\n"
+      "payment), plays each in process (its answers become the file's expect, written to\n"
+      "DIR/random-<seed>.json) and over a fresh local federation, and compares every answer.\n"
+      "Each difference is printed with its seed, step and both answers; replay a file with\n"
+      "`crossclear vectors --federation DIR/random-<seed>.json`.\n"
+      "Defaults: --seed 1 --files 1 --steps 60 --out crossclear-differential.\n",
+      "crossclear differential");
+  app.footer(
+      "Exit status: 0 every answer agreed, 1 an answer differed, 2 bad usage or a federation\n"
+      "that did not start.");
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   DifferentialOptions o;
   o.out_dir = "crossclear-differential";
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string_view arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kDifferentialUsage;
-      return 0;
-    }
-    const bool has_value = i + 1 < args.size();
-    if ((arg == "--seed" || arg == "--files" || arg == "--steps") && has_value) {
-      const std::string value(args[++i]);
-      char* end = nullptr;
-      const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || (arg != "--seed" && (n == 0 || n > 100000))) {
-        std::cerr << "crossclear differential: " << arg << " " << value
-                  << " is not a number in range\n"
-                  << kDifferentialUsage;
-        return 2;
-      }
-      if (arg == "--seed") o.seed = n;
-      if (arg == "--files") o.files = static_cast<int>(n);
-      if (arg == "--steps") o.steps = static_cast<int>(n);
-    } else if (arg == "--out" && has_value) {
-      o.out_dir = std::string(args[++i]);
-    } else if (arg.starts_with("-") || !o.world_file.empty()) {
-      std::cerr << "crossclear differential: unexpected argument " << arg << "\n"
-                << kDifferentialUsage;
-      return 2;
-    } else {
-      o.world_file = std::string(arg);
-    }
-  }
-  if (o.world_file.empty()) {
-    std::cerr << kDifferentialUsage;
-    return 2;
-  }
+  app.add_option("WORLD.json", o.world_file, "the world the vectors draw on")->required();
+  app.add_option("--seed", o.seed, "file i uses seed S+i")->type_name("S");
+  app.add_option("--files", o.files, "how many files")
+      ->type_name("N")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--steps", o.steps, "steps per file")
+      ->type_name("K")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--out", o.out_dir, "where the files are written")->type_name("DIR");
+  if (auto status = Parse(app, args)) return *status;
   return RunDifferential(o, std::cout);
 }
 
-constexpr std::string_view kDemoUsage =
-    "usage: crossclear demo WORLD.json [--out DIR]\n"
-    "\n"
-    "Starts a local federation (the hub and one node per region of WORLD.json, separate\n"
-    "processes over mutual TLS with generated certificates) and walks the file's narrated\n"
-    "steps, ending with the month's clearing. The parties run with a test clock so that\n"
-    "each step happens on its own day. The clearing officer's steps run the same code as\n"
-    "`crossclear close`, `reconcile`, ... ; the month's report is written into DIR (default:\n"
-    "crossclear-report in the current folder) and its path printed last. Exit status 0 when\n"
-    "every step ran and the net positions sum to zero.\n";
-
 int Demo(const std::vector<std::string_view>& args) {
+  CLI::App app(
+      "usage: crossclear demo WORLD.json [--out DIR]\n"
+      "\n"
+      "Starts a local federation (the hub and one node per region of WORLD.json, separate\n"
+      "processes over mutual TLS with generated certificates) and walks the file's narrated\n"
+      "steps, ending with the month's clearing. The parties run with a test clock so that\n"
+      "each step happens on its own day. The clearing officer's steps run the same code as\n"
+      "`crossclear close`, `reconcile`, ... ; the month's report is written into DIR (default:\n"
+      "crossclear-report in the current folder) and its path printed last.\n",
+      "crossclear demo");
+  app.footer("Exit status 0 when every step ran and the net positions sum to zero.");
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   std::string world, out_dir = "crossclear-report";
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") {
-      std::cout << kDemoUsage;
-      return 0;
-    }
-    if (args[i] == "--out" && i + 1 < args.size()) {
-      out_dir = std::string(args[++i]);
-    } else if (args[i].starts_with("-") || !world.empty()) {
-      std::cerr << "crossclear demo: unexpected argument " << args[i] << "\n" << kDemoUsage;
-      return 2;
-    } else {
-      world = std::string(args[i]);
-    }
-  }
-  if (world.empty()) {
-    std::cerr << kDemoUsage;
-    return 2;
-  }
+  app.add_option("WORLD.json", world, "the world and its narrated steps")->required();
+  app.add_option("--out", out_dir, "where the month's report is written")->type_name("DIR");
+  if (auto status = Parse(app, args)) return *status;
   return RunDemo(world, out_dir, std::cout);
 }
 
@@ -180,6 +136,8 @@ int Proof(const std::vector<std::string_view>& args) {
   return RunProofCli(args, std::cout, std::cerr);
 }
 
+// One entry per subcommand: its name, its line in `crossclear --help`, and its main (which
+// parses its own arguments; the officer's commands follow the table).
 struct Command {
   std::string_view name;
   std::string_view summary;

@@ -8,12 +8,14 @@
 #include <string>
 #include <thread>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "certs/identity.h"
 #include "certs/tls.h"
 #include "crossclear/v1/services.grpc.pb.h"
 #include "ledgerlog/party_log.h"
 #include "proto/ledger_codec.h"
+#include "rpc/flags.h"
 #include "tlog/note.h"
 
 namespace crossclear::tools {
@@ -35,10 +37,11 @@ constexpr std::string_view kUsage =
     "(PARTY.log.pub, and region-CODE.log.pub of each witness): the checkpoint's signature, the\n"
     "witnesses' cosignatures (at least N valid ones; default 1 for the hub, 0 for a node), the\n"
     "inclusion path against the checkpoint's root, and that the entry is canonical; it prints\n"
-    "what the entry says.\n"
-    "\n"
+    "what the entry says.\n";
+
+constexpr std::string_view kExit =
     "Exit status: 0 the proof holds, 1 it does not (why is printed), 2 bad usage, 3 the party\n"
-    "could not be reached or has no such entry.\n";
+    "could not be reached or has no such entry.";
 
 absl::StatusOr<certs::Identity> PartyIdentity(std::string_view party) {
   if (party == "hub") return certs::Identity{certs::Role::kHub, ""};
@@ -135,47 +138,27 @@ int Verify(const std::string& text, const certs::Identity& party, const std::str
 }  // namespace
 
 int RunProofCli(const std::vector<std::string_view>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app(std::string(kUsage), "crossclear proof");
+  app.footer(std::string(kExit));
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   std::string claim, party_name, at, pki, as = "auditor", kind_name = "settle", out_file, verify;
-  int min_witnesses = -1;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    auto value = [&](std::string& into) {
-      if (i + 1 == args.size()) return false;
-      into = std::string(args[++i]);
-      return true;
-    };
-    bool ok = true;
-    if (a == "--help" || a == "-h") {
-      out << kUsage;
-      return 0;
-    } else if (a == "--party") {
-      ok = value(party_name);
-    } else if (a == "--at") {
-      ok = value(at);
-    } else if (a == "--pki") {
-      ok = value(pki);
-    } else if (a == "--as") {
-      ok = value(as);
-    } else if (a == "--kind") {
-      ok = value(kind_name);
-    } else if (a == "--out") {
-      ok = value(out_file);
-    } else if (a == "--verify") {
-      ok = value(verify);
-    } else if (a == "--witnesses") {
-      std::string n;
-      ok = value(n) && !n.empty() && n.size() < 4 &&
-           n.find_first_not_of("0123456789") == std::string::npos;
-      if (ok) min_witnesses = std::stoi(n);
-    } else if (!a.starts_with("-") && claim.empty()) {
-      claim = std::string(a);
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      err << "crossclear proof: bad or incomplete argument " << a << "\n" << kUsage;
-      return 2;
-    }
+  int min_witnesses = -1;  // -1: 1 for the hub, 0 for a node
+  app.add_option("CLAIM_ID", claim, "the claim whose entry is proven");
+  app.add_option("--party", party_name, "hub | region-CODE")->type_name("PARTY");
+  app.add_option("--at", at, "the party's address")->type_name("HOST:PORT");
+  app.add_option("--pki", pki, "the certificates and public log keys")->type_name("DIR");
+  app.add_option("--as", as, "the certificate presented (default auditor)")->type_name("NAME");
+  app.add_option("--kind", kind_name, "the entry's kind (default settle)")
+      ->type_name("settle|cancel|reimburse");
+  app.add_option("--out", out_file, "where the proof is written (default: standard output)")
+      ->type_name("FILE");
+  app.add_option("--verify", verify, "the proof file checked offline")->type_name("FILE");
+  app.add_option("--witnesses", min_witnesses, "the valid cosignatures required")
+      ->type_name("N")
+      ->check(CLI::Range(0, 999));
+  if (auto status =
+          rpc::ParseCommandLine(app, {args.begin(), args.end()}, "crossclear proof", out, err)) {
+    return *status;
   }
   auto party = PartyIdentity(party_name);
   if (!party.ok() || pki.empty()) {
