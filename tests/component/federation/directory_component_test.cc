@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -284,7 +286,10 @@ class BulkComponent : public DirectoryComponent {
     std::vector<std::pair<std::string, std::string>> bulk;
     for (int i = 0; i < kBulkPersons; ++i) bulk.emplace_back(BulkId(i), kShanghai);
     world_ = WorldWith(bulk);
-    path_ = ::testing::TempDir() + "/bulk-world.json";
+    // One file per process and test: ctest -j runs the two bulk tests (and other checkouts'
+    // runs) at once, and each removes its file at the end.
+    path_ = ::testing::TempDir() + "/bulk-world-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".json";
     std::ofstream(path_) << world_;
     ASSERT_GT(world_.size(), size_t{kLimit} * 40) << "megabytes, not one message";
     Start(kLimit, path_);
