@@ -71,8 +71,7 @@ struct Relay::Impl final : public v1::RelayService::CallbackService {
                                    "settle.claim.mdtrt_id: empty"));
       return reactor;
     }
-    v1::RelayRequest* forward = last ? nullptr : const_cast<v1::RelayRequest*>(req);
-    v1::RelayService::Stub* stub = nullptr;
+    v1::RelayService::Stub* stub = nullptr;  // null on the last hop
     if (!last) {
       stub = StubFor(req->insured_region());
       if (stub == nullptr) {
@@ -86,14 +85,14 @@ struct Relay::Impl final : public v1::RelayService::CallbackService {
     storage::Batch batch;
     batch.Put("default", absl::StrCat("relay/", id), req->settle().SerializeAsString());
     const auto deadline = ctx->deadline();
-    store->CommitAsync(std::move(batch), [this, reactor, req, reply, forward, stub, deadline](
+    store->CommitAsync(std::move(batch), [this, reactor, req, reply, stub, deadline](
                                              absl::StatusOr<storage::CommitResult> c) {
       if (!c.ok()) {
         reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                      absl::StrCat("relay store: ", c.status().message())));
         return;
       }
-      if (forward == nullptr) {  // the last hop answers
+      if (stub == nullptr) {  // the last hop answers
         reply->set_echo(req->settle().claim().SerializeAsString());
         reply->set_writes(1);
         reactor->Finish(grpc::Status::OK);
@@ -107,7 +106,7 @@ struct Relay::Impl final : public v1::RelayService::CallbackService {
       } else {
         f->ctx.set_deadline(deadline);
       }
-      stub->async()->Relay(&f->ctx, forward, &f->reply, [f, reactor, reply](grpc::Status s) {
+      stub->async()->Relay(&f->ctx, req, &f->reply, [f, reactor, reply](grpc::Status s) {
         if (s.ok()) {
           reply->set_echo(std::move(*f->reply.mutable_echo()));
           reply->set_writes(f->reply.writes() + 1);
