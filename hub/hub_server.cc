@@ -795,9 +795,7 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
     grpc::Status st = peer->Decide(octx.get(), dreq, &dreply);
     if (!st.ok()) {
       // In doubt: the reservation stays; the treatment node resolves the claim by status.
-      return grpc::Status(st.error_code(),
-                          "insured region " + insured_region + ": " + st.error_message(),
-                          st.error_details());
+      return protoconv::Relayed(st, "insured region " + insured_region + ": ");
     }
     *reply->mutable_result() = dreply.result();
     reply->set_replayed(dreply.replayed());
@@ -879,8 +877,7 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
     auto octx = rpc::Outbound(h_.clock, *today, h_.deadline());
     grpc::Status st = peer->Cancel(octx.get(), creq, reply);
     if (!st.ok()) {
-      return grpc::Status(st.error_code(), "insured region " + insured + ": " + st.error_message(),
-                          st.error_details());
+      return protoconv::Relayed(st, "insured region " + insured + ": ");
     }
     // Learn the insured region's record and ledger what the hub lacks (the cancellation,
     // or a settlement it never heard of, or a tombstone).
@@ -1172,8 +1169,7 @@ class HubServer::Impl::Routing final : public v1::HubService::Service {
     auto octx = rpc::Outbound(h_.clock, today, h_.deadline());
     grpc::Status st = peer->Status(octx.get(), sreq, &sreply);
     if (!st.ok()) {
-      return grpc::Status(st.error_code(), "insured region " + insured + ": " + st.error_message(),
-                          st.error_details());
+      return protoconv::Relayed(st, "insured region " + insured + ": ");
     }
     if (sreply.known()) {
       if (auto s = h_.RecordFromStored(sreply.claim()); !s.ok()) return protoconv::FromAbsl(s);
