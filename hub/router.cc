@@ -94,9 +94,7 @@ grpc::Status HubServer::Impl::Routing::RouteSettle(grpc::ServerContext* ctx,
   grpc::Status st = peer->Decide(octx.get(), dreq, &dreply);
   if (!st.ok()) {
     // In doubt: the reservation stays; the treatment node resolves the claim by status.
-    return grpc::Status(st.error_code(),
-                        "insured region " + insured_region + ": " + st.error_message(),
-                        st.error_details());
+    return protoconv::Relayed(st, "insured region " + insured_region + ": ");
   }
   *reply->mutable_result() = dreply.result();
   reply->set_replayed(dreply.replayed());
@@ -185,8 +183,7 @@ grpc::Status HubServer::Impl::Routing::RouteCancel(grpc::ServerContext* ctx,
   auto octx = rpc::Outbound(h_.clock, *today, h_.deadline());
   grpc::Status st = peer->Cancel(octx.get(), creq, reply);
   if (!st.ok()) {
-    return grpc::Status(st.error_code(), "insured region " + insured + ": " + st.error_message(),
-                        st.error_details());
+    return protoconv::Relayed(st, "insured region " + insured + ": ");
   }
   // Learn the insured region's record and ledger what the hub lacks (the cancellation,
   // or a settlement it never heard of, or a tombstone).
@@ -325,8 +322,7 @@ grpc::Status HubServer::Impl::Routing::Sync(const core::Date& today, const std::
   auto octx = rpc::Outbound(h_.clock, today, h_.deadline());
   grpc::Status st = peer->Status(octx.get(), sreq, &sreply);
   if (!st.ok()) {
-    return grpc::Status(st.error_code(), "insured region " + insured + ": " + st.error_message(),
-                        st.error_details());
+    return protoconv::Relayed(st, "insured region " + insured + ": ");
   }
   if (sreply.known()) {
     if (auto s = h_.RecordFromStored(sreply.claim()); !s.ok()) {

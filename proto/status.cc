@@ -1,7 +1,11 @@
-// Reasons <-> gRPC statuses and the ErrorDetail carried in every non-OK reply.
+// Reasons <-> gRPC statuses and the google.rpc.Status (ErrorDetail + ErrorInfo) carried in every
+// non-OK reply.
 #include "proto/status.h"
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "proto/convert.h"
@@ -13,13 +17,34 @@ namespace {
 absl::string_view Abs(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 std::string_view Std(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
+// The ErrorInfo domain: the package that defines the reason names.
+constexpr char kDomain[] = "crossclear.v1";
+
+std::string ReasonName(v1::Reason reason) {
+  std::string name = v1::Reason_Name(reason);
+  if (name.empty()) name = absl::StrCat("REASON_", static_cast<int>(reason));
+  return name;
+}
+
+// error_details is a google.rpc.Status {code, message, details: [ErrorDetail, ErrorInfo]}: the
+// standard form every language's rich-error helpers read (ErrorInfo is what they print), with
+// our typed ErrorDetail beside it for our own clients (DetailOf).
 grpc::Status WithDetail(grpc::StatusCode code, std::string message, v1::Reason reason,
                         std::string_view field, std::string_view detail_message) {
   v1::ErrorDetail detail;
   detail.set_reason(reason);
   detail.set_field(std::string(field));
   detail.set_message(std::string(detail_message));
-  return grpc::Status(code, message, detail.SerializeAsString());
+  google::rpc::ErrorInfo info;
+  info.set_reason(ReasonName(reason));
+  info.set_domain(kDomain);
+  if (!field.empty()) (*info.mutable_metadata())["field"] = std::string(field);
+  google::rpc::Status rich;
+  rich.set_code(static_cast<int32_t>(code));
+  rich.set_message(message);
+  rich.add_details()->PackFrom(detail);
+  rich.add_details()->PackFrom(info);
+  return grpc::Status(code, std::move(message), rich.SerializeAsString());
 }
 
 grpc::StatusCode GrpcCode(absl::StatusCode code) {
@@ -126,8 +151,7 @@ grpc::StatusCode CodeFor(v1::Reason reason) {
 grpc::StatusCode CodeFor(core::Reason reason) { return CodeFor(ToProto(reason)); }
 
 grpc::Status ErrorStatus(v1::Reason reason, std::string_view field, std::string_view message) {
-  std::string name = v1::Reason_Name(reason);
-  if (name.empty()) name = absl::StrCat("REASON_", static_cast<int>(reason));
+  const std::string name = ReasonName(reason);
   std::string text = field.empty() ? absl::StrCat(name, ": ", Abs(message))
                                    : absl::StrCat(name, ": ", Abs(field), ": ", Abs(message));
   return WithDetail(CodeFor(reason), std::move(text), reason, field, message);
@@ -158,11 +182,29 @@ grpc::Status FromAbsl(const absl::Status& status) {
 }
 
 std::optional<v1::ErrorDetail> DetailOf(const grpc::Status& status) {
+  std::optional<google::rpc::Status> rich = RichStatusOf(status);
+  if (!rich) return std::nullopt;
+  for (const google::protobuf::Any& any : rich->details()) {
+    v1::ErrorDetail detail;
+    if (any.Is<v1::ErrorDetail>() && any.UnpackTo(&detail)) return detail;
+  }
+  return std::nullopt;
+}
+
+std::optional<google::rpc::Status> RichStatusOf(const grpc::Status& status) {
   const std::string details = status.error_details();
   if (details.empty()) return std::nullopt;
-  v1::ErrorDetail detail;
-  if (!detail.ParseFromString(details)) return std::nullopt;
-  return detail;
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(details)) return std::nullopt;
+  return rich;
+}
+
+grpc::Status Relayed(const grpc::Status& status, std::string_view prefix) {
+  std::string message = absl::StrCat(Abs(prefix), status.error_message());
+  std::optional<google::rpc::Status> rich = RichStatusOf(status);
+  if (!rich) return grpc::Status(status.error_code(), std::move(message), status.error_details());
+  rich->set_message(message);
+  return grpc::Status(status.error_code(), std::move(message), rich->SerializeAsString());
 }
 
 absl::Status ToAbsl(const grpc::Status& status) {

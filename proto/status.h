@@ -1,5 +1,10 @@
 // Reasons <-> gRPC statuses: the one mapping of SETTLEMENT.md reason codes to gRPC codes, and
-// the ErrorDetail every non-OK reply of ours carries (types.proto) in its error_details.
+// the details every non-OK reply of ours carries in its error_details (which gRPC sends as the
+// grpc-status-details-bin trailer): a serialized google.rpc.Status {code, message, details} with
+// the same code and message as the status and two details, our ErrorDetail (types.proto) and a
+// google.rpc.ErrorInfo {reason: the REASON name, domain: "crossclear.v1", metadata {"field"}},
+// the standard form that other languages' rich-error helpers (grpcurl, Go's status.Details,
+// Python's grpc_status) read and print.
 #pragma once
 
 #include <grpcpp/support/status.h>
@@ -10,6 +15,8 @@
 #include "absl/status/status.h"
 #include "core/types.h"
 #include "crossclear/v1/types.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace crossclear::protoconv {
 
@@ -23,8 +30,9 @@ grpc::StatusCode CodeFor(v1::Reason reason);
 grpc::StatusCode CodeFor(core::Reason reason);
 
 // A non-OK status with code CodeFor(reason), error_message "<REASON_NAME>: <field>: <message>"
-// (without "<field>: " when field is empty) and error_details a serialized
-// ErrorDetail{reason, field, message}.
+// (without "<field>: " when field is empty) and error_details a serialized google.rpc.Status
+// holding ErrorDetail{reason, field, message} and ErrorInfo{reason, "crossclear.v1", {field}}
+// (metadata left empty when field is).
 grpc::Status ErrorStatus(v1::Reason reason, std::string_view field, std::string_view message);
 grpc::Status ErrorStatus(core::Reason reason, std::string_view field, std::string_view message);
 
@@ -41,8 +49,18 @@ grpc::Status Internal(std::string_view message);
 // ErrorDetail of REASON_UNSPECIFIED.
 grpc::Status FromAbsl(const absl::Status& status);
 
-// The ErrorDetail in a status' error_details; nullopt when there is none or it does not parse.
+// The ErrorDetail in a status' error_details (the google.rpc.Status' first detail of that type);
+// nullopt when there is none or the details do not parse.
 std::optional<v1::ErrorDetail> DetailOf(const grpc::Status& status);
+
+// The google.rpc.Status in a status' error_details; nullopt when empty or it does not parse.
+std::optional<google::rpc::Status> RichStatusOf(const grpc::Status& status);
+
+// A peer's error passed on to our caller: same code, message prefix + the peer's message, and
+// the peer's details with the google.rpc.Status' message made the same (a client that reads the
+// trailer, as Go's does, sees the message the status has). Details that are not a
+// google.rpc.Status go on unchanged.
+grpc::Status Relayed(const grpc::Status& status, std::string_view prefix);
 
 // A gRPC status as absl (for code that returns absl::Status): same code, same message.
 absl::Status ToAbsl(const grpc::Status& status);

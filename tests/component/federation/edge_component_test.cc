@@ -109,9 +109,25 @@ class EdgeComponent : public ::testing::Test {
   std::unique_ptr<InProcessFederation> fed_;
 };
 
-// Asserts `st` is INVALID_ARGUMENT with `reason` and `field`; returns the message.
+// Asserts `st` is INVALID_ARGUMENT with `reason` and `field`; returns the message. The trailer
+// as it came over the wire is also read the way another language's rich-error helper reads it:
+// a google.rpc.Status with the status' code and message, whose ErrorInfo names reason and field.
 std::string ExpectRefused(const grpc::Status& st, v1::Reason reason, const std::string& field) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  auto rich = protoconv::RichStatusOf(st);
+  EXPECT_TRUE(rich.has_value()) << st.error_message();
+  if (rich.has_value()) {
+    EXPECT_EQ(rich->code(), static_cast<int>(st.error_code()));
+    EXPECT_EQ(rich->message(), st.error_message());
+    google::rpc::ErrorInfo info;
+    bool has_info = false;
+    for (const auto& any : rich->details()) has_info = has_info || any.UnpackTo(&info);
+    EXPECT_TRUE(has_info) << rich->ShortDebugString();
+    EXPECT_EQ(info.reason(), v1::Reason_Name(reason));
+    EXPECT_EQ(info.domain(), "crossclear.v1");
+    const auto named = info.metadata().find("field");
+    EXPECT_EQ(named == info.metadata().end() ? "" : named->second, field);
+  }
   auto detail = protoconv::DetailOf(st);
   EXPECT_TRUE(detail.has_value()) << st.error_message();
   if (!detail.has_value()) return "";

@@ -1,7 +1,10 @@
 // Reasons -> gRPC statuses: the code table, the "<REASON>: <field>: <message>" text, and the
-// ErrorDetail every non-OK reply carries.
+// google.rpc.Status (ErrorDetail + ErrorInfo) every non-OK reply carries.
 #include "proto/status.h"
 
+#include <grpcpp/support/error_details.h>
+
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -114,6 +117,113 @@ TEST(DetailOf, NoneOrGarbage_IsNullopt) {
   EXPECT_FALSE(
       DetailOf(grpc::Status(grpc::StatusCode::INTERNAL, "x", std::string("\xff\xff\xff", 3)))
           .has_value());
+}
+
+// The trailer as any gRPC client reads it (gRPC's own ExtractErrorDetails, i.e. a plain
+// google.rpc.Status parse), with the type URLs other languages look their detail types up by.
+struct Rich {
+  google::rpc::Status status;
+  std::optional<v1::ErrorDetail> detail;
+  std::optional<google::rpc::ErrorInfo> info;
+};
+
+Rich ReadTrailer(const grpc::Status& s) {
+  Rich rich;
+  EXPECT_TRUE(grpc::ExtractErrorDetails(s, &rich.status).ok()) << "not a google.rpc.Status";
+  for (const google::protobuf::Any& any : rich.status.details()) {
+    if (any.type_url() == "type.googleapis.com/crossclear.v1.ErrorDetail") {
+      EXPECT_TRUE(any.UnpackTo(&rich.detail.emplace()));
+    } else if (any.type_url() == "type.googleapis.com/google.rpc.ErrorInfo") {
+      EXPECT_TRUE(any.UnpackTo(&rich.info.emplace()));
+    } else {
+      ADD_FAILURE() << "unexpected detail " << any.type_url();
+    }
+  }
+  return rich;
+}
+
+TEST(ErrorStatus, Trailer_IsGoogleRpcStatus_WithErrorDetailAndErrorInfo) {
+  const grpc::Status s = ErrorStatus(v1::INVALID_CLAIM, "claim.lines[2].price", "\"x\" is bad");
+  const Rich rich = ReadTrailer(s);
+  EXPECT_EQ(rich.status.code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(rich.status.message(), s.error_message());
+  ASSERT_EQ(rich.status.details_size(), 2);
+  ASSERT_TRUE(rich.detail.has_value());
+  EXPECT_EQ(rich.detail->reason(), v1::INVALID_CLAIM);
+  EXPECT_EQ(rich.detail->field(), "claim.lines[2].price");
+  EXPECT_EQ(rich.detail->message(), "\"x\" is bad");
+  ASSERT_TRUE(rich.info.has_value());
+  EXPECT_EQ(rich.info->reason(), "INVALID_CLAIM");
+  EXPECT_EQ(rich.info->domain(), "crossclear.v1");
+  const std::map<std::string, std::string> metadata(rich.info->metadata().begin(),
+                                                    rich.info->metadata().end());
+  EXPECT_EQ(metadata, (std::map<std::string, std::string>{{"field", "claim.lines[2].price"}}));
+}
+
+TEST(ErrorStatus, Trailer_NoFieldNamed_ErrorInfoHasNoMetadata) {
+  const grpc::Status s = ErrorStatus(core::Reason::kDuplicateClaim, "", "settled already");
+  const Rich rich = ReadTrailer(s);
+  EXPECT_EQ(rich.status.code(), static_cast<int>(grpc::StatusCode::ALREADY_EXISTS));
+  EXPECT_EQ(rich.status.message(), "DUPLICATE_CLAIM: settled already");
+  ASSERT_TRUE(rich.info.has_value());
+  EXPECT_EQ(rich.info->reason(), "DUPLICATE_CLAIM");
+  EXPECT_TRUE(rich.info->metadata().empty());
+  ASSERT_TRUE(rich.detail.has_value());
+  EXPECT_EQ(rich.detail->reason(), v1::DUPLICATE_CLAIM);
+}
+
+TEST(ErrorStatus, EveryOtherWriter_SameCodeAndMessageInTheTrailer) {
+  for (const grpc::Status& s :
+       {PermissionDenied("region-110000", "read statements"), Internal("ledger write failed"),
+        FromAbsl(absl::UnavailableError("down")),
+        FromAbsl(absl::InvalidArgumentError("period: \"2026-13\" bad"))}) {
+    const Rich rich = ReadTrailer(s);
+    EXPECT_EQ(rich.status.code(), static_cast<int>(s.error_code())) << s.error_message();
+    EXPECT_EQ(rich.status.message(), s.error_message());
+    ASSERT_TRUE(rich.detail.has_value()) << s.error_message();
+    ASSERT_TRUE(rich.info.has_value()) << s.error_message();
+    EXPECT_EQ(rich.info->reason(), v1::Reason_Name(rich.detail->reason()));
+    EXPECT_EQ(rich.info->domain(), "crossclear.v1");
+  }
+}
+
+TEST(DetailOf, RichStatusWithoutErrorDetail_IsNullopt) {
+  google::rpc::Status rich;
+  rich.set_code(static_cast<int>(grpc::StatusCode::INTERNAL));
+  rich.set_message("x");
+  google::rpc::ErrorInfo info;
+  info.set_reason("INVALID_DATA");
+  rich.add_details()->PackFrom(info);
+  const grpc::Status s(grpc::StatusCode::INTERNAL, "x", rich.SerializeAsString());
+  ASSERT_TRUE(RichStatusOf(s).has_value());
+  EXPECT_FALSE(DetailOf(s).has_value());
+}
+
+TEST(Relayed, PrefixesBothMessages_KeepsCodeAndDetails) {
+  const grpc::Status peer = ErrorStatus(v1::UNKNOWN_CLAIM, "claim_id", "no claim C9");
+  const grpc::Status s = Relayed(peer, "insured region 110000: ");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_message(), "insured region 110000: UNKNOWN_CLAIM: claim_id: no claim C9");
+  const Rich rich = ReadTrailer(s);
+  EXPECT_EQ(rich.status.code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_EQ(rich.status.message(), s.error_message());
+  ASSERT_TRUE(rich.detail.has_value());
+  EXPECT_EQ(rich.detail->reason(), v1::UNKNOWN_CLAIM);
+  EXPECT_EQ(rich.detail->field(), "claim_id");
+  ASSERT_TRUE(rich.info.has_value());
+  EXPECT_EQ(rich.info->reason(), "UNKNOWN_CLAIM");
+}
+
+TEST(Relayed, NoOrForeignDetails_PassOnUnchanged) {
+  const grpc::Status down = Relayed(grpc::Status(grpc::StatusCode::UNAVAILABLE, "down"), "hub: ");
+  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(down.error_message(), "hub: down");
+  EXPECT_EQ(down.error_details(), "");
+  const std::string garbage("\xff\xff\xff", 3);
+  const grpc::Status odd =
+      Relayed(grpc::Status(grpc::StatusCode::INTERNAL, "x", garbage), "hub: ");
+  EXPECT_EQ(odd.error_message(), "hub: x");
+  EXPECT_EQ(odd.error_details(), garbage);
 }
 
 TEST(FromAbsl, InvalidArgument_IsInvalidDataNamingTheFieldInTheMessage) {
