@@ -45,4 +45,19 @@ std::unique_ptr<grpc::ClientContext> Outbound(const Clock& clock, const core::Da
   return ctx;
 }
 
+std::unique_ptr<grpc::ClientContext> Outbound(const Clock& clock, const core::Date& today,
+                                              std::chrono::milliseconds deadline,
+                                              const grpc::ServerContextBase& inbound) {
+  auto ctx = Outbound(clock, today, deadline);
+  const auto now = std::chrono::system_clock::now();
+  const auto caller = inbound.deadline();
+  if (caller < now + deadline) {
+    // A tenth of what the caller left is kept back, so that this party can still record the
+    // outcome (in doubt, at worst) and answer before its caller gives up.
+    const auto left = caller > now ? caller - now : std::chrono::system_clock::duration::zero();
+    ctx->set_deadline(now + left - left / 10);
+  }
+  return ctx;
+}
+
 }  // namespace crossclear::rpc

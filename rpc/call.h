@@ -40,5 +40,11 @@ class Clock {
 // test-clock mode it carries `today` onwards so every hop agrees on the day.
 std::unique_ptr<grpc::ClientContext> Outbound(const Clock& clock, const core::Date& today,
                                               std::chrono::milliseconds deadline);
+// The same for a call made on behalf of `inbound`: the deadline is the earlier of `deadline`
+// from now and nine tenths of the time the inbound caller has left (its deadline propagates
+// hop by hop instead of restarting at each).
+std::unique_ptr<grpc::ClientContext> Outbound(const Clock& clock, const core::Date& today,
+                                              std::chrono::milliseconds deadline,
+                                              const grpc::ServerContextBase& inbound);
 
 }  // namespace crossclear::rpc
