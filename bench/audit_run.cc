@@ -13,6 +13,7 @@
 #include "audit/source.h"
 #include "core/clearing.h"
 #include "core/engine.h"
+#include "bench/timing.h"
 #include "crossclear/v1/types.pb.h"
 #include "data/world_json.h"
 #include "proto/convert.h"
@@ -22,17 +23,6 @@
 
 namespace crossclear::bench {
 namespace {
-
-double Seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-// CPU time the calling thread has used (the audit runs on it alone).
-double ThreadCpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-}
 
 struct PersonState {
   int64_t balance = 0;

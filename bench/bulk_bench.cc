@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/timing.h"
 #include "certs/tls.h"
 #include "crossclear/v1/services.grpc.pb.h"
 #include "hub/hub_server.h"
@@ -47,9 +48,7 @@ constexpr char kInsured[] = "110000";
 constexpr char kTreatment[] = "460100";
 constexpr char kHospital[] = "H46010000001";
 
-double Seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
+using crossclear::bench::Seconds;
 
 double Mb(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 

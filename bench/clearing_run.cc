@@ -13,14 +13,11 @@
 #include "proto/ledger_codec.h"
 #include "proto/month_convert.h"
 #include "storage/keys.h"
+#include "bench/timing.h"
 #include "storage/store.h"
 
 namespace crossclear::bench {
 namespace {
-
-double Since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 core::PartResult Part(core::Setting setting, int64_t total, int64_t fund, int64_t acct) {
   core::PartResult p;

@@ -10,20 +10,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/engine.h"
+#include "bench/timing.h"
 #include "proto/convert.h"
 #include "rpc/call.h"
 
 namespace crossclear::bench {
-namespace {
-
-double ThreadCpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-}
-
-}  // namespace
-
 absl::StatusOr<EngineFigures> RunEngine(const Workload& workload, double seconds,
                                         uint64_t distinct) {
   const core::RegionData& hospitals = workload.world().regions.at(kTreatmentRegion);

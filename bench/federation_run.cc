@@ -24,6 +24,27 @@ using SteadyClock = std::chrono::steady_clock;
 // Issues call n and calls `done` once with its outcome (on any thread).
 using Issue = std::function<void(uint64_t n, std::function<void(grpc::Status)> done)>;
 
+// One asynchronous call of a run, the same for a settlement and a relayed claim: `call` starts
+// it with a context, request and reply that live until it is answered (10 s deadline); `check`
+// turns a reply that is OK but wrong into a failure; `done` gets the outcome once.
+template <typename Req, typename Reply, typename Call, typename Check>
+void IssueOne(Req req, Call call, Check check, std::function<void(grpc::Status)> done) {
+  struct InFlight {
+    grpc::ClientContext ctx;
+    Req req;
+    Reply reply;
+  };
+  auto* c = new InFlight;
+  c->req = std::move(req);
+  c->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  call(&c->ctx, &c->req, &c->reply,
+       [c, check = std::move(check), done = std::move(done)](grpc::Status s) {
+         if (s.ok()) s = check(c->req, c->reply);
+         delete c;
+         done(s);
+       });
+}
+
 // Keeps `concurrency` calls in flight for warm-up + window, each slot issuing its next call as
 // soon as its last is answered; counts the calls answered within the window.
 class Driver {
@@ -156,49 +177,38 @@ LoadFigures FederationBench::Run(bool relay, int concurrency, double warmup_s, d
   Impl& b = *impl_;
   const core::Date day = rpc::Clock::SystemToday();
   const size_t hospitals = b.workload->hospitals().size();
-  auto deadline = [] { return std::chrono::system_clock::now() + std::chrono::seconds(10); };
   Issue issue;
   if (!relay) {
-    issue = [&b, day, hospitals, deadline](uint64_t n, std::function<void(grpc::Status)> done) {
-      struct Call {
-        grpc::ClientContext ctx;
-        v1::SettleRequest req;
-        v1::SettleReply reply;
-      };
-      auto* c = new Call;
-      c->req = b.workload->Claim(n, absl::StrCat(b.run_id, "-", n), day);
-      c->ctx.set_deadline(deadline());
-      b.settle[n % hospitals]->async()->Settle(
-          &c->ctx, &c->req, &c->reply, [c, done = std::move(done)](grpc::Status s) {
-            if (s.ok() && !c->reply.result().settled()) {
-              s = grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                               absl::StrCat("claim ", c->req.claim().mdtrt_id(), " refused: ",
-                                            v1::Reason_Name(c->reply.result().reason())));
-            }
-            delete c;
-            done(s);
-          });
+    issue = [&b, day, hospitals](uint64_t n, std::function<void(grpc::Status)> done) {
+      IssueOne<v1::SettleRequest, v1::SettleReply>(
+          b.workload->Claim(n, absl::StrCat(b.run_id, "-", n), day),
+          [stub = b.settle[n % hospitals].get()](auto* ctx, auto* req, auto* reply, auto cb) {
+            stub->async()->Settle(ctx, req, reply, std::move(cb));
+          },
+          [](const v1::SettleRequest& req, const v1::SettleReply& reply) {
+            if (reply.result().settled()) return grpc::Status::OK;
+            return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                absl::StrCat("claim ", req.claim().mdtrt_id(), " refused: ",
+                                             v1::Reason_Name(reply.result().reason())));
+          },
+          std::move(done));
     };
   } else {
-    issue = [&b, day, hospitals, deadline](uint64_t n, std::function<void(grpc::Status)> done) {
-      struct Call {
-        grpc::ClientContext ctx;
-        v1::RelayRequest req;
-        v1::RelayReply reply;
-      };
-      auto* c = new Call;
-      *c->req.mutable_settle() = b.workload->Claim(n, absl::StrCat(b.run_id, "-", n), day);
-      c->req.set_insured_region(b.workload->InsuredRegionOf(n));
-      c->ctx.set_deadline(deadline());
-      b.relay[n % hospitals]->async()->Relay(
-          &c->ctx, &c->req, &c->reply, [c, done = std::move(done)](grpc::Status s) {
-            if (s.ok() && c->reply.writes() != 3) {
-              s = grpc::Status(grpc::StatusCode::INTERNAL,
-                               absl::StrCat("relay made ", c->reply.writes(), " writes, not 3"));
-            }
-            delete c;
-            done(s);
-          });
+    issue = [&b, day, hospitals](uint64_t n, std::function<void(grpc::Status)> done) {
+      v1::RelayRequest req;
+      *req.mutable_settle() = b.workload->Claim(n, absl::StrCat(b.run_id, "-", n), day);
+      req.set_insured_region(b.workload->InsuredRegionOf(n));
+      IssueOne<v1::RelayRequest, v1::RelayReply>(
+          std::move(req),
+          [stub = b.relay[n % hospitals].get()](auto* ctx, auto* req, auto* reply, auto cb) {
+            stub->async()->Relay(ctx, req, reply, std::move(cb));
+          },
+          [](const v1::RelayRequest&, const v1::RelayReply& reply) {
+            if (reply.writes() == 3) return grpc::Status::OK;
+            return grpc::Status(grpc::StatusCode::INTERNAL,
+                                absl::StrCat("relay made ", reply.writes(), " writes, not 3"));
+          },
+          std::move(done));
     };
   }
   Driver driver(std::move(issue), b.next_claim);
