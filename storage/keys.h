@@ -30,8 +30,9 @@ namespace crossclear::storage {
 //   value one serialized ledger entry.
 //   write only through Batch::AppendLedger; Store assigns the seq and refuses Put/Delete.
 
-// "merkle" and "ledger_claims" (kMerkleCf, kLedgerClaimsCf in store.h): the ledger's RFC 9162
-//   tree and its index by claim id; written only by the store with each appended entry.
+// "merkle", "ledger_claims" and "ledger_index" (kMerkleCf, kLedgerClaimsCf, kLedgerIndexCf in
+//   store.h): the ledger's RFC 9162 tree, its index by claim id and its secondary indexes (by
+//   month, ...); written only by the store with each appended entry.
 
 // "tlog": the party's signed checkpoints of its ledger (docs/log-format.md).
 //   key   "checkpoint"      the latest signed checkpoint note (C2SP tlog-checkpoint); the hub's

@@ -87,15 +87,17 @@ std::optional<std::string> PrefixUpperBound(std::string_view prefix) {
 }  // namespace
 
 void Batch::Put(std::string_view cf, std::string_view key, std::string_view value) {
-  ops_.push_back(Op{Op::kPut, std::string(cf), std::string(key), std::string(value)});
+  ops_.push_back(Op{Op::kPut, std::string(cf), std::string(key), std::string(value), {}});
 }
 
 void Batch::Delete(std::string_view cf, std::string_view key) {
-  ops_.push_back(Op{Op::kDelete, std::string(cf), std::string(key), {}});
+  ops_.push_back(Op{Op::kDelete, std::string(cf), std::string(key), {}, {}});
 }
 
-void Batch::AppendLedger(std::string_view entry, std::string_view claim_id) {
-  ops_.push_back(Op{Op::kAppend, std::string(kLedgerCf), std::string(claim_id), std::string(entry)});
+void Batch::AppendLedger(std::string_view entry, std::string_view claim_id,
+                         std::vector<std::string> index_keys) {
+  ops_.push_back(Op{Op::kAppend, std::string(kLedgerCf), std::string(claim_id), std::string(entry),
+                    std::move(index_keys)});
 }
 
 using DoneFn = std::function<void(absl::StatusOr<CommitResult>)>;
@@ -155,6 +157,7 @@ struct Store::Impl {
   rocksdb::ColumnFamilyHandle* ledger = nullptr;
   rocksdb::ColumnFamilyHandle* merkle = nullptr;
   rocksdb::ColumnFamilyHandle* ledger_claims = nullptr;
+  rocksdb::ColumnFamilyHandle* ledger_index = nullptr;  // null only in an old read-only store
   bool read_only = false;
   // The right edge of the Merkle tree at next_seq; only the writer thread (and Open) use it.
   tlog::Frontier frontier;
@@ -227,6 +230,10 @@ void Store::Impl::WriteGroup(std::vector<Pending>& group) {
           if (s.ok() && !op.key.empty()) {
             s = wb.Put(ledger_claims, JoinKey({op.key, BigEndian64(seq)}), rocksdb::Slice());
           }
+          for (size_t k = 0; s.ok() && k < op.index_keys.size(); ++k) {
+            s = wb.Put(ledger_index, JoinKey({op.index_keys[k], BigEndian64(seq)}),
+                       rocksdb::Slice());
+          }
           if (s.ok()) {
             frontier.Append(tlog::LeafHash(op.value), put_subtree);
             s = tree_status;
@@ -286,7 +293,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   }
 
   std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, std::string(kLedgerCf),
-                                    std::string(kMerkleCf), std::string(kLedgerClaimsCf)};
+                                    std::string(kMerkleCf), std::string(kLedgerClaimsCf),
+                                    std::string(kLedgerIndexCf)};
   for (const std::string& name : options.column_families) {
     if (name.empty()) {
       return absl::InvalidArgumentError(
@@ -317,6 +325,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   impl->ledger = impl->handles[1];
   impl->merkle = impl->handles[2];
   impl->ledger_claims = impl->handles[3];
+  impl->ledger_index = impl->handles[4];
   if (auto st = impl->Recover(); !st.ok()) return st;
   if (auto st = impl->RestoreTree(); !st.ok()) return st;
 
@@ -440,6 +449,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& pa
   impl->ledger = impl->by_name[std::string(kLedgerCf)];
   impl->merkle = impl->by_name[std::string(kMerkleCf)];
   impl->ledger_claims = impl->by_name[std::string(kLedgerClaimsCf)];
+  if (auto it = impl->by_name.find(kLedgerIndexCf); it != impl->by_name.end()) {
+    impl->ledger_index = it->second;
+  }
   if (auto st = impl->Recover(); !st.ok()) return st;
   if (auto st = impl->RestoreTree(); !st.ok()) return st;
   return std::unique_ptr<Store>(new Store(std::move(impl)));
@@ -495,6 +507,63 @@ absl::Status Store::ScanLedger(
     if (!visit(ReadBigEndian64(ToView(it->key())), ToView(it->value()))) break;
   }
   return FromRocks(it->status(), "ledger scan", impl_->path);
+}
+
+absl::Status Store::ScanLedgerIndex(
+    std::string_view index_key,
+    const std::function<bool(uint64_t seq, std::string_view entry)>& visit) const {
+  if (impl_->ledger_index == nullptr) {
+    return absl::FailedPreconditionError(
+        Cat({"store at ", impl_->path, " has no '", kLedgerIndexCf,
+             "' column family (written before the ledger was indexed)"}));
+  }
+  if (index_key.empty()) return absl::InvalidArgumentError("empty ledger index key");
+  // One snapshot for both families: an index row and its entry were written in one batch.
+  rocksdb::ManagedSnapshot snapshot(impl_->db.get());
+  const std::string prefix = JoinKey({index_key, ""});
+  const std::optional<std::string> upper = PrefixUpperBound(prefix);
+  rocksdb::Slice upper_slice;
+  rocksdb::ReadOptions index_read;
+  index_read.snapshot = snapshot.snapshot();
+  if (upper.has_value()) {
+    upper_slice = rocksdb::Slice(*upper);
+    index_read.iterate_upper_bound = &upper_slice;
+  }
+  rocksdb::ReadOptions ledger_read;
+  ledger_read.snapshot = snapshot.snapshot();
+  ledger_read.fill_cache = false;  // as ScanLedger: a month read once, in order
+  std::unique_ptr<rocksdb::Iterator> rows(impl_->db->NewIterator(index_read, impl_->ledger_index));
+  std::unique_ptr<rocksdb::Iterator> entries(impl_->db->NewIterator(ledger_read, impl_->ledger));
+  for (rows->Seek(ToSlice(prefix)); rows->Valid(); rows->Next()) {
+    const std::string_view key = ToView(rows->key());
+    if (key.size() != prefix.size() + 8 || key.substr(0, prefix.size()) != prefix) {
+      if (key.substr(0, prefix.size()) != prefix) break;
+      continue;  // another index key that starts with this one and its '\0'
+    }
+    const std::string want(key.substr(prefix.size()));
+    // Seqs ascend: step forward while close, seek when far (the entries between are others').
+    if (!entries->Valid() || entries->key().compare(ToSlice(want)) > 0) {
+      entries->Seek(ToSlice(want));
+    } else {
+      for (int step = 0; entries->Valid() && entries->key().compare(ToSlice(want)) < 0; ++step) {
+        if (step == 8) {
+          entries->Seek(ToSlice(want));
+          break;
+        }
+        entries->Next();
+      }
+    }
+    if (!entries->status().ok()) break;
+    if (!entries->Valid() || entries->key() != ToSlice(want)) {
+      return absl::DataLossError(Cat({"ledger index '", index_key, "' names entry ",
+                                      std::to_string(ReadBigEndian64(want)),
+                                      ", which the ledger does not hold, in store at ",
+                                      impl_->path}));
+    }
+    if (!visit(ReadBigEndian64(want), ToView(entries->value()))) break;
+  }
+  if (auto s = FromRocks(rows->status(), "ledger index scan", impl_->path); !s.ok()) return s;
+  return FromRocks(entries->status(), "ledger read", impl_->path);
 }
 
 uint64_t Store::NextLedgerSeq() const { return impl_->next_seq.load(std::memory_order_acquire); }
@@ -568,10 +637,18 @@ void Store::CommitAsync(Batch batch, std::function<void(absl::StatusOr<CommitRes
   pending.handles.reserve(batch.ops().size());
   for (const Batch::Op& op : batch.ops()) {
     if (op.kind == Batch::Op::kAppend) {
+      for (const std::string& k : op.index_keys) {
+        if (k.empty()) {
+          done(absl::InvalidArgumentError(
+              Cat({"empty ledger index key for an entry in store at ", impl_->path})));
+          return;
+        }
+      }
       pending.handles.push_back(impl_->ledger);
       continue;
     }
-    if (op.cf == kLedgerCf || op.cf == kMerkleCf || op.cf == kLedgerClaimsCf) {
+    if (op.cf == kLedgerCf || op.cf == kMerkleCf || op.cf == kLedgerClaimsCf ||
+        op.cf == kLedgerIndexCf) {
       done(absl::InvalidArgumentError(
           Cat({"column family '", op.cf, "' is written only by AppendLedger (the ledger is ",
                "append-only) in store at ", impl_->path})));

@@ -29,6 +29,11 @@ inline constexpr std::string_view kMerkleCf = "merkle";
 // The ledger's index by claim: key JoinKey(claim id, BigEndian64(seq)), value "". Always opened;
 // written by the writer for every entry appended with a claim id.
 inline constexpr std::string_view kLedgerClaimsCf = "ledger_claims";
+// The ledger's secondary indexes (a month, an institution's month, ...): key
+// JoinKey(index key, BigEndian64(seq)), value "". Always opened; written by the writer for every
+// index key an entry is appended with, in the same WriteBatch, so an index never lags its
+// ledger. Read with ScanLedgerIndex: a month is read without reading the other months.
+inline constexpr std::string_view kLedgerIndexCf = "ledger_index";
 
 // A set of writes applied all together or not at all.
 class Batch {
@@ -36,13 +41,16 @@ class Batch {
   void Put(std::string_view cf, std::string_view key, std::string_view value);
   void Delete(std::string_view cf, std::string_view key);
   // Appends an entry to the ledger; its sequence number is assigned at commit, its leaf and
-  // completed subtrees enter the Merkle tree, and a non-empty `claim_id` indexes it.
-  void AppendLedger(std::string_view entry, std::string_view claim_id = {});
+  // completed subtrees enter the Merkle tree, a non-empty `claim_id` indexes it, and so does
+  // each of `index_keys` (kLedgerIndexCf; none may be empty).
+  void AppendLedger(std::string_view entry, std::string_view claim_id = {},
+                    std::vector<std::string> index_keys = {});
   bool empty() const { return ops_.empty(); }
 
   struct Op {
     enum Kind { kPut, kDelete, kAppend } kind;
     std::string cf, key, value;
+    std::vector<std::string> index_keys;  // kAppend only
   };
   const std::vector<Op>& ops() const { return ops_; }
 
@@ -88,6 +96,12 @@ class Store {
   absl::StatusOr<std::optional<std::string>> GetLedger(uint64_t seq) const;
   // Seqs of the entries appended with `claim_id`, in order.
   absl::StatusOr<std::vector<uint64_t>> FindLedger(std::string_view claim_id) const;
+  // The entries appended with index key `index_key`, in ledger order, until `visit` returns
+  // false: reads that index's rows and those entries only, never the rest of the ledger.
+  // FailedPrecondition on a database opened read-only that predates the index.
+  absl::Status ScanLedgerIndex(std::string_view index_key,
+                               const std::function<bool(uint64_t seq, std::string_view entry)>&
+                                   visit) const;
   // The Merkle tree over the ledger (RFC 9162), from the stored complete subtrees: no scan.
   // Sizes and indexes must be within NextLedgerSeq(); errors name what is out of range.
   absl::StatusOr<tlog::Hash> LedgerRoot(uint64_t size) const;

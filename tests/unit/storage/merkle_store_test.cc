@@ -139,7 +139,7 @@ TEST_F(MerkleStoreTest, AFailedBatch_LeavesNoTraceInTheTree) {
 
 TEST_F(MerkleStoreTest, TreeFamiliesAreWrittenOnlyByTheStore) {
   auto store = Open();
-  for (std::string_view cf : {kLedgerCf, kMerkleCf, kLedgerClaimsCf}) {
+  for (std::string_view cf : {kLedgerCf, kMerkleCf, kLedgerClaimsCf, kLedgerIndexCf}) {
     Batch b;
     b.Put(cf, "k", "v");
     auto s = store->Commit(std::move(b));

@@ -454,3 +454,99 @@ TEST(KeyEncodingTest, JoinKey_SeparatesPartsWithNul) {
 
 }  // namespace
 }  // namespace crossclear::storage
+
+namespace crossclear::storage {
+namespace {
+
+class LedgerIndexTest : public StoreTest {
+ protected:
+  static std::vector<std::pair<uint64_t, std::string>> Indexed(const Store& store,
+                                                               std::string_view key) {
+    std::vector<std::pair<uint64_t, std::string>> out;
+    absl::Status s = store.ScanLedgerIndex(key, [&](uint64_t seq, std::string_view entry) {
+      out.emplace_back(seq, std::string(entry));
+      return true;
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  }
+};
+
+// Entries of three months interleaved (and some in no month): each month's index yields its
+// entries alone, in ledger order, with the right seqs; after a reopen too.
+TEST_F(LedgerIndexTest, EachKeyYieldsItsEntriesOnlyInLedgerOrder_AlsoAfterReopen) {
+  const std::vector<std::string> months = {"2026-01", "2026-02", "2026-03"};
+  std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> want;
+  {
+    auto store = OpenOrDie(Options());
+    uint64_t seq = 0;
+    for (int i = 0; i < 600; ++i) {
+      Batch b;
+      const std::string entry = "e" + std::to_string(i);
+      if (i % 7 == 3) {
+        b.AppendLedger(entry);  // an entry of no month (e.g. a checkpoint note)
+      } else {
+        const std::string& m = months[(i * 5) % 3];
+        b.AppendLedger(entry, "claim-" + std::to_string(i), {JoinKey({"month", m})});
+        want[m].emplace_back(seq, entry);
+      }
+      ++seq;
+      ASSERT_TRUE(store->Commit(std::move(b)).ok());
+    }
+    for (const auto& m : months) EXPECT_EQ(Indexed(*store, JoinKey({"month", m})), want[m]) << m;
+  }
+  auto store = OpenOrDie(Options());
+  for (const auto& m : months) EXPECT_EQ(Indexed(*store, JoinKey({"month", m})), want[m]) << m;
+  EXPECT_TRUE(Indexed(*store, JoinKey({"month", "2026-04"})).empty());
+}
+
+// One entry under several keys (a month and an institution's month), several entries of one
+// batch: every key finds exactly its own; a key that another key starts with does not take the
+// other's rows.
+TEST_F(LedgerIndexTest, SeveralKeysPerEntry_AndKeysThatArePrefixesOfOthers) {
+  auto store = OpenOrDie(Options());
+  Batch b;
+  b.AppendLedger("s1", "c1", {"m:2026-03", JoinKey({"m:2026-03", "H1"})});
+  b.AppendLedger("s2", "c2", {"m:2026-03", JoinKey({"m:2026-03", "H2"})});
+  b.AppendLedger("s3", "c3", {"m:2026-03"});
+  ASSERT_TRUE(store->Commit(std::move(b)).ok());
+  using P = std::pair<uint64_t, std::string>;
+  EXPECT_EQ(Indexed(*store, "m:2026-03"), (std::vector<P>{{0, "s1"}, {1, "s2"}, {2, "s3"}}));
+  EXPECT_EQ(Indexed(*store, JoinKey({"m:2026-03", "H1"})), (std::vector<P>{{0, "s1"}}));
+  EXPECT_EQ(Indexed(*store, JoinKey({"m:2026-03", "H2"})), (std::vector<P>{{1, "s2"}}));
+}
+
+// The index family is written only with the entries: a Put into it, or an empty index key, is
+// refused whole and writes nothing.
+TEST_F(LedgerIndexTest, ThePutOfAnIndexRowAndAnEmptyKeyAreRefusedWhole) {
+  auto store = OpenOrDie(Options());
+  Batch put;
+  put.AppendLedger("x", "c", {"k"});
+  put.Put(kLedgerIndexCf, JoinKey({"k", BigEndian64(7)}), "");
+  auto c = store->Commit(std::move(put));
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("ledger_index"));
+  Batch empty;
+  empty.AppendLedger("y", "c", {""});
+  c = store->Commit(std::move(empty));
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->NextLedgerSeq(), 0u);
+  EXPECT_TRUE(Indexed(*store, "k").empty());
+}
+
+// Stopping early is honoured.
+TEST_F(LedgerIndexTest, StopsWhenVisitReturnsFalse) {
+  auto store = OpenOrDie(Options());
+  for (int i = 0; i < 20; ++i) {
+    Batch b;
+    b.AppendLedger("e" + std::to_string(i), {}, {"k"});
+    ASSERT_TRUE(store->Commit(std::move(b)).ok());
+  }
+  int seen = 0;
+  ASSERT_TRUE(store->ScanLedgerIndex("k", [&](uint64_t, std::string_view) { return ++seen < 5; })
+                  .ok());
+  EXPECT_EQ(seen, 5);
+}
+
+}  // namespace
+}  // namespace crossclear::storage
