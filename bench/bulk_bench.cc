@@ -32,6 +32,7 @@
 #include "hub/hub_server.h"
 #include "node/region_node.h"
 #include "nlohmann/json.hpp"
+#include "proto/ledger_codec.h"
 #include "rpc/call.h"
 #include "storage/keys.h"
 #include "storage/store.h"
@@ -117,9 +118,9 @@ uint64_t Seed(const std::string& db, const std::vector<std::string>& families, l
     for (long i = from; i < entries && i < from + 20000; ++i) {
       v1::LedgerEntry e = January(i);
       if (hub) e.set_period("2026-01");
-      std::string b = e.SerializeAsString();
+      std::string b = cc::protoconv::EncodeEntry(e);
       bytes += b.size();
-      batch.AppendLedger(b);
+      batch.AppendLedger(b, e.claim_id(), cc::protoconv::LedgerIndexKeys(e));
     }
     if (auto c = (*store)->Commit(std::move(batch)); !c.ok()) Fail(std::string(c.status().message()));
   }

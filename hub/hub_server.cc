@@ -20,6 +20,7 @@
 #include "hub/hub_state.h"
 #include "hub/services.h"
 #include "ledgerlog/party_log.h"
+#include "proto/ledger_codec.h"
 #include "rpc/health.h"
 #include "storage/keys.h"
 #include "storage/store.h"
@@ -37,6 +38,7 @@ absl::StatusOr<std::unique_ptr<HubServer>> HubServer::Create(const HubOptions& o
   storage::StoreOptions so;
   so.path = options.db_path;
   so.column_families = storage::HubColumnFamilies();
+  so.ledger_index_of = protoconv::LedgerIndexKeysOf;
   auto store = storage::Store::Open(so);
   if (!store.ok()) return store.status();
   impl->store = std::move(*store);

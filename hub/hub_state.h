@@ -220,9 +220,10 @@ struct HubServer::Impl {
   // Reads the hub's whole ledger: the one reading of the ledger that statements, payment,
   // alerts and outstanding amounts come from. O(ledger) per call (decisions.md 15).
   // `keep` sees each entry with its month event (nullopt for kinds that are not one); the
-  // first error it returns, or a broken entry, stops the scan and is returned.
+  // first error it returns, or a broken entry, stops the scan and is returned. With an
+  // `index_key` (protoconv::BookedMonthKey, DayMonthKey) only that month's entries are read.
   using Keep = std::function<absl::Status(v1::LedgerEntry&&, std::optional<core::MonthEvent>&&)>;
-  absl::Status ScanEntries(const Keep& keep) const;
+  absl::Status ScanEntries(const Keep& keep, std::string_view index_key = {}) const;
 
   // ---- start-up (directory_service.cc, prepayment_book.cc) ----
 

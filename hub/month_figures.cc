@@ -1,7 +1,8 @@
 // A clearing month's figures at the hub (ClearingService): the statement (Clear), the month as
 // GetMonth and every lifecycle step answer it (status, statement, class lines, adjustments,
 // the alerts raised on its days), the hub's counters (GetMetrics), and the one reading of
-// the ledger every figure comes from (Impl::ScanEntries). What changes a month is in
+// the ledger every figure comes from (Impl::ScanEntries: one month's entries by the ledger's
+// month index, or the whole ledger at start-up). What changes a month is in
 // clearing_month.cc and reconciliation.cc.
 #include <optional>
 #include <string>
@@ -92,26 +93,19 @@ grpc::Status HubServer::Impl::Clearing::GetMetrics(grpc::ServerContext* ctx,
 grpc::Status HubServer::Impl::Clearing::Answer(const core::Period& period, v1::MonthReply* reply) {
   auto state = h_.LoadMonth(period);
   if (!state.ok()) return protoconv::FromAbsl(state.status());
-  // One reading of the ledger: the month's events, and the alerts raised on its days in
-  // the order they were raised.
-  std::vector<core::MonthEvent> events;
+  // The month's entries only, by the ledger's month index: the events booked into it, and the
+  // alerts raised on its days in the order they were raised.
+  auto built = Month(period);
+  if (!built.ok()) return protoconv::FromAbsl(built.status());
+  const core::MonthStatement& month = *built;
   std::vector<v1::PrepaymentAlert> alerts;
-  absl::Status scan =
-      h_.ScanEntries([&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&& ev) {
-        if (ev) {
-          events.push_back(*std::move(ev));
-        } else if (e.kind() == v1::LedgerEntry::ALERT) {
-          auto day = core::Date::Parse(e.day());
-          if (!day.ok()) {
-            return absl::DataLossError("ALERT ledger entry: day \"" + e.day() +
-                                       "\" is not a date");
-          }
-          if (core::Period::Of(*day) == period) alerts.push_back(AlertOf(e));
-        }
+  absl::Status scan = h_.ScanEntries(
+      [&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&&) {
+        if (e.kind() == v1::LedgerEntry::ALERT) alerts.push_back(AlertOf(e));
         return absl::OkStatus();
-      });
+      },
+      protoconv::DayMonthKey(period));
   if (!scan.ok()) return protoconv::FromAbsl(scan);
-  const core::MonthStatement month = core::BuildMonth(period, events);
   for (v1::PrepaymentAlert& a : alerts) *reply->add_alerts() = std::move(a);
   *reply->mutable_state() = *state;
   *reply->mutable_statement() = protoconv::ToProto(month.Clearing());
@@ -144,30 +138,20 @@ grpc::Status HubServer::Impl::Clearing::ParsePeriod(const std::string& text, cor
   return grpc::Status::OK;
 }
 
-// Every SETTLE, CANCEL and ADJUST of the ledger as a month event, in ledger order.
-absl::StatusOr<std::vector<core::MonthEvent>> HubServer::Impl::Clearing::MonthEvents() const {
-  std::vector<core::MonthEvent> events;
-  absl::Status scan = h_.ScanEntries([&](v1::LedgerEntry&&, std::optional<core::MonthEvent>&& ev) {
-    if (ev) events.push_back(*std::move(ev));
-    return absl::OkStatus();
-  });
-  if (!scan.ok()) return scan;
-  return events;
-}
-
 // The SETTLE and CANCEL entries of the facts of `period`'s days, as they are sent to the
 // nodes: reconciliation compares facts by the month of their day, wherever the hub booked
 // them (a fact learnt after its month closed is booked into a later month and still agrees).
 absl::StatusOr<std::vector<v1::LedgerEntry>> HubServer::Impl::Clearing::MonthEntries(
     const core::Period& period) const {
   std::vector<v1::LedgerEntry> out;
-  absl::Status scan =
-      h_.ScanEntries([&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&& ev) {
-    if (ev && ev->kind != core::EventKind::kAdjust && core::Period::Of(ev->day) == period) {
-      out.push_back(std::move(e));
-    }
-    return absl::OkStatus();
-  });
+  absl::Status scan = h_.ScanEntries(
+      [&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&& ev) {
+        if (ev && ev->kind != core::EventKind::kAdjust && core::Period::Of(ev->day) == period) {
+          out.push_back(std::move(e));
+        }
+        return absl::OkStatus();
+      },
+      protoconv::DayMonthKey(period));
   if (!scan.ok()) return scan;
   return out;
 }
@@ -175,14 +159,20 @@ absl::StatusOr<std::vector<v1::LedgerEntry>> HubServer::Impl::Clearing::MonthEnt
 // The month's statement per pair and class, adjustments included.
 absl::StatusOr<core::MonthStatement> HubServer::Impl::Clearing::Month(
     const core::Period& period) const {
-  auto events = MonthEvents();
-  if (!events.ok()) return events.status();
-  return core::BuildMonth(period, *events);
+  std::vector<core::MonthEvent> events;
+  absl::Status scan = h_.ScanEntries(
+      [&](v1::LedgerEntry&&, std::optional<core::MonthEvent>&& ev) {
+        if (ev) events.push_back(*std::move(ev));
+        return absl::OkStatus();
+      },
+      protoconv::BookedMonthKey(period));
+  if (!scan.ok()) return scan;
+  return core::BuildMonth(period, events);
 }
 
-absl::Status HubServer::Impl::ScanEntries(const Keep& keep) const {
+absl::Status HubServer::Impl::ScanEntries(const Keep& keep, std::string_view index_key) const {
   absl::Status bad;
-  absl::Status scan = store->ScanLedger(0, [&](uint64_t seq, std::string_view bytes) {
+  const auto visit = [&](uint64_t seq, std::string_view bytes) {
     v1::LedgerEntry e;
     if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       bad = absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be parsed"));
@@ -191,7 +181,9 @@ absl::Status HubServer::Impl::ScanEntries(const Keep& keep) const {
     auto event = protoconv::MonthEventOf(e);
     bad = event.ok() ? keep(std::move(e), *std::move(event)) : event.status();
     return bad.ok();
-  });
+  };
+  absl::Status scan =
+      index_key.empty() ? store->ScanLedger(0, visit) : store->ScanLedgerIndex(index_key, visit);
   if (!scan.ok()) return scan;
   return bad;
 }

@@ -191,13 +191,13 @@ grpc::Status HubServer::Impl::Clearing::ResizeQuotas(grpc::ServerContext* ctx,
                      " months, ", earlier.quotas_size(),
                      " pairs): a year is re-sized once; top up a pair instead"));
   }
-  auto events = MonthEvents();
-  if (!events.ok()) return protoconv::FromAbsl(events.status());
   // The pair's obligation per month of the year, from the months' statements.
   std::map<PairKey, std::map<core::Period, core::Money>> monthly;
   for (int m = 1; m <= 12; ++m) {
     const core::Period period{year, m};
-    const core::MonthStatement month = core::BuildMonth(period, *events);
+    auto built = Month(period);
+    if (!built.ok()) return protoconv::FromAbsl(built.status());
+    const core::MonthStatement& month = *built;
     if (month.events == 0) continue;
     auto state = h_.LoadMonth(period);
     if (!state.ok()) return protoconv::FromAbsl(state.status());

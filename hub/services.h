@@ -133,7 +133,6 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   // month_figures.cc
   grpc::Status Answer(const core::Period& period, v1::MonthReply* reply);
   static grpc::Status ParsePeriod(const std::string& text, core::Period* out);
-  absl::StatusOr<std::vector<core::MonthEvent>> MonthEvents() const;
   absl::StatusOr<std::vector<v1::LedgerEntry>> MonthEntries(const core::Period& period) const;
   absl::StatusOr<core::MonthStatement> Month(const core::Period& period) const;
 

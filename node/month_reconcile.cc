@@ -53,24 +53,28 @@ grpc::Status InsuredService::Reconcile(
   if (!period) {
     return protoconv::ErrorStatus(v1::INVALID_DATA, "period", "no month was sent");
   }
-  // This node's own month: its SETTLE/CANCEL entries by their day (a node books by day).
+  // This node's own month: its SETTLE/CANCEL entries by their day (a node books by day),
+  // read by the ledger's month index (that month's entries only).
   std::vector<core::MonthEvent> own;
   absl::Status bad;
-  absl::Status scan = n_.store->ScanLedger(0, [&](uint64_t seq, std::string_view bytes) {
-    v1::LedgerEntry e;
-    if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      bad = absl::DataLossError(absl::StrCat("ledger entry ", seq, " cannot be parsed"));
-      return false;
-    }
-    if (e.kind() != v1::LedgerEntry::SETTLE && e.kind() != v1::LedgerEntry::CANCEL) return true;
-    auto event = protoconv::MonthEventOf(e);
-    if (!event.ok()) {
-      bad = event.status();
-      return false;
-    }
-    if ((*event)->period == *period) own.push_back(**std::move(event));
-    return true;
-  });
+  absl::Status scan = n_.store->ScanLedgerIndex(
+      protoconv::BookedMonthKey(*period), [&](uint64_t seq, std::string_view bytes) {
+        v1::LedgerEntry e;
+        if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          bad = absl::DataLossError(absl::StrCat("ledger entry ", seq, " cannot be parsed"));
+          return false;
+        }
+        if (e.kind() != v1::LedgerEntry::SETTLE && e.kind() != v1::LedgerEntry::CANCEL) {
+          return true;
+        }
+        auto event = protoconv::MonthEventOf(e);
+        if (!event.ok()) {
+          bad = event.status();
+          return false;
+        }
+        if ((*event)->period == *period) own.push_back(**std::move(event));
+        return true;
+      });
   if (!scan.ok()) return protoconv::FromAbsl(scan);
   if (!bad.ok()) return protoconv::FromAbsl(bad);
   const std::string& region = n_.opt.region;

@@ -57,6 +57,7 @@ absl::StatusOr<std::unique_ptr<RegionNode>> RegionNode::Create(const NodeOptions
   storage::StoreOptions so;
   so.path = options.db_path;
   so.column_families = storage::NodeColumnFamilies();
+  so.ledger_index_of = protoconv::LedgerIndexKeysOf;
   auto store = storage::Store::Open(so);
   if (!store.ok()) return store.status();
   impl->store = std::move(*store);

@@ -252,4 +252,59 @@ absl::StatusOr<v1::LedgerEntry> DecodeEntry(std::string_view bytes) {
   return entry;
 }
 
+namespace {
+
+// '\0'-separated parts, as storage::JoinKey writes them (this library does not link storage).
+std::string Joined(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view p : parts) {
+    if (!out.empty()) out.push_back('\0');
+    out.append(p);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string BookedMonthKey(const core::Period& period) {
+  return Joined({"booked", period.ToString()});
+}
+
+std::string DayMonthKey(const core::Period& period) { return Joined({"day", period.ToString()}); }
+
+std::string InstitutionMonthKey(std::string_view institution, const core::Period& period) {
+  return Joined({"inst", institution, period.ToString()});
+}
+
+std::vector<std::string> LedgerIndexKeys(const v1::LedgerEntry& entry) {
+  std::vector<std::string> keys;
+  auto day = core::Date::Parse(entry.day());
+  if (!day.ok()) return keys;
+  const core::Period of_day = core::Period::Of(*day);
+  switch (entry.kind()) {
+    case v1::LedgerEntry::SETTLE:
+    case v1::LedgerEntry::CANCEL:
+    case v1::LedgerEntry::ADJUST: {
+      core::Period booked = of_day;
+      if (!entry.period().empty()) {
+        auto p = core::Period::Parse(entry.period());
+        if (p.ok()) booked = *p;
+      }
+      keys.push_back(BookedMonthKey(booked));
+      break;
+    }
+    default:
+      break;
+  }
+  keys.push_back(DayMonthKey(of_day));
+  if (!entry.institution().empty()) keys.push_back(InstitutionMonthKey(entry.institution(), of_day));
+  return keys;
+}
+
+std::vector<std::string> LedgerIndexKeysOf(std::string_view stored) {
+  v1::LedgerEntry entry;
+  if (!entry.ParseFromArray(stored.data(), static_cast<int>(stored.size()))) return {};
+  return LedgerIndexKeys(entry);
+}
+
 }  // namespace crossclear::protoconv

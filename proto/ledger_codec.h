@@ -12,8 +12,10 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/date.h"
 #include "crossclear/v1/types.pb.h"
 
 namespace crossclear::protoconv {
@@ -30,12 +32,30 @@ absl::StatusOr<v1::LedgerEntry> DecodeEntry(std::string_view bytes);
 // entry by a reader of millions of entries (the auditor).
 absl::Status DecodeEntryInto(std::string_view bytes, v1::LedgerEntry* entry);
 
+// The ledger's month indexes (storage's ledger_index family), so that a month's figures read
+// that month's entries and no others:
+// - BookedMonthKey: the entries a month's clearing statement is built from, SETTLE, CANCEL and
+//   ADJUST, under the month they are booked into (`period` when set, else the month of `day`,
+//   as MonthEventOf reads them);
+// - DayMonthKey: every entry with a day, under the month of that day (the facts of a month's
+//   days that reconciliation compares, and the alerts raised on them);
+// - InstitutionMonthKey: every entry naming an institution, under it and the month of its day
+//   (a hospital's month, 3201/3202).
+std::string BookedMonthKey(const core::Period& period);
+std::string DayMonthKey(const core::Period& period);
+std::string InstitutionMonthKey(std::string_view institution, const core::Period& period);
+// The keys `entry` is indexed under (none for an entry without a parsable day).
+std::vector<std::string> LedgerIndexKeys(const v1::LedgerEntry& entry);
+// The same of a stored entry (none when it does not decode), for StoreOptions::ledger_index_of.
+std::vector<std::string> LedgerIndexKeysOf(std::string_view stored);
+
 // Appends `entry` in canonical form to a storage::Batch's ledger, indexed under its claim id
-// (when it has one) so that a claim's entries are found without a scan (receipts, proofs).
-// A template so that this library need not link storage.
+// (when it has one) so that a claim's entries are found without a scan (receipts, proofs), and
+// under its month indexes (LedgerIndexKeys). A template so that this library need not link
+// storage.
 template <typename Batch>
 void AppendEntry(Batch& batch, const v1::LedgerEntry& entry) {
-  batch.AppendLedger(EncodeEntry(entry), entry.claim_id());
+  batch.AppendLedger(EncodeEntry(entry), entry.claim_id(), LedgerIndexKeys(entry));
 }
 
 }  // namespace crossclear::protoconv

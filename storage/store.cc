@@ -146,6 +146,10 @@ struct Store::Impl {
   absl::Status CheckSize(uint64_t size, std::string_view what) const;
   absl::Status Recover();      // next_seq from the last ledger key
   absl::Status RestoreTree();  // frontier from the stored tree, or the tree built once
+  // Marks the ledger index complete, first indexing the entries of an older ledger with
+  // `index_of` (a writable store only; without `index_of` the marker stays absent).
+  absl::Status CompleteIndex(
+      const std::function<std::vector<std::string>(std::string_view)>& index_of);
 
   std::string path;
   bool sync = true;
@@ -158,6 +162,8 @@ struct Store::Impl {
   rocksdb::ColumnFamilyHandle* merkle = nullptr;
   rocksdb::ColumnFamilyHandle* ledger_claims = nullptr;
   rocksdb::ColumnFamilyHandle* ledger_index = nullptr;  // null only in an old read-only store
+  // Every entry is indexed (kIndexCompleteKey present): set by Open, never changed after.
+  bool index_complete = false;
   bool read_only = false;
   // The right edge of the Merkle tree at next_seq; only the writer thread (and Open) use it.
   tlog::Frontier frontier;
@@ -328,6 +334,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   impl->ledger_index = impl->handles[4];
   if (auto st = impl->Recover(); !st.ok()) return st;
   if (auto st = impl->RestoreTree(); !st.ok()) return st;
+  if (auto st = impl->CompleteIndex(options.ledger_index_of); !st.ok()) return st;
 
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
@@ -349,6 +356,54 @@ absl::Status Store::Impl::Recover() {
     }
     if (!it->status().ok()) return FromRocks(it->status(), "ledger recovery", path);
   }
+  return absl::OkStatus();
+}
+
+// In the default family: present once every ledger entry has its ledger_index rows.
+constexpr std::string_view kIndexCompleteKey = "storage/ledger_index_complete";
+
+absl::Status Store::Impl::CompleteIndex(
+    const std::function<std::vector<std::string>(std::string_view)>& index_of) {
+  std::string marker;
+  rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), db->DefaultColumnFamily(), ToSlice(kIndexCompleteKey),
+              &marker);
+  if (s.ok()) {
+    index_complete = true;
+    return absl::OkStatus();
+  }
+  if (!s.IsNotFound()) return FromRocks(s, "ledger index marker read", path);
+  if (read_only) return absl::OkStatus();  // an older ledger: its index is unusable
+  const uint64_t size = next_seq.load();
+  if (size > 0 && !index_of) return absl::OkStatus();
+  // Index the entries written before the index existed (rows are idempotent: a pass cut short
+  // by a crash is redone whole at the next Open), then mark the index complete.
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  rocksdb::WriteBatch wb;
+  rocksdb::ReadOptions read;
+  read.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, ledger));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string seq(ToView(it->key()));
+    for (const std::string& k : index_of(ToView(it->value()))) {
+      if (k.empty()) continue;
+      if (auto st = wb.Put(ledger_index, JoinKey({k, seq}), rocksdb::Slice()); !st.ok()) {
+        return FromRocks(st, "ledger index build", path);
+      }
+    }
+    if (wb.Count() >= 10000) {
+      if (auto st = db->Write(wo, &wb); !st.ok()) return FromRocks(st, "ledger index build", path);
+      wb.Clear();
+    }
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "ledger index build", path);
+  if (auto st = wb.Put(db->DefaultColumnFamily(), ToSlice(kIndexCompleteKey), rocksdb::Slice());
+      !st.ok()) {
+    return FromRocks(st, "ledger index marker", path);
+  }
+  if (auto st = db->Write(wo, &wb); !st.ok()) return FromRocks(st, "ledger index marker", path);
+  index_complete = true;
   return absl::OkStatus();
 }
 
@@ -454,6 +509,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& pa
   }
   if (auto st = impl->Recover(); !st.ok()) return st;
   if (auto st = impl->RestoreTree(); !st.ok()) return st;
+  if (impl->ledger_index != nullptr) {
+    if (auto st = impl->CompleteIndex({}); !st.ok()) return st;
+  }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -512,10 +570,11 @@ absl::Status Store::ScanLedger(
 absl::Status Store::ScanLedgerIndex(
     std::string_view index_key,
     const std::function<bool(uint64_t seq, std::string_view entry)>& visit) const {
-  if (impl_->ledger_index == nullptr) {
+  if (impl_->ledger_index == nullptr || !impl_->index_complete) {
     return absl::FailedPreconditionError(
-        Cat({"store at ", impl_->path, " has no '", kLedgerIndexCf,
-             "' column family (written before the ledger was indexed)"}));
+        Cat({"the ledger of the store at ", impl_->path, " is not wholly indexed (written before ",
+             "the ledger had its '", kLedgerIndexCf, "' family, and not yet reopened by its ",
+             "party, which indexes it)"}));
   }
   if (index_key.empty()) return absl::InvalidArgumentError("empty ledger index key");
   // One snapshot for both families: an index row and its entry were written in one batch.

@@ -68,6 +68,11 @@ struct StoreOptions {
   std::vector<std::string> column_families;  // besides "default" and "ledger"
   bool sync = true;                         // false only in benchmarks that say so
   size_t max_batches_per_sync = 1024;       // limit on grouping
+  // The index keys of a stored entry (what its writer passed to AppendLedger), to index a
+  // ledger written before the ledger_index family existed: Open does it once, in batches,
+  // and marks the index complete. Without it, such a ledger's index stays unusable
+  // (ScanLedgerIndex: FailedPrecondition); a new database's index is complete from the start.
+  std::function<std::vector<std::string>(std::string_view entry)> ledger_index_of;
 };
 
 class Store {

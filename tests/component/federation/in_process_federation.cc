@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "certs/tls.h"
+#include "proto/ledger_codec.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 #include "tools/federation_harness.h"
@@ -226,7 +227,8 @@ absl::Status InProcessFederation::AppendLedger(const std::string& party,
   auto store = OpenStore(party);
   if (!store.ok()) return store.status();
   storage::Batch batch;
-  for (const v1::LedgerEntry& entry : entries) batch.AppendLedger(entry.SerializeAsString());
+  // As a party appends: canonical bytes, indexed by claim id and month.
+  for (const v1::LedgerEntry& entry : entries) protoconv::AppendEntry(batch, entry);
   return (*store)->Commit(std::move(batch)).status();
 }
 

@@ -534,6 +534,48 @@ TEST_F(LedgerIndexTest, ThePutOfAnIndexRowAndAnEmptyKeyAreRefusedWhole) {
   EXPECT_TRUE(Indexed(*store, "k").empty());
 }
 
+// A ledger written before the index existed (no marker: here removed, as such a database has
+// none) is indexed once by the next Open that knows how (ledger_index_of), and not before:
+// read-only or without the function, a month cannot be read from an index that lacks entries.
+TEST_F(LedgerIndexTest, AnOlderLedgerIsIndexedByTheNextOpenThatKnowsHow) {
+  {
+    auto store = OpenOrDie(Options());
+    for (int i = 0; i < 25; ++i) {
+      Batch b;
+      b.AppendLedger((i % 2 ? "odd:" : "even:") + std::to_string(i));  // no index keys
+      ASSERT_TRUE(store->Commit(std::move(b)).ok());
+    }
+    Batch forget;
+    forget.Delete("default", "storage/ledger_index_complete");
+    ASSERT_TRUE(store->Commit(std::move(forget)).ok());
+  }
+  {
+    auto store = OpenOrDie(Options());  // no ledger_index_of
+    absl::Status s = store->ScanLedgerIndex("odd", [](uint64_t, std::string_view) { return true; });
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  }
+  {
+    auto ro = Store::OpenReadOnly(DbPath());
+    ASSERT_TRUE(ro.ok()) << ro.status();
+    absl::Status s = (*ro)->ScanLedgerIndex("odd", [](uint64_t, std::string_view) { return true; });
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  }
+  StoreOptions o = Options();
+  o.ledger_index_of = [](std::string_view entry) {
+    return std::vector<std::string>{std::string(entry.substr(0, entry.find(':')))};
+  };
+  auto store = OpenOrDie(o);
+  auto odd = Indexed(*store, "odd");
+  ASSERT_EQ(odd.size(), 12u);
+  for (const auto& [seq, entry] : odd) EXPECT_EQ(entry, "odd:" + std::to_string(seq));
+  EXPECT_EQ(Indexed(*store, "even").size(), 13u);
+  // New entries are indexed as they are written, after the old ones.
+  Batch b;
+  b.AppendLedger("odd:25", {}, {"odd"});
+  ASSERT_TRUE(store->Commit(std::move(b)).ok());
+  EXPECT_EQ(Indexed(*store, "odd").back(), (std::pair<uint64_t, std::string>{25, "odd:25"}));
+}
+
 // Stopping early is honoured.
 TEST_F(LedgerIndexTest, StopsWhenVisitReturnsFalse) {
   auto store = OpenOrDie(Options());
