@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <variant>
@@ -55,7 +54,7 @@ grpc::Status HubServer::Impl::Clearing::Pay(grpc::ServerContext* ctx, const v1::
       !s.ok()) {
     return s;
   }
-  std::unique_lock<std::shared_mutex> lock(h_.months_mu);
+  MonthsExclusive lock(h_);
   auto state = h_.LoadMonth(period);
   if (!state.ok()) return protoconv::FromAbsl(state.status());
   v1::MonthState m = *std::move(state);
@@ -139,11 +138,10 @@ grpc::Status HubServer::Impl::Clearing::Pay(grpc::ServerContext* ctx, const v1::
     moves.PayMonth(batch, period, today.ToString());
   }
   batch.Put(storage::kMonthsCf, period.ToString(), Bytes(m));
-  if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
+  if (auto c = h_.CommitMoves(std::move(batch), moves, [&pair_locks] { pair_locks.clear(); });
+      !c.ok()) {
     return protoconv::FromAbsl(c.status());
   }
-  moves.Apply();
-  pair_locks.clear();
   reply->set_transferred_fen(m.transferred_fen());
   reply->set_paid_on(m.paid_on());
   *reply->mutable_month() = m;
@@ -176,10 +174,11 @@ grpc::Status HubServer::Impl::Clearing::Step(const grpc::ServerContext& ctx,
                                                          : "finalize a clearing month";
   if (auto s = OperatorMonth(ctx, what, text, &period, &today); !s.ok()) return s;
   // Finalizing holds every booking back (the exclusive lock across the month's figures):
-  // load balancers are told so until the lock is released.
+  // load balancers are told so until the lock is released. The month's figures read below
+  // include every booking admitted before (MonthsExclusive waits until each is durable).
   std::optional<rpc::ServingStatus::Busy> finalizing;
   if (action == core::MonthAction::kFinalize) finalizing.emplace(h_.serving);
-  std::unique_lock<std::shared_mutex> lock(h_.months_mu);
+  MonthsExclusive lock(h_);
   auto state = h_.LoadMonth(period);
   if (!state.ok()) return protoconv::FromAbsl(state.status());
   v1::MonthState m = *std::move(state);
@@ -198,7 +197,7 @@ grpc::Status HubServer::Impl::Clearing::Step(const grpc::ServerContext& ctx,
   if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
     return protoconv::FromAbsl(c.status());
   }
-  lock.unlock();
+  lock.Unlock();
   finalizing.reset();
   if (action == core::MonthAction::kClose) {
     // A checkpoint of the ledger as the month closed, cosigned by the witnesses that answer,

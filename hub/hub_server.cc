@@ -28,7 +28,15 @@
 namespace crossclear::hub {
 
 HubServer::Impl::Impl(const HubOptions& o) : opt(o), clock(o.test_clock) {}
-HubServer::Impl::~Impl() = default;
+HubServer::Impl::~Impl() {
+  // A commit's completion may still be ending a settlement (releasing its claim's key, counting
+  // its booking done) after the call was answered, so after the server has shut down: the
+  // server goes first, then the store, whose destructor runs every completion left while the
+  // state they touch (claims, bookings, positions) is still alive.
+  server.reset();
+  log.reset();
+  store.reset();
+}
 
 HubServer::HubServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HubServer::~HubServer() { Shutdown(); }

@@ -8,16 +8,18 @@
 
 #include <array>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -33,6 +35,7 @@
 #include "ledgerlog/party_log.h"
 #include "rpc/call.h"
 #include "rpc/health.h"
+#include "rpc/key_queue.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 
@@ -50,10 +53,17 @@ struct HubServer::Impl {
   rpc::Clock clock;
   std::unique_ptr<storage::Store> store;
   std::map<std::string, std::unique_ptr<v1::PeerService::Stub>> peers;
-  std::array<std::mutex, 256> claim_locks;
-  // Shared while a settlement or cancellation is booked into a month; exclusive while a
-  // month's status changes (decisions.md 19).
-  std::shared_mutex months_mu;
+  // One work at a time per claim id (its routed record): a reservation, the record of an
+  // insured region's answer, a tombstone, a dispute's adjustment. The key is released from the
+  // completion of the commit that made the work's state durable, so the next work for the id
+  // reads it; no thread waits while a claim's batch is synced. A synchronous handler holds a
+  // key with HoldClaim.
+  rpc::KeyQueue claims;
+  // Held while a month's status changes or the months are read as a whole (close, finalize,
+  // reconcile, a dispute resolved, pay, re-size), through MonthsExclusive: that also holds
+  // bookings back and waits until every booking admitted before is durable (decisions.md 19;
+  // decisions-pending/wt-hubroute.md).
+  std::mutex months_mu;
   // grpc.health.v1: NOT_SERVING while a month is finalized (bookings wait for it). Declared
   // before the server: a call still running as the server is destroyed may end a Busy.
   rpc::ServingStatus serving;
@@ -73,13 +83,31 @@ struct HubServer::Impl {
   std::mutex directory_mu;
 
   // Prepayment positions per (insured, treatment). A pair's lock (striped) is held from
-  // reading its position, through the commit of the batch that moves it, to publishing the
-  // new position: one pair's before/after figures are consistent under concurrent bookings
-  // and top-ups. Who locks several pairs (Pay, ResizeQuotas) locks every stripe in order.
-  // Lock order: months_mu, a claim lock, pair locks, positions_mu (held only to copy).
+  // reading its position, through publishing the moved one, to enqueueing the batch that
+  // moves it (EnqueueMoves), and never across the commit: the store commits batches in the
+  // order they were enqueued, which is the order the positions moved, so one pair's
+  // before/after figures are consistent under concurrent bookings and top-ups. Who locks
+  // several pairs (Pay, ResizeQuotas) locks every stripe in order.
+  // Order: a claim's key, months_mu, pair locks, bookings_mu / positions_mu (held only to
+  // copy or count). No lock is held across a commit or an RPC; a commit's completion takes
+  // only the short ones (a pair lock through the next work of a key, never months_mu).
   std::array<std::mutex, 256> pair_locks;
   mutable std::mutex positions_mu;
   std::map<PairKey, Position> positions;
+
+  // Bookings (RecordFromStored's and a dispute's) admitted and not yet durable, and those
+  // parked while a MonthsExclusive holds the months. Bookings never wait on months_mu: a
+  // booking that finds the months held is parked and run by the MonthsExclusive that ends.
+  std::mutex bookings_mu;
+  std::condition_variable bookings_drained;
+  int64_t bookings_in_flight = 0;
+  bool months_held = false;
+  std::vector<std::function<void()>> bookings_parked;
+  // Set when a batch failed after its moves were published: the positions hold a figure the
+  // store does not. Every later move is refused (and the hub reports NOT_SERVING) until the
+  // hub is restarted and rebuilds the positions from its store (decisions-pending/
+  // wt-hubroute.md). Guarded by positions_mu.
+  std::string positions_broken;
 
   mutable std::mutex metrics_mu;
   std::map<std::string, int64_t> counters = {
@@ -114,15 +142,69 @@ struct HubServer::Impl {
     counters[name] += n;
   }
 
-  std::mutex& LockFor(std::string_view id) {
-    return claim_locks[std::hash<std::string_view>{}(id) % claim_locks.size()];
+  // For a synchronous handler: waits until the works queued for `id` before it have released
+  // the key, and returns the key (released when the Release is called or destroyed). Never on a
+  // commit's completion or an RPC's callback: only a handler thread of its own may wait.
+  rpc::KeyQueue::Release HoldClaim(const std::string& id) {
+    auto held = std::make_shared<std::promise<rpc::KeyQueue::Release>>();
+    std::future<rpc::KeyQueue::Release> key = held->get_future();
+    claims.Run(id, [held](rpc::KeyQueue::Release release) { held->set_value(std::move(release)); });
+    return key.get();
   }
+
+  // ---- bookings and the months (routed_claims.cc) ----
+
+  // Runs `book` now, admitted, or, while a MonthsExclusive holds the months, when it ends.
+  // `book` calls BookingDone exactly once, when what it booked is durable (or failed). While
+  // admitted, no month changes status: the month BookingPeriod names stays open.
+  void AdmitBooking(std::function<void()> book);
+  void BookingDone();
+
+  // The months held exclusively: no month changes status meanwhile, new bookings are parked,
+  // and every booking admitted before is durable once the constructor returns (a month's
+  // figures read now include each of them). The destructor (or Unlock) runs the parked ones.
+  class MonthsExclusive {
+   public:
+    explicit MonthsExclusive(Impl& h);
+    ~MonthsExclusive() { Unlock(); }
+    MonthsExclusive(const MonthsExclusive&) = delete;
+    MonthsExclusive& operator=(const MonthsExclusive&) = delete;
+    void Unlock();
+
+   private:
+    Impl& h_;
+    std::unique_lock<std::mutex> lock_;
+  };
+
+  // Why the positions cannot be moved (a failed batch after its moves were published), or OK.
+  absl::Status PositionsUsable() const;
+  // A batch failed after its moves were published: refuse every later move (PositionsUsable).
+  void BreakPositions(const absl::Status& why);
+
+  // Publishes `moves` and enqueues `batch`, while the caller holds the locks of the pairs it
+  // moved: the store commits in enqueue order, the order the positions moved. `done` runs
+  // once the batch is durable or failed, never on this thread before the returned Deferred is
+  // run (after the caller has released its locks). Refused without enqueueing (and nothing
+  // published) while the positions are broken; a failed commit breaks them.
+  class Deferred {
+   public:
+    void operator()();  // runs `done` here if the commit ended before; else it runs there
+    struct State;
+    std::shared_ptr<State> state;
+  };
+  using CommitDone = std::function<void(absl::StatusOr<storage::CommitResult>)>;
+  [[nodiscard]] Deferred EnqueueMoves(storage::Batch batch, Moves& moves, CommitDone done);
+
+  // For a synchronous handler: EnqueueMoves, then `unlock` (the caller's pair locks), then
+  // waits until the batch is durable.
+  absl::StatusOr<storage::CommitResult> CommitMoves(storage::Batch batch, Moves& moves,
+                                                    const std::function<void()>& unlock);
 
   std::chrono::milliseconds deadline() const {
     return std::chrono::milliseconds(opt.forward_deadline_ms);
   }
 
-  absl::StatusOr<certs::Identity> Caller(const grpc::ServerContext& ctx) const {
+  absl::StatusOr<certs::Identity> Caller(const grpc::ServerContextBase& ctx) const {
     auto auth = ctx.auth_context();
     if (!auth) return absl::UnauthenticatedError("no authenticated peer");
     return certs::PeerIdentity(*auth);
@@ -149,8 +231,8 @@ struct HubServer::Impl {
     return m;
   }
 
-  // `from` while it is open, else the first open month after it. Caller holds months_mu
-  // (shared or exclusive) until what it books there is committed.
+  // `from` while it is open, else the first open month after it. Caller is an admitted
+  // booking (AdmitBooking) or holds MonthsExclusive, until what it books there is committed.
   absl::StatusOr<core::Period> FirstOpenMonth(core::Period from) const {
     core::Period p = from;
     for (int i = 0; i < 1200; ++i, p = p.Next()) {
@@ -162,8 +244,8 @@ struct HubServer::Impl {
   }
 
   // Where an event of `day` is booked: its own month while that is open, else the first open
-  // month after it (a late record never changes a closed month). Caller holds months_mu
-  // (shared) until the entry is committed, so a month cannot close in between.
+  // month after it (a late record never changes a closed month). Caller is an admitted
+  // booking until the entry is committed, so a month cannot close in between.
   absl::StatusOr<std::string> BookingPeriod(const std::string& day) const {
     auto d = core::Date::Parse(day);
     if (!d.ok()) return absl::DataLossError("not a day: \"" + day + "\"");
@@ -185,35 +267,47 @@ struct HubServer::Impl {
   static std::string ClaimDigest(const v1::Claim& claim);
 
   enum class Reservation { kReserved, kKnown, kDuplicate };
+  using Reserved = std::function<void(absl::StatusOr<Reservation>, std::string insured)>;
 
-  // Before a settlement is forwarded: the id is reserved for this claim (a PENDING routed
-  // record, one synced batch), or it is already this claim's (a retry: forwarded again to the
-  // insured region it went to, which `insured` then names), or it is another claim's
-  // (DUPLICATE_CLAIM). A tombstone the hub wrote for another region's reversal of an id it
-  // never routed does not hold the id against this one.
-  absl::StatusOr<Reservation> Reserve(const v1::Claim& claim, const std::string& treatment,
-                                      std::string* insured, const std::string& digest);
+  // Before a settlement is forwarded, the caller holding the id's key: the id is reserved for
+  // this claim (a PENDING routed record, one synced batch, `done` running once it is durable),
+  // or it is already this claim's (a retry: forwarded again to the insured region it went to,
+  // which `insured` then names), or it is another claim's (DUPLICATE_CLAIM). A tombstone the
+  // hub wrote for another region's reversal of an id it never routed does not hold the id
+  // against this one. `done` may run on this thread or on the store's writer.
+  void Reserve(const v1::Claim& claim, const std::string& treatment, std::string insured,
+               const std::string& digest, Reserved done);
 
   // Whether the id is held by another claim (what Reserve would refuse), without reserving.
   absl::StatusOr<bool> TakenByAnother(const std::string& id, const std::string& treatment,
                                       const std::string& digest);
 
-  // The insured region refused the claim on its merits: the reservation goes (nothing stands).
-  absl::Status Unreserve(const std::string& id, const std::string& digest);
+  // The insured region refused the claim on its merits, the caller holding the id's key: the
+  // reservation goes (nothing stands); `done` once that is durable.
+  void Unreserve(const std::string& id, const std::string& digest,
+                 std::function<void(absl::Status)> done);
 
   // A reversal of an id the hub never routed: a TOMBSTONE routed record of the calling region
   // and its ledger entry. Returns nullopt when written, or the record that appeared meanwhile
-  // (the original arrived first).
+  // (the original arrived first). Blocking: for a synchronous handler.
   absl::StatusOr<std::optional<v1::RoutedClaim>> TombstoneUnrouted(const std::string& id,
                                                                    const std::string& treatment,
                                                                    const core::Date& today);
 
   // Records what the insured region's stored claim says and the hub does not have yet:
   // the settlement, then its cancellation, or a tombstone. Never records a fact twice:
-  // the routed record of the id says what is already in the ledger. Returns the index of the
+  // the routed record of the id says what is already in the ledger. Gives the index of the
   // SETTLE entry it appended (the settlement's receipt at the hub), or nullopt when it
   // appended none (the hub had the settlement already, or a dispute's adjustment counts it).
+  // The caller holds the id's key until `done` has run (the record is durable then).
+  using Recorded = std::function<void(absl::StatusOr<std::optional<uint64_t>>)>;
+  void RecordFromStoredAsync(std::shared_ptr<const v1::StoredClaim> stored, Recorded done);
+  // The same for a synchronous handler: takes the id's key and waits.
   absl::StatusOr<std::optional<uint64_t>> RecordFromStored(const v1::StoredClaim& stored);
+  // RecordFromStoredAsync's booking, once admitted: `r` is the id's routed record (empty if
+  // none), `learnt` whether the stored claim is learnt as a new one. Calls BookingDone.
+  void BookStored(const v1::StoredClaim& stored, v1::RoutedClaim r, bool learnt,
+                  const Recorded& done);
 
   // ---- reading the ledger (month_figures.cc) ----
 

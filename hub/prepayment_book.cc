@@ -3,7 +3,10 @@
 // requests that read, top up or re-size a pair are in prepayment_requests.cc.
 #include "hub/prepayment_book.h"
 
+#include <functional>
+#include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -71,15 +74,19 @@ void Moves::PayMonth(storage::Batch& batch, const core::Period& period, const st
   }
 }
 
-void Moves::Apply() {
+std::vector<v1::LedgerEntry> Moves::Publish() {
   {
     std::lock_guard<std::mutex> lock(h_.positions_mu);
     for (auto& [pair, p] : touched_) h_.positions[pair] = std::move(p);
   }
   touched_.clear();
-  for (const v1::LedgerEntry& a : alerts_) {
+  return std::exchange(alerts_, {});
+}
+
+void Moves::Report(HubServer::Impl& h, const std::vector<v1::LedgerEntry>& alerts) {
+  for (const v1::LedgerEntry& a : alerts) {
     const bool red = a.note() == core::AlertName(core::Alert::kRed);
-    h_.Count(red ? kAlertsRed : kAlertsYellow);
+    h.Count(red ? kAlertsRed : kAlertsYellow);
     const core::Money quota = core::Money::FromFen(a.quota_fen());
     const core::Money outstanding = core::Money::FromFen(a.amount_fen());
     spdlog::warn("prepayment alert {} insured {} treatment {} utilisation {} (outstanding {} of "
@@ -88,7 +95,91 @@ void Moves::Apply() {
                  UtilisationOf(quota, outstanding), outstanding.ToYuan(), quota.ToYuan(),
                  a.claim_id().empty() ? "-" : a.claim_id(), a.day());
   }
-  alerts_.clear();
+}
+
+struct HubServer::Impl::Deferred::State {
+  std::mutex mu;
+  bool caller_done = false;  // the caller has run the Deferred (released its locks)
+  std::optional<absl::StatusOr<storage::CommitResult>> early;  // ended before that
+  CommitDone done;
+};
+
+void HubServer::Impl::Deferred::operator()() {
+  std::optional<absl::StatusOr<storage::CommitResult>> early;
+  {
+    std::lock_guard<std::mutex> lock(state->mu);
+    state->caller_done = true;
+    early = std::move(state->early);
+  }
+  if (early.has_value()) state->done(*std::move(early));
+}
+
+absl::Status HubServer::Impl::PositionsUsable() const {
+  std::lock_guard<std::mutex> lock(positions_mu);
+  if (positions_broken.empty()) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat("the hub's prepayment positions no longer match its store (", positions_broken,
+                   "): no booking is accepted until the hub is restarted"));
+}
+
+HubServer::Impl::Deferred HubServer::Impl::EnqueueMoves(storage::Batch batch, Moves& moves,
+                                                        CommitDone done) {
+  Deferred deferred{std::make_shared<Deferred::State>()};
+  std::shared_ptr<Deferred::State> state = deferred.state;
+  const bool moving = !moves.empty();
+  if (moving) {
+    if (absl::Status usable = PositionsUsable(); !usable.ok()) {
+      state->done = std::move(done);
+      state->early = usable;
+      return deferred;
+    }
+  }
+  state->done = [this, moving, alerts = moves.Publish(),
+                 done = std::move(done)](absl::StatusOr<storage::CommitResult> committed) {
+    if (committed.ok()) {
+      Moves::Report(*this, alerts);
+    } else if (moving) {
+      BreakPositions(committed.status());
+    }
+    done(std::move(committed));
+  };
+  store->CommitAsync(std::move(batch), [state](absl::StatusOr<storage::CommitResult> committed) {
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      if (!state->caller_done) {  // the caller still holds its locks: it runs `done`
+        state->early = std::move(committed);
+        return;
+      }
+    }
+    state->done(std::move(committed));
+  });
+  return deferred;
+}
+
+absl::StatusOr<storage::CommitResult> HubServer::Impl::CommitMoves(
+    storage::Batch batch, Moves& moves, const std::function<void()>& unlock) {
+  auto committed = std::make_shared<std::promise<absl::StatusOr<storage::CommitResult>>>();
+  auto result = committed->get_future();
+  Deferred enqueued =
+      EnqueueMoves(std::move(batch), moves, [committed](absl::StatusOr<storage::CommitResult> c) {
+        committed->set_value(std::move(c));
+      });
+  unlock();
+  enqueued();
+  return result.get();
+}
+
+void HubServer::Impl::BreakPositions(const absl::Status& why) {
+  {
+    std::lock_guard<std::mutex> lock(positions_mu);
+    if (!positions_broken.empty()) return;
+    positions_broken = std::string(why.message());
+  }
+  spdlog::critical("a batch that moved prepayment positions failed ({}): the positions in "
+                   "memory no longer match the store; every booking is refused and the hub "
+                   "reports NOT_SERVING until it is restarted",
+                   std::string(why.message()));
+  serving.Acquire();  // never released: a restart rebuilds the positions from the store
 }
 
 Position& Moves::Working(const PairKey& pair) {

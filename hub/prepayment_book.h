@@ -55,12 +55,17 @@ void Figures(const Position& p, Reply* out) {
 
 // What one batch does to the prepayment positions: working copies of the pairs it moves and
 // the ALERT entries it appended. Built while the caller holds the pairs' locks, before the
-// commit (an alert is written in the batch of the move that raised it); Apply() publishes it
-// once the batch is committed, and never before: a failed commit leaves every position as
-// it was.
+// commit (an alert is written in the batch of the move that raised it); published with the
+// enqueueing of its batch, under the same locks (HubServer::Impl::EnqueueMoves), so that the
+// next move of a pair starts from it without waiting for the sync. A failed commit then
+// leaves positions the store does not hold: the hub refuses every later move until it is
+// restarted (decisions-pending/wt-hubroute.md).
 class Moves {
  public:
   explicit Moves(HubServer::Impl& h) : h_(h) {}
+
+  // Whether the batch moves no position (nothing to publish).
+  bool empty() const { return touched_.empty(); }
 
   // The pair's position as this batch leaves it so far.
   const Position& Peek(const PairKey& pair) { return Working(pair); }
@@ -78,8 +83,12 @@ class Moves {
   // leaves the pair's outstanding. The caller holds every pair lock.
   void PayMonth(storage::Batch& batch, const core::Period& period, const std::string& day);
 
-  // After the batch is committed: the new positions, the alerts counted and logged.
-  void Apply();
+  // The new positions, published (the caller still holds the pairs' locks); returns the
+  // alerts raised, to Report once the batch is durable.
+  std::vector<::crossclear::v1::LedgerEntry> Publish();
+
+  // The alerts of a durable batch: counted and logged.
+  static void Report(HubServer::Impl& h, const std::vector<::crossclear::v1::LedgerEntry>& alerts);
 
  private:
   Position& Working(const PairKey& pair);

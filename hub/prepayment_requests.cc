@@ -9,7 +9,6 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <variant>
 
@@ -64,7 +63,7 @@ grpc::Status HubServer::Impl::Clearing::Prepay(grpc::ServerContext* ctx,
   const PairKey pair{req->insured(), req->treatment()};
   // Read-add-write: two concurrent top-ups of one pair must both count; a booking of the
   // pair waits, so the emergency check sees the position the top-up lands on.
-  std::lock_guard<std::mutex> lock(h_.PairLock(pair));
+  std::unique_lock<std::mutex> lock(h_.PairLock(pair));
   Moves moves(h_);
   const Position now = moves.Peek(pair);
   if (req->emergency()) {
@@ -102,10 +101,10 @@ grpc::Status HubServer::Impl::Clearing::Prepay(grpc::ServerContext* ctx,
   // A top-up only lowers utilisation, so it never raises an alert; it goes through the same
   // path as every other move of a pair all the same.
   moves.SetQuota(batch, pair, core::Money::FromFen(next.quota_fen()), today->ToString());
-  if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
+  // The pair's lock is released once the batch is enqueued, before its sync.
+  if (auto c = h_.CommitMoves(std::move(batch), moves, [&lock] { lock.unlock(); }); !c.ok()) {
     return protoconv::FromAbsl(c.status());
   }
-  moves.Apply();
   if (req->emergency()) h_.Count(kEmergencyTopups);
   reply->set_quota_fen(next.quota_fen());
   return grpc::Status::OK;
@@ -176,7 +175,7 @@ grpc::Status HubServer::Impl::Clearing::ResizeQuotas(grpc::ServerContext* ctx,
   if (!today.ok()) return protoconv::FromAbsl(today.status());
   // Exclusive: no booking, and no month changes status, while the year is read and the
   // quotas are set.
-  std::unique_lock<std::shared_mutex> lock(h_.months_mu);
+  MonthsExclusive lock(h_);
   const std::string marker = absl::StrCat(year);
   auto done = h_.store->Get(storage::kResizesCf, marker);
   if (!done.ok()) return protoconv::FromAbsl(done.status());
@@ -253,11 +252,11 @@ grpc::Status HubServer::Impl::Clearing::ResizeQuotas(grpc::ServerContext* ctx,
   reply->set_resized_on(today->ToString());
   reply->set_months(months);
   batch.Put(storage::kResizesCf, marker, Bytes(*reply));
-  if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
+  if (auto c = h_.CommitMoves(std::move(batch), moves, [&pair_locks] { pair_locks.clear(); });
+      !c.ok()) {
     reply->Clear();
     return protoconv::FromAbsl(c.status());
   }
-  moves.Apply();
   return grpc::Status::OK;
 }
 

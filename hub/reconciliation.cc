@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <variant>
@@ -72,7 +71,7 @@ grpc::Status HubServer::Impl::Clearing::ReconcileMonth(grpc::ServerContext* ctx,
     }
     if (region_agreed) agreed.push_back(region);
   }
-  std::unique_lock<std::shared_mutex> lock(h_.months_mu);
+  MonthsExclusive lock(h_);
   auto state = h_.LoadMonth(period);
   if (!state.ok()) return protoconv::FromAbsl(state.status());
   v1::MonthState m = *std::move(state);
@@ -105,7 +104,7 @@ grpc::Status HubServer::Impl::Clearing::ReconcileMonth(grpc::ServerContext* ctx,
   if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
     return protoconv::FromAbsl(c.status());
   }
-  lock.unlock();
+  lock.Unlock();
   return Answer(period, reply);
 }
 
@@ -162,7 +161,11 @@ grpc::Status HubServer::Impl::Clearing::ResolveDispute(grpc::ServerContext* ctx,
                        "facts reach the hub from the insured region"));
     }
   }
-  std::unique_lock<std::shared_mutex> lock(h_.months_mu);
+  // The claim's key before the months (the order RouteSettle takes them in): its routed record
+  // is read and written below, one work at a time with its bookings.
+  rpc::KeyQueue::Release claim_key;
+  if (req->adopt() == "party") claim_key = h_.HoldClaim(target.claim_id());
+  MonthsExclusive lock(h_);
   auto state = h_.LoadMonth(period);
   if (!state.ok()) return protoconv::FromAbsl(state.status());
   v1::MonthState m = *std::move(state);
@@ -172,11 +175,10 @@ grpc::Status HubServer::Impl::Clearing::ResolveDispute(grpc::ServerContext* ctx,
   dispute->set_resolved(true);
   dispute->set_resolution(req->adopt());
   dispute->set_note(req->note());
-  // The adjustment moves its pair: the pair's lock is held through the commit.
-  std::unique_lock<std::mutex> claim_lock, pair_lock;
+  // The adjustment moves its pair: the pair's lock is held until its batch is enqueued.
+  std::unique_lock<std::mutex> pair_lock;
   Moves moves(h_);
   if (req->adopt() == "party") {
-    claim_lock = std::unique_lock<std::mutex>(h_.LockFor(dispute->claim_id()));
     auto routed = h_.LoadRouted(dispute->claim_id());
     if (!routed.ok()) return protoconv::FromAbsl(routed.status());
     v1::RoutedClaim r = routed->value_or(v1::RoutedClaim());
@@ -231,13 +233,15 @@ grpc::Status HubServer::Impl::Clearing::ResolveDispute(grpc::ServerContext* ctx,
     }
   }
   batch.Put(storage::kMonthsCf, period.ToString(), Bytes(m));
-  if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {
+  if (auto c = h_.CommitMoves(std::move(batch), moves,
+                              [&pair_lock] {
+                                if (pair_lock.owns_lock()) pair_lock.unlock();
+                              });
+      !c.ok()) {
     return protoconv::FromAbsl(c.status());
   }
-  moves.Apply();
-  if (pair_lock.owns_lock()) pair_lock.unlock();
-  if (claim_lock.owns_lock()) claim_lock.unlock();
-  lock.unlock();
+  lock.Unlock();
+  claim_key();
   return Answer(period, reply);
 }
 

@@ -4,13 +4,18 @@
 // stored learnt into the hub's ledger (ledger healing: a settlement or cancellation the hub
 // missed, booked like any late record and never twice). Its callers are the router, the
 // status sync and dispute resolution; the prepayment moves a booking makes are Moves'
-// (prepayment_book.cc).
+// (prepayment_book.cc). Each works under its claim id's key (Impl::claims) without a thread
+// waiting; a booking is admitted against the months changing status (AdmitBooking,
+// MonthsExclusive, at the end of this file).
 #include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <openssl/evp.h>
 
@@ -67,23 +72,20 @@ std::string HubServer::Impl::ClaimDigest(const v1::Claim& claim) {
   return std::string(reinterpret_cast<const char*>(md), len);
 }
 
-absl::StatusOr<HubServer::Impl::Reservation> HubServer::Impl::Reserve(const v1::Claim& claim,
-                                                                      const std::string& treatment,
-                                                                      std::string* insured,
-                                                                      const std::string& digest) {
-  std::lock_guard<std::mutex> lock(LockFor(claim.id()));
+void HubServer::Impl::Reserve(const v1::Claim& claim, const std::string& treatment,
+                              std::string insured, const std::string& digest, Reserved done) {
   auto routed = LoadRouted(claim.id());
-  if (!routed.ok()) return routed.status();
+  if (!routed.ok()) return done(routed.status(), std::move(insured));
   if (routed->has_value()) {
     const v1::RoutedClaim& r = **routed;
     const bool other_region = r.treatment_region() != treatment;
     if (!(r.reversed_unrouted() && other_region)) {
       if (other_region || r.state() == v1::TOMBSTONE ||
           (!r.claim_digest().empty() && r.claim_digest() != digest)) {
-        return Reservation::kDuplicate;
+        return done(Reservation::kDuplicate, std::move(insured));
       }
-      if (!r.insured_region().empty()) *insured = r.insured_region();
-      return Reservation::kKnown;
+      if (!r.insured_region().empty()) insured = r.insured_region();
+      return done(Reservation::kKnown, std::move(insured));
     }
     spdlog::info("claim {} of region {} replaces the tombstone region {} left by reversing an "
                  "id the hub never routed",
@@ -91,15 +93,18 @@ absl::StatusOr<HubServer::Impl::Reservation> HubServer::Impl::Reserve(const v1::
   }
   v1::RoutedClaim r;
   r.set_claim_id(claim.id());
-  r.set_insured_region(*insured);
+  r.set_insured_region(insured);
   r.set_treatment_region(treatment);
   r.set_institution(claim.institution());
   r.set_state(v1::PENDING);
   r.set_claim_digest(digest);
   storage::Batch batch;
   batch.Put(storage::kRoutedCf, claim.id(), Bytes(r));
-  if (auto c = store->Commit(std::move(batch)); !c.ok()) return c.status();
-  return Reservation::kReserved;
+  store->CommitAsync(std::move(batch), [done = std::move(done), insured = std::move(insured)](
+                                           absl::StatusOr<storage::CommitResult> c) {
+    if (!c.ok()) return done(c.status(), insured);
+    done(Reservation::kReserved, insured);
+  });
 }
 
 absl::StatusOr<bool> HubServer::Impl::TakenByAnother(const std::string& id,
@@ -115,22 +120,25 @@ absl::StatusOr<bool> HubServer::Impl::TakenByAnother(const std::string& id,
          (!r.claim_digest().empty() && r.claim_digest() != digest);
 }
 
-absl::Status HubServer::Impl::Unreserve(const std::string& id, const std::string& digest) {
-  std::lock_guard<std::mutex> lock(LockFor(id));
+void HubServer::Impl::Unreserve(const std::string& id, const std::string& digest,
+                                std::function<void(absl::Status)> done) {
   auto routed = LoadRouted(id);
-  if (!routed.ok()) return routed.status();
+  if (!routed.ok()) return done(routed.status());
   if (!routed->has_value() || (*routed)->state() != v1::PENDING ||
       (*routed)->claim_digest() != digest) {
-    return absl::OkStatus();
+    return done(absl::OkStatus());
   }
   storage::Batch batch;
   batch.Delete(storage::kRoutedCf, id);
-  return store->Commit(std::move(batch)).status();
+  store->CommitAsync(std::move(batch),
+                     [done = std::move(done)](absl::StatusOr<storage::CommitResult> c) {
+                       done(c.status());
+                     });
 }
 
 absl::StatusOr<std::optional<v1::RoutedClaim>> HubServer::Impl::TombstoneUnrouted(
     const std::string& id, const std::string& treatment, const core::Date& today) {
-  std::lock_guard<std::mutex> lock(LockFor(id));
+  rpc::KeyQueue::Release key = HoldClaim(id);
   auto routed = LoadRouted(id);
   if (!routed.ok()) return routed.status();
   if (routed->has_value()) return *std::move(routed);
@@ -149,19 +157,30 @@ absl::StatusOr<std::optional<v1::RoutedClaim>> HubServer::Impl::TombstoneUnroute
 
 absl::StatusOr<std::optional<uint64_t>> HubServer::Impl::RecordFromStored(
     const v1::StoredClaim& stored) {
+  rpc::KeyQueue::Release key = HoldClaim(stored.claim().claim().id());
+  auto recorded = std::make_shared<std::promise<absl::StatusOr<std::optional<uint64_t>>>>();
+  auto result = recorded->get_future();
+  RecordFromStoredAsync(std::make_shared<const v1::StoredClaim>(stored),
+                        [recorded](absl::StatusOr<std::optional<uint64_t>> r) {
+    recorded->set_value(std::move(r));
+  });
+  return result.get();  // the key is released once the record is durable
+}
+
+void HubServer::Impl::RecordFromStoredAsync(std::shared_ptr<const v1::StoredClaim> held,
+                                            Recorded done) {
+  const v1::StoredClaim& stored = *held;
   const std::string& id = stored.claim().claim().id();
-  std::shared_lock<std::shared_mutex> month_lock(months_mu);
-  std::lock_guard<std::mutex> lock(LockFor(id));
   auto routed = LoadRouted(id);
-  if (!routed.ok()) return routed.status();
-  v1::RoutedClaim r = routed->value_or(v1::RoutedClaim());
+  if (!routed.ok()) return done(routed.status());
   // A record made by a reservation (PENDING) or by a dispute's adjustment only (no state yet)
   // is learnt like a new one.
-  const bool learnt = !routed->has_value() || r.state() == v1::CLAIM_STATE_UNSPECIFIED ||
-                      r.state() == v1::PENDING;
+  const bool learnt = !routed->has_value() || (*routed)->state() == v1::CLAIM_STATE_UNSPECIFIED ||
+                      (*routed)->state() == v1::PENDING;
   // Nothing the hub cannot record is dropped in silence: an insured region's record that
   // contradicts the hub's (another pair, another claim under the id) is an error, logged.
   if (routed->has_value()) {
+    const v1::RoutedClaim& r = **routed;
     std::string contradiction;
     if (r.reversed_unrouted()) {
       contradiction = "the hub holds the id as reversed by region " + r.treatment_region() +
@@ -177,15 +196,32 @@ absl::StatusOr<std::optional<uint64_t>> HubServer::Impl::RecordFromStored(
     }
     if (!contradiction.empty()) {
       spdlog::error("claim {} NOT recorded: {}", id, contradiction);
-      return absl::DataLossError(absl::StrCat("claim ", id, " not recorded: ", contradiction));
+      return done(absl::DataLossError(absl::StrCat("claim ", id, " not recorded: ", contradiction)));
     }
   }
+  // Admitted, the months it books into stay open until its batch is durable (a finalize waits
+  // for it); while a month's status changes it waits, parked, not a thread.
+  AdmitBooking([this, held = std::move(held), routed = *std::move(routed), learnt,
+                done = std::move(done)]() {
+    BookStored(*held, routed.value_or(v1::RoutedClaim()), learnt, done);
+  });
+}
+
+void HubServer::Impl::BookStored(const v1::StoredClaim& stored, v1::RoutedClaim r, bool learnt,
+                                 const Recorded& done) {
+  const std::string& id = stored.claim().claim().id();
   // The lock of the pair the entries below name, from before its position is read to after
-  // the new one is published: the stored claim's pair for a claim learnt now, else the
-  // record's.
+  // the new one is published and the batch enqueued: the stored claim's pair for a claim
+  // learnt now, else the record's. Released before `done` runs (it may start the next work
+  // of a key, which may take the same lock).
   const PairKey pair = learnt ? PairKey{stored.insured_region(), stored.treatment_region()}
                               : PairKey{r.insured_region(), r.treatment_region()};
-  std::lock_guard<std::mutex> pair_lock(PairLock(pair));
+  std::unique_lock<std::mutex> pair_lock(PairLock(pair));
+  auto refuse = [&](absl::Status s) {
+    pair_lock.unlock();
+    BookingDone();
+    done(std::move(s));
+  };
   storage::Batch batch;
   Moves moves(*this);
   bool changed = false;
@@ -206,16 +242,16 @@ absl::StatusOr<std::optional<uint64_t>> HubServer::Impl::RecordFromStored(
       r.set_settled_on(stored.settled_on());
       *r.mutable_result() = stored.result();
       auto clearing = ClearingFen(stored.result());
-      if (!clearing.ok()) return clearing.status();
+      if (!clearing.ok()) return refuse(clearing.status());
       r.set_clearing_fen(*clearing);
       auto period = BookingPeriod(stored.settled_on());
-      if (!period.ok()) return period.status();
+      if (!period.ok()) return refuse(period.status());
       r.set_booked_period(*period);
       if (!r.settle_adjusted()) {
         if (auto s = moves.Book(batch, Entry(v1::LedgerEntry::SETTLE, r, stored.settled_on(),
                                              r.clearing_fen(), *period));
             !s.ok()) {
-          return s;
+          return refuse(s);
         }
         r.set_settle_counted_fen(r.settle_counted_fen() + r.clearing_fen());
         settle_appended = true;
@@ -227,24 +263,73 @@ absl::StatusOr<std::optional<uint64_t>> HubServer::Impl::RecordFromStored(
     r.set_state(v1::CANCELLED);
     r.set_cancelled_on(stored.cancelled_on());
     auto period = BookingPeriod(stored.cancelled_on());
-    if (!period.ok()) return period.status();
+    if (!period.ok()) return refuse(period.status());
     if (!r.cancel_adjusted()) {
       if (auto s = moves.Book(batch, Entry(v1::LedgerEntry::CANCEL, r, stored.cancelled_on(),
                                            -r.clearing_fen(), *period));
           !s.ok()) {
-        return s;
+        return refuse(s);
       }
       r.set_cancel_counted_fen(r.cancel_counted_fen() - r.clearing_fen());
     }
     changed = true;
   }
-  if (!changed) return std::optional<uint64_t>();
+  if (!changed) {
+    pair_lock.unlock();
+    BookingDone();
+    return done(std::optional<uint64_t>());
+  }
   batch.Put(storage::kRoutedCf, id, Bytes(r));
-  auto committed = store->Commit(std::move(batch));
-  if (!committed.ok()) return committed.status();
-  moves.Apply();
-  if (!settle_appended) return std::optional<uint64_t>();
-  return std::optional<uint64_t>(committed->first_ledger_seq);
+  Deferred enqueued = EnqueueMoves(
+      std::move(batch), moves,
+      [this, settle_appended, done](absl::StatusOr<storage::CommitResult> committed) {
+        BookingDone();
+        if (!committed.ok()) return done(committed.status());
+        if (!settle_appended) return done(std::optional<uint64_t>());
+        done(std::optional<uint64_t>(committed->first_ledger_seq));
+      });
+  pair_lock.unlock();
+  enqueued();
 }
 
+// ---- bookings and the months ----
+
+void HubServer::Impl::AdmitBooking(std::function<void()> book) {
+  {
+    std::lock_guard<std::mutex> lock(bookings_mu);
+    if (months_held) {
+      bookings_parked.push_back(std::move(book));
+      return;
+    }
+    ++bookings_in_flight;
+  }
+  book();
+}
+
+void HubServer::Impl::BookingDone() {
+  std::lock_guard<std::mutex> lock(bookings_mu);
+  if (--bookings_in_flight == 0) bookings_drained.notify_all();
+}
+
+HubServer::Impl::MonthsExclusive::MonthsExclusive(Impl& h) : h_(h), lock_(h.months_mu) {
+  std::unique_lock<std::mutex> lock(h.bookings_mu);
+  h.months_held = true;
+  // What an admitted booking still needs is a pair lock for a moment and the store's writer,
+  // never months_mu: the wait ends.
+  h.bookings_drained.wait(lock, [&h] { return h.bookings_in_flight == 0; });
+}
+
+void HubServer::Impl::MonthsExclusive::Unlock() {
+  if (!lock_.owns_lock()) return;
+  std::vector<std::function<void()>> parked;
+  {
+    std::lock_guard<std::mutex> lock(h_.bookings_mu);
+    h_.months_held = false;
+    parked.swap(h_.bookings_parked);
+  }
+  lock_.unlock();
+  // In arrival order; each is admitted again (or parked again, if another month's change has
+  // begun in the meantime).
+  for (std::function<void()>& book : parked) h_.AdmitBooking(std::move(book));
+}
 }  // namespace crossclear::hub

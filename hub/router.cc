@@ -4,6 +4,7 @@
 // person is insured (LocatePerson) and a claim resolved against its catalog (RouteResolve).
 // The claim's id is reserved and its outcome recorded in routed_claims.cc; HubService's
 // directory publish is in directory_service.cc.
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -18,6 +19,7 @@
 #include "proto/convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
+#include "rpc/key_queue.h"
 #include "storage/keys.h"
 
 namespace crossclear::hub {
@@ -26,13 +28,175 @@ using certs::Identity;
 using certs::Role;
 using protoconv::RejectedResult;
 
-grpc::Status HubServer::Impl::Routing::RouteSettle(grpc::ServerContext* ctx,
-                                                   const v1::RouteSettleRequest* req,
-                                                   v1::RouteSettleReply* reply) {
+namespace {
+
+// One RouteSettle on its way: the id reserved (its key held until the reservation is durable),
+// the forward to the insured region, and its answer recorded (the key held again until the
+// record is durable). Owned by the continuations (shared_ptr) until the call is finished; the
+// outbound context, request and reply live here until the forward's callback has run. No
+// thread waits: each step runs on the thread the previous one completed on.
+class SettleCall : public std::enable_shared_from_this<SettleCall> {
+ public:
+  SettleCall(HubServer::Impl& h, grpc::CallbackServerContext* ctx,
+             const v1::RouteSettleRequest* req, v1::RouteSettleReply* reply,
+             grpc::ServerUnaryReactor* reactor, std::string treatment, std::string insured,
+             std::string digest, core::Date today)
+      : h_(h), ctx_(ctx), req_(req), reply_(reply), reactor_(reactor),
+        treatment_(std::move(treatment)), insured_(std::move(insured)),
+        digest_(std::move(digest)), today_(today) {}
+
+  // A settlement reserves its id at the hub before it is forwarded (one synced batch): a
+  // claim id is the federation's, so a different claim under a used id is refused here,
+  // whichever institution or region sends it, and never reaches an insured region.
+  void Start() {
+    if (req_->mode() != v1::SETTLE) return Forward();
+    auto self = shared_from_this();
+    h_.claims.Run(Id(), [self](rpc::KeyQueue::Release key) {
+      self->key_ = std::move(key);
+      self->h_.Reserve(self->req_->claim().claim(), self->treatment_, self->insured_,
+                       self->digest_,
+                       [self](absl::StatusOr<HubServer::Impl::Reservation> reservation,
+                              std::string insured) {
+                         self->key_();  // the reservation is durable (or nothing was written)
+                         self->Reserved(reservation, std::move(insured));
+                       });
+    });
+  }
+
+ private:
+  const std::string& Id() const { return req_->claim().claim().id(); }
+
+  void Reserved(const absl::StatusOr<HubServer::Impl::Reservation>& reservation,
+                std::string insured) {
+    if (!reservation.ok()) return Finish(protoconv::FromAbsl(reservation.status()));
+    if (*reservation == HubServer::Impl::Reservation::kDuplicate) {
+      *reply_->mutable_result() = RejectedResult(core::Reason::kDuplicateClaim);
+      return Finish(grpc::Status::OK);
+    }
+    reserved_ = *reservation == HubServer::Impl::Reservation::kReserved;
+    insured_ = std::move(insured);
+    Forward();
+  }
+
+  void Forward() {
+    reply_->set_insuplc_admdvs(insured_);
+    v1::PeerService::Stub* peer = h_.Peer(insured_);
+    if (!peer) {
+      grpc::Status unrouted(grpc::StatusCode::UNAVAILABLE, "no route to region " + insured_);
+      if (!reserved_) return Finish(unrouted);
+      // Nothing was forwarded: the reservation goes.
+      auto self = shared_from_this();
+      return h_.claims.Run(Id(), [self, unrouted](rpc::KeyQueue::Release key) {
+        self->key_ = std::move(key);
+        self->h_.Unreserve(self->Id(), self->digest_,
+                           [self, unrouted](absl::Status) { self->Finish(unrouted); });
+      });
+    }
+    *dreq_.mutable_claim() = req_->claim();
+    dreq_.set_mode(req_->mode());
+    dreq_.set_setl_date(today_.ToString());
+    dreq_.set_treatment_region(treatment_);
+    // The hospital's deadline propagates: the insured region gets at most what is left of it.
+    octx_ = rpc::Outbound(h_.clock, today_, h_.deadline(), *ctx_);
+    auto self = shared_from_this();
+    peer->async()->Decide(octx_.get(), &dreq_, &dreply_,
+                          [self](grpc::Status st) { self->Decided(std::move(st)); });
+  }
+
+  void Decided(grpc::Status st) {
+    if (!st.ok()) {
+      // In doubt: the reservation stays; the treatment node resolves the claim by status.
+      return Finish(protoconv::Relayed(st, "insured region " + insured_ + ": "));
+    }
+    *reply_->mutable_result() = dreply_.result();
+    reply_->set_replayed(dreply_.replayed());
+    reply_->set_setl_date(dreply_.setl_date());
+    if (req_->mode() != v1::SETTLE) return Finish(grpc::Status::OK);
+    auto self = shared_from_this();
+    if (!dreply_.result().settled()) {
+      // Refused on the merits: nothing stands, the hospital may send the id again once fixed.
+      return h_.claims.Run(Id(), [self](rpc::KeyQueue::Release key) {
+        self->key_ = std::move(key);
+        self->h_.Unreserve(self->Id(), self->digest_, [self](absl::Status s) {
+          self->Finish(s.ok() ? grpc::Status::OK : protoconv::FromAbsl(s));
+        });
+      });
+    }
+    auto stored = std::make_shared<v1::StoredClaim>();  // what the insured region now holds
+    stored->set_allocated_claim(dreq_.release_claim());  // the forward is done with it
+    stored->set_state(v1::SETTLED);
+    *stored->mutable_result() = dreply_.result();
+    stored->set_settled_on(dreply_.setl_date());
+    stored->set_treatment_region(treatment_);
+    stored->set_insured_region(insured_);
+    h_.claims.Run(Id(), [self, stored = std::shared_ptr<const v1::StoredClaim>(std::move(stored))](
+                            rpc::KeyQueue::Release key) {
+      self->key_ = std::move(key);
+      self->h_.RecordFromStoredAsync(
+          stored, [self](absl::StatusOr<std::optional<uint64_t>> recorded) {
+            self->Recorded(recorded);
+          });
+    });
+  }
+
+  void Recorded(const absl::StatusOr<std::optional<uint64_t>>& recorded) {
+    if (!recorded.ok()) {
+      // Settled at the insured region but not recorded here: the treatment node is told
+      // it is in doubt and resolves it by status, which records it.
+      return Finish(grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          "hub could not record the settlement: " + std::string(recorded.status().message())));
+    }
+    // The receipt: where the settlement stands in the hub's ledger and the insured node's. The
+    // hub's entry is the one just committed; a retry of a settlement recorded before finds it
+    // by claim id (durable: the work that recorded it released the key only then).
+    if (dreply_.has_ledger_index()) reply_->mutable_ledger()->set_insured(dreply_.ledger_index());
+    if (recorded->has_value()) {
+      reply_->mutable_ledger()->set_hub(**recorded);
+    } else if (auto index = ledgerlog::LastEntryOf(*h_.store, Id(), v1::LedgerEntry::SETTLE);
+               index.ok() && index->has_value()) {
+      reply_->mutable_ledger()->set_hub(**index);
+    }
+    Finish(grpc::Status::OK);
+  }
+
+  // Exactly once. The call's request and reply are gRPC's again after it; the key (if held)
+  // is released after it, so the next work for the id does not delay this answer.
+  void Finish(grpc::Status st) {
+    reactor_->Finish(std::move(st));
+    key_();
+  }
+
+  HubServer::Impl& h_;
+  grpc::CallbackServerContext* ctx_;
+  const v1::RouteSettleRequest* req_;
+  v1::RouteSettleReply* reply_;
+  grpc::ServerUnaryReactor* reactor_;
+  const std::string treatment_;
+  std::string insured_;
+  const std::string digest_;
+  const core::Date today_;
+  bool reserved_ = false;
+  rpc::KeyQueue::Release key_;  // the id's key while a step of this call holds it
+  std::unique_ptr<grpc::ClientContext> octx_;
+  v1::DecideRequest dreq_;
+  v1::DecideReply dreply_;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* HubServer::Impl::Routing::RouteSettle(
+    grpc::CallbackServerContext* ctx, const v1::RouteSettleRequest* req,
+    v1::RouteSettleReply* reply) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto finish = [reactor](grpc::Status st) {
+    reactor->Finish(std::move(st));
+    return reactor;
+  };
   auto who = h_.Caller(*ctx);
   if (!who.ok() || who->role != Role::kRegion) {
-    return protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
-                                       "submit claims");
+    return finish(protoconv::PermissionDenied(who.ok() ? who->ToString() : "unidentified caller",
+                                              "submit claims"));
   }
   const std::string treatment = who->code;
   // Whose institution this is, the hub's own directory says (as the regions published it),
@@ -40,97 +204,36 @@ grpc::Status HubServer::Impl::Routing::RouteSettle(grpc::ServerContext* ctx,
   const v1::Claim& claim = req->claim().claim();
   if (auto s = CheckInstitution(*who, claim.institution(), req->claim().institution());
       !s.ok()) {
-    return s;
+    return finish(s);
   }
   if (req->mode() != v1::SETTLE && req->mode() != v1::PRESETTLE) {
-    return protoconv::ErrorStatus(v1::INVALID_CLAIM, "mode", "must be SETTLE or PRESETTLE");
+    return finish(
+        protoconv::ErrorStatus(v1::INVALID_CLAIM, "mode", "must be SETTLE or PRESETTLE"));
   }
   auto today = h_.clock.Today(*ctx);
-  if (!today.ok()) return protoconv::FromAbsl(today.status());
+  if (!today.ok()) return finish(protoconv::FromAbsl(today.status()));
   auto insured = h_.InsuredRegionOf(claim.person());
-  if (!insured.ok()) return protoconv::FromAbsl(insured.status());
+  if (!insured.ok()) return finish(protoconv::FromAbsl(insured.status()));
   if (!insured->has_value()) {
     *reply->mutable_result() = RejectedResult(core::Reason::kUnknownPerson);
-    return grpc::Status::OK;
+    return finish(grpc::Status::OK);
   }
   std::string insured_region = **insured;
-  const std::string digest = h_.ClaimDigest(claim);
+  std::string digest = h_.ClaimDigest(claim);
   if (insured_region == treatment) {
     // An id another claim holds is refused as such first, as the engine orders its checks
     // (the conformance runner's in-process answer).
     auto taken = h_.TakenByAnother(claim.id(), treatment, digest);
-    if (!taken.ok()) return protoconv::FromAbsl(taken.status());
+    if (!taken.ok()) return finish(protoconv::FromAbsl(taken.status()));
     reply->set_insuplc_admdvs(insured_region);
     *reply->mutable_result() =
         RejectedResult(*taken ? core::Reason::kDuplicateClaim : core::Reason::kLocalClaim);
-    return grpc::Status::OK;
+    return finish(grpc::Status::OK);
   }
-  // A settlement reserves its id at the hub before it is forwarded (one synced batch): a
-  // claim id is the federation's, so a different claim under a used id is refused here,
-  // whichever institution or region sends it, and never reaches an insured region.
-  bool reserved = false;
-  if (req->mode() == v1::SETTLE) {
-    auto reservation = h_.Reserve(claim, treatment, &insured_region, digest);
-    if (!reservation.ok()) return protoconv::FromAbsl(reservation.status());
-    if (*reservation == Impl::Reservation::kDuplicate) {
-      *reply->mutable_result() = RejectedResult(core::Reason::kDuplicateClaim);
-      return grpc::Status::OK;
-    }
-    reserved = *reservation == Impl::Reservation::kReserved;
-  }
-  reply->set_insuplc_admdvs(insured_region);
-  v1::PeerService::Stub* peer = h_.Peer(insured_region);
-  if (!peer) {
-    if (reserved) (void)h_.Unreserve(claim.id(), digest);  // nothing was forwarded
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no route to region " + insured_region);
-  }
-  v1::DecideRequest dreq;
-  *dreq.mutable_claim() = req->claim();
-  dreq.set_mode(req->mode());
-  dreq.set_setl_date(today->ToString());
-  dreq.set_treatment_region(treatment);
-  v1::DecideReply dreply;
-  auto octx = rpc::Outbound(h_.clock, *today, h_.deadline());
-  grpc::Status st = peer->Decide(octx.get(), dreq, &dreply);
-  if (!st.ok()) {
-    // In doubt: the reservation stays; the treatment node resolves the claim by status.
-    return protoconv::Relayed(st, "insured region " + insured_region + ": ");
-  }
-  *reply->mutable_result() = dreply.result();
-  reply->set_replayed(dreply.replayed());
-  reply->set_setl_date(dreply.setl_date());
-  if (req->mode() != v1::SETTLE) return grpc::Status::OK;
-  if (!dreply.result().settled()) {
-    // Refused on the merits: nothing stands, the hospital may send the id again once fixed.
-    if (auto s = h_.Unreserve(claim.id(), digest); !s.ok()) return protoconv::FromAbsl(s);
-    return grpc::Status::OK;
-  }
-  v1::StoredClaim stored;  // what the insured region now holds
-  *stored.mutable_claim() = req->claim();
-  stored.set_state(v1::SETTLED);
-  *stored.mutable_result() = dreply.result();
-  stored.set_settled_on(dreply.setl_date());
-  stored.set_treatment_region(treatment);
-  stored.set_insured_region(insured_region);
-  auto recorded = h_.RecordFromStored(stored);
-  if (!recorded.ok()) {
-    // Settled at the insured region but not recorded here: the treatment node is told
-    // it is in doubt and resolves it by status, which records it.
-    return grpc::Status(
-        grpc::StatusCode::UNAVAILABLE,
-        "hub could not record the settlement: " + std::string(recorded.status().message()));
-  }
-  // The receipt: where the settlement stands in the hub's ledger and the insured node's. The
-  // hub's entry is the one just committed; a retry of a settlement recorded before finds it
-  // by claim id.
-  if (dreply.has_ledger_index()) reply->mutable_ledger()->set_insured(dreply.ledger_index());
-  if (recorded->has_value()) {
-    reply->mutable_ledger()->set_hub(**recorded);
-  } else if (auto index = ledgerlog::LastEntryOf(*h_.store, claim.id(), v1::LedgerEntry::SETTLE);
-             index.ok() && index->has_value()) {
-    reply->mutable_ledger()->set_hub(**index);
-  }
-  return grpc::Status::OK;
+  std::make_shared<SettleCall>(h_, ctx, req, reply, reactor, treatment, std::move(insured_region),
+                               std::move(digest), *today)
+      ->Start();
+  return reactor;
 }
 
 grpc::Status HubServer::Impl::Routing::RouteCancel(grpc::ServerContext* ctx,

@@ -30,13 +30,17 @@
 
 namespace crossclear::hub {
 
-class HubServer::Impl::Routing final : public v1::HubService::Service {
+// RouteSettle, the settle path, is a callback method (no thread waits on the forward or a
+// commit); the others are synchronous.
+class HubServer::Impl::Routing final
+    : public v1::HubService::WithCallbackMethod_RouteSettle<v1::HubService::Service> {
  public:
   explicit Routing(Impl& h) : h_(h) {}
 
   // router.cc
-  grpc::Status RouteSettle(grpc::ServerContext* ctx, const v1::RouteSettleRequest* req,
-                           v1::RouteSettleReply* reply) override;
+  grpc::ServerUnaryReactor* RouteSettle(grpc::CallbackServerContext* ctx,
+                                        const v1::RouteSettleRequest* req,
+                                        v1::RouteSettleReply* reply) override;
   grpc::Status RouteCancel(grpc::ServerContext* ctx, const v1::RouteCancelRequest* req,
                            v1::RouteCancelReply* reply) override;
   grpc::Status RouteStatus(grpc::ServerContext* ctx, const v1::RouteStatusRequest* req,

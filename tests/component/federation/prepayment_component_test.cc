@@ -12,7 +12,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -272,6 +274,12 @@ class PrepaymentComponent : public ::testing::Test {
     EXPECT_TRUE(reply.result().settled()) << reply.result().DebugString();
     EXPECT_GT(ClearingFenOf(reply.result()), 0) << req.claim().mdtrt_id();
     return ClearingFenOf(reply.result());
+  }
+
+  // Settles without judging the answer (several threads at once).
+  grpc::Status SettleReply(const v1::SettleRequest& req, v1::SettleReply* reply) {
+    auto ctx = Ctx(req.claim().date());
+    return Hospital(req.claim().fixmedins_code())->Settle(ctx.get(), req, reply);
   }
 
   // What the claim would clear, without settling it.
@@ -817,6 +825,164 @@ TEST_F(PrepaymentComponent, ConcurrentBookings_OnePair_EachLevelRaisedOnce) {
   EXPECT_EQ(r.alerts[0].level(), v1::ALERT_YELLOW);
   EXPECT_EQ(r.alerts[1].level(), v1::ALERT_RED);
   EXPECT_EQ(r.Outstanding({kBeijing, kHaikou}), sum);
+}
+
+// 5b. Many claims of one pair settled at once (16 threads, 96 claims): the hub moves the
+// pair's position in memory and enqueues each booking without waiting for its sync, so this
+// is where a lost update or a batch committed in another order than the position moved would
+// show: the outstanding is the sum of every answer and of the ledger's SETTLE entries (one per
+// claim), and every ALERT is the one core::Crossed gives in ledger order.
+TEST_F(PrepaymentComponent, ManyClaimsOnePair_Concurrently_PositionAndLedgerAddUp) {
+  const int64_t per_claim = PreSettle(BeijingAtHaikou("M-PRE", "2026-03-01"));
+  ASSERT_GT(per_claim, 0);
+  constexpr int kThreads = 16, kPerThread = 6, kClaims = kThreads * kPerThread;
+  ASSERT_TRUE(
+      Prepay("region-110000", kBeijing, kHaikou, kClaims * per_claim, false, "2026-03-01").ok());
+  std::vector<int64_t> cleared(kClaims, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &cleared] {
+      for (int i = t; i < kClaims; i += kThreads) {
+        cleared[i] = Settle(BeijingAtHaikou(absl::StrCat("M-", i), "2026-03-10"));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int64_t sum = 0;
+  for (int64_t c : cleared) sum += c;
+  EXPECT_EQ(Position(kBeijing, kHaikou).outstanding_fen(), sum);
+
+  fed_->Stop();
+  const std::vector<v1::LedgerEntry> ledger = HubLedger();
+  std::map<std::string, int> settles;
+  for (const auto& e : ledger) {
+    if (e.kind() == v1::LedgerEntry::SETTLE) ++settles[e.claim_id()];
+  }
+  ASSERT_EQ(settles.size(), static_cast<size_t>(kClaims));
+  for (const auto& [id, n] : settles) EXPECT_EQ(n, 1) << id;
+  const Replay r = ReplayLedger(ledger);
+  EXPECT_EQ(r.Outstanding({kBeijing, kHaikou}), sum);
+  ExpectSameAlerts(r.alerts, r.expected, "ALERT entries vs core::Crossed in ledger order");
+  ASSERT_EQ(r.alerts.size(), 2u) << Describe(r.alerts);
+
+  // After a restart the position rebuilt from the store is the one the hub kept.
+  ASSERT_TRUE(fed_->Restart().ok());
+  EXPECT_EQ(Position(kBeijing, kHaikou).outstanding_fen(), sum);
+}
+
+// 5c. One claim id sent eight times at once by its hospital, and another claim under the same
+// id at once by another region's hospital: exactly one of the two claims holds the id (one
+// SETTLE entry at the hub); the other is refused DUPLICATE_CLAIM; every copy of the winner
+// gets the same result.
+TEST_F(PrepaymentComponent, SameIdConcurrently_OneSettlement_EqualAnswers_OtherClaimDuplicate) {
+  constexpr int kCopies = 8;
+  const v1::SettleRequest original = BeijingAtHaikou("S-1", "2026-03-10");
+  const v1::SettleRequest other = ShanghaiAtBeijing("S-1", "2026-03-10");
+  std::vector<v1::SettleReply> copies(kCopies);
+  std::vector<grpc::Status> copy_status(kCopies);
+  v1::SettleReply other_reply;
+  grpc::Status other_status;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCopies; ++i) {
+    threads.emplace_back([&, i] { copy_status[i] = SettleReply(original, &copies[i]); });
+  }
+  threads.emplace_back([&] { other_status = SettleReply(other, &other_reply); });
+  for (std::thread& t : threads) t.join();
+  ASSERT_TRUE(other_status.ok()) << other_status.error_message();
+  for (int i = 0; i < kCopies; ++i) {
+    ASSERT_TRUE(copy_status[i].ok()) << i << ": " << copy_status[i].error_message();
+  }
+  const bool original_won = copies[0].result().settled();
+  for (int i = 0; i < kCopies; ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(copies[i].result(), copies[0].result()))
+        << i << ":\n" << copies[i].result().DebugString() << "vs\n"
+        << copies[0].result().DebugString();
+  }
+  const v1::SettleReply& loser = original_won ? other_reply : copies[0];
+  EXPECT_FALSE(loser.result().settled());
+  EXPECT_EQ(loser.result().reason(), v1::DUPLICATE_CLAIM) << loser.result().DebugString();
+  EXPECT_EQ(other_reply.result().settled(), !original_won);
+
+  fed_->Stop();
+  int settles = 0;
+  for (const auto& e : HubLedger()) {
+    if (e.kind() != v1::LedgerEntry::SETTLE || e.claim_id() != "S-1") continue;
+    ++settles;
+    EXPECT_EQ(e.treatment_region(), original_won ? kHaikou : kBeijing);
+  }
+  EXPECT_EQ(settles, 1);
+}
+
+// 5d. The months while bookings flow: March-dated claims settle from eight threads while the
+// operator closes March, then April-dated ones while March is finalized. A month's status
+// changes only once every booking admitted before is durable (and bookings arriving meanwhile
+// wait for it, parked, then go on): in ledger order no entry booked into March follows the
+// entry that closed March, each claim is booked exactly once (into March if before the close,
+// else April), and the transfers the finalize fixed are what the ledger's March entries owe.
+TEST_F(PrepaymentComponent, CloseAndFinalize_WhileBookingsFlow_EachBookedOnceIntoOneMonth) {
+  constexpr int kThreads = 8, kPerThread = 8;
+  std::atomic<int> settled{0};
+  // Settles kThreads * kPerThread claims "<prefix>-<n>" on `day` from kThreads threads, and
+  // runs `month_step` once a quarter of them is settled, while the rest flow.
+  auto flow = [&](const std::string& prefix, const std::string& day,
+                  const std::function<void()>& month_step) {
+    settled = 0;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          Settle(BeijingAtHaikou(absl::StrCat(prefix, "-", t * kPerThread + i), day));
+          ++settled;
+        }
+      });
+    }
+    while (settled.load() < kThreads * kPerThread / 4) std::this_thread::yield();
+    month_step();
+    for (std::thread& t : threads) t.join();
+  };
+  flow("F3", "2026-03-20",
+       [&] { EXPECT_EQ(Month("close", "2026-03", "2026-04-01").state().status(), "closed"); });
+  // Reconciled while nothing flows (a claim settled at its nodes and not yet at the hub would be
+  // a difference); the nodes compare by day, wherever the hub booked a late one.
+  EXPECT_EQ(Month("reconcile", "2026-03", "2026-04-02").state().status(), "reconciled");
+  v1::MonthReply final_march;
+  flow("F4", "2026-04-03", [&] { final_march = Month("finalize", "2026-03", "2026-04-03"); });
+  EXPECT_EQ(final_march.state().status(), "final");
+
+  fed_->Stop();
+  const std::vector<v1::LedgerEntry> ledger = HubLedger();
+  std::map<std::string, std::string> booked;  // claim id -> booking month
+  int64_t march_fen = 0;
+  bool march_closed = false;
+  for (const auto& e : ledger) {
+    if (e.kind() == v1::LedgerEntry::MONTH && e.period() == "2026-03" && e.note() == "closed") {
+      march_closed = true;
+    }
+    if (e.kind() != v1::LedgerEntry::SETTLE) continue;
+    EXPECT_TRUE(booked.emplace(e.claim_id(), e.period()).second) << "booked twice: "
+                                                                 << e.claim_id();
+    if (e.period() == "2026-03") {
+      EXPECT_FALSE(march_closed) << e.claim_id() << " booked into March after March closed";
+      march_fen += e.clearing_fen();
+    } else {
+      EXPECT_EQ(e.period(), "2026-04") << e.claim_id();
+    }
+  }
+  ASSERT_TRUE(march_closed);
+  EXPECT_EQ(booked.size(), static_cast<size_t>(2 * kThreads * kPerThread));
+  int in_march = 0;
+  for (const auto& [id, period] : booked) {
+    if (id.rfind("F4-", 0) == 0) EXPECT_EQ(period, "2026-04") << id;
+    if (period == "2026-03") ++in_march;
+  }
+  // The close fell while March-dated claims flowed: some before it, some after.
+  EXPECT_GT(in_march, 0);
+  EXPECT_LT(in_march, kThreads * kPerThread);
+  int64_t beijing_pays = 0;
+  for (const auto& t : final_march.state().transfers()) {
+    if (t.from() == kBeijing) beijing_pays += t.amount_fen();
+  }
+  EXPECT_EQ(beijing_pays, march_fen);
 }
 
 // 6. A resolved dispute moves the pair too: Beijing's ledger holds a settlement the hub never
