@@ -6,8 +6,11 @@
 // (month_reconcile.cc).
 #include <cstdint>
 #include <cstdlib>
-#include <mutex>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "node/node_state.h"
@@ -83,26 +86,92 @@ absl::Status Impl::WriteStateChange(storage::Batch& batch, const std::string& pe
   return absl::OkStatus();
 }
 
-grpc::Status InsuredService::Decide(grpc::ServerContext* ctx, const v1::DecideRequest* req,
-                                    v1::DecideReply* reply) {
+void Impl::InClaimAndPersonTurn(const std::string& claim_id, const std::string& person,
+                                InsuredWork work) {
+  insured_claim_queue.Run(
+      claim_id, [this, person, work = std::move(work)](rpc::KeyQueue::Release claim) mutable {
+        auto turn = std::make_shared<InsuredTurn>();
+        turn->claim = std::move(claim);
+        person_queue.Run(person, [turn = std::move(turn),
+                                  work = std::move(work)](rpc::KeyQueue::Release held) mutable {
+          turn->person = std::move(held);
+          work(std::move(turn));
+        });
+      });
+}
+
+void Impl::CommitInTurn(std::shared_ptr<InsuredTurn> turn, storage::Batch batch,
+                        std::function<void(const storage::CommitResult&)> committed,
+                        std::function<void(grpc::Status)> finish) {
+  // Nothing of the node moved before the commit: a failed one leaves no figure to reload. The
+  // next work for the claim or the person reads the store again (RocksDB refuses writes after
+  // a failed WAL write, so it is refused too rather than deciding on a state the store lacks).
+  store->CommitAsync(std::move(batch),
+                     [turn = std::move(turn), committed = std::move(committed),
+                      finish = std::move(finish)](absl::StatusOr<storage::CommitResult> c) {
+                       if (c.ok()) committed(*c);
+                       turn->End();
+                       finish(c.ok() ? grpc::Status::OK : protoconv::FromAbsl(c.status()));
+                     });
+}
+
+grpc::ServerUnaryReactor* InsuredService::Decide(grpc::CallbackServerContext* ctx,
+                                                 const v1::DecideRequest* req,
+                                                 v1::DecideReply* reply) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (auto s = n_.Require(*ctx, Role::kHub, "", "ask a region to decide a claim"); !s.ok()) {
-    return s;
+    reactor->Finish(s);
+    return reactor;
   }
   auto rc = protoconv::FromProto(req->claim());
-  if (!rc.ok())
-    return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "claim",
-                                  std::string(rc.status().message()));
+  if (!rc.ok()) {
+    reactor->Finish(protoconv::ErrorStatus(core::Reason::kInvalidClaim, "claim",
+                                           std::string(rc.status().message())));
+    return reactor;
+  }
   // The hub's day of the decision (sent with a pre-settlement too): what the claim's date is
   // checked against here, whatever the treatment node checked.
   auto setl_date = core::Date::Parse(req->setl_date());
   if (!setl_date.ok()) {
-    return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "setl_date", "not a date");
+    reactor->Finish(protoconv::ErrorStatus(core::Reason::kInvalidClaim, "setl_date", "not a date"));
+    return reactor;
   }
-  const core::Claim& claim = rc->claim;
-  auto data = n_.Data();
-  const core::Person* person = data->Person(claim.person);
-  std::lock_guard<std::mutex> claim_lock(n_.insured_locks.For(claim.id));
-  std::lock_guard<std::mutex> person_lock(n_.person_locks.For(claim.person));
+  const std::string id = rc->claim.id, person = rc->claim.person;
+  // A pre-settlement takes the turns too: it reads the person's state whole, never half of a
+  // settlement's batch.
+  n_.InClaimAndPersonTurn(
+      id, person,
+      [this, reactor, req, reply, rc = std::move(*rc), setl_date = *setl_date,
+       data = n_.Data()](std::shared_ptr<Impl::InsuredTurn> turn) {
+        storage::Batch batch;
+        grpc::Status s = DecideInTurn(*req, rc, setl_date, *data, reply, &batch);
+        if (!s.ok() || batch.empty()) {
+          turn->End();
+          reactor->Finish(s);
+          return;
+        }
+        n_.CommitInTurn(
+            std::move(turn), std::move(batch),
+            [this, req, reply](const storage::CommitResult& committed) {
+              reply->set_ledger_index(committed.first_ledger_seq);  // the batch's one entry
+              // Fault injection (tests only): die after the commit, before replying.
+              if (!n_.opt.test_crash_after_decide.empty() &&
+                  n_.opt.test_crash_after_decide == req->claim().claim().id()) {
+                std::_Exit(137);
+              }
+              reply->set_setl_date(req->setl_date());
+            },
+            [reactor](grpc::Status done) { reactor->Finish(done); });
+      });
+  return reactor;
+}
+
+grpc::Status InsuredService::DecideInTurn(const v1::DecideRequest& req,
+                                          const core::ResolvedClaim& rc,
+                                          const core::Date& setl_date, const LoadedRegion& data,
+                                          v1::DecideReply* reply, storage::Batch* batch) {
+  const core::Claim& claim = rc.claim;
+  const core::Person* person = data.Person(claim.person);
   auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, claim.id);
   if (!stored.ok()) return protoconv::FromAbsl(stored.status());
   if (stored->has_value() && (*stored)->reimbursement()) {
@@ -110,7 +179,7 @@ grpc::Status InsuredService::Decide(grpc::ServerContext* ctx, const v1::DecideRe
     *reply->mutable_result() = RejectedResult(core::Reason::kDuplicateClaim);
     return grpc::Status::OK;
   }
-  if (req->mode() == v1::SETTLE && stored->has_value()) {
+  if (req.mode() == v1::SETTLE && stored->has_value()) {
     auto core_stored = ToCoreStored(**stored);
     if (!core_stored.ok()) return protoconv::FromAbsl(core_stored.status());
     core::SettleAction action = core::OnSettle(&*core_stored, claim);
@@ -130,11 +199,11 @@ grpc::Status InsuredService::Decide(grpc::ServerContext* ctx, const v1::DecideRe
     }
   }
   core::DecideInput in;
-  in.claim = &*rc;
+  in.claim = &rc;
   in.person = person;
-  in.policy = &data->region.policy;
-  in.mode = req->mode() == v1::PRESETTLE ? core::Mode::kPresettle : core::Mode::kSettle;
-  if (auto err = core::CheckClaimDate(claim.date, *setl_date, in.mode)) {
+  in.policy = &data.region.policy;
+  in.mode = req.mode() == v1::PRESETTLE ? core::Mode::kPresettle : core::Mode::kSettle;
+  if (auto err = core::CheckClaimDate(claim.date, setl_date, in.mode)) {
     return protoconv::ErrorStatus(err->reason, "claim.claim." + err->field, err->message);
   }
   if (person) {
@@ -147,77 +216,121 @@ grpc::Status InsuredService::Decide(grpc::ServerContext* ctx, const v1::DecideRe
   if (in.mode != core::Mode::kSettle || !decision.result.settled) return grpc::Status::OK;
 
   v1::StoredClaim rec;
-  *rec.mutable_claim() = req->claim();
+  *rec.mutable_claim() = req.claim();
   rec.set_state(v1::SETTLED);
   *rec.mutable_result() = reply->result();
   *rec.mutable_delta() = protoconv::ToProto(decision.delta);
-  rec.set_settled_on(req->setl_date());
-  rec.set_treatment_region(rc->institution.region);
+  rec.set_settled_on(req.setl_date());
+  rec.set_treatment_region(rc.institution.region);
   rec.set_insured_region(n_.opt.region);
-  storage::Batch batch;
-  batch.Put(storage::kInsuredClaimsCf, claim.id, Bytes(rec));
-  if (auto s = n_.WriteStateChange(batch, claim.person, decision.delta, claim.date.year); !s.ok()) {
+  batch->Put(storage::kInsuredClaimsCf, claim.id, Bytes(rec));
+  if (auto s = n_.WriteStateChange(*batch, claim.person, decision.delta, claim.date.year);
+      !s.ok()) {
     return protoconv::FromAbsl(s);
   }
   auto clearing = ClearingFen(rec.result());
   if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
-  n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::SETTLE, rec, req->setl_date(), *clearing,
-                                      rec.delta()));
-  auto committed = n_.store->Commit(std::move(batch));
-  if (!committed.ok()) return protoconv::FromAbsl(committed.status());
-  reply->set_ledger_index(committed->first_ledger_seq);  // the batch's one entry
-  if (!n_.opt.test_crash_after_decide.empty() && n_.opt.test_crash_after_decide == claim.id) {
-    std::_Exit(137);  // fault injection (tests only): die after the commit, before replying
-  }
-  reply->set_setl_date(req->setl_date());
+  n_.AppendLedger(
+      *batch, InsuredEntry(v1::LedgerEntry::SETTLE, rec, req.setl_date(), *clearing, rec.delta()));
   return grpc::Status::OK;
 }
 
-grpc::Status InsuredService::Cancel(grpc::ServerContext* ctx, const v1::InsuredCancelRequest* req,
-                                    v1::RouteCancelReply* reply) {
+grpc::ServerUnaryReactor* InsuredService::Cancel(grpc::CallbackServerContext* ctx,
+                                                 const v1::InsuredCancelRequest* req,
+                                                 v1::RouteCancelReply* reply) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (auto s = n_.Require(*ctx, Role::kHub, "", "cancel at the insured region"); !s.ok()) {
-    return s;
+    reactor->Finish(s);
+    return reactor;
   }
-  auto day = core::Date::Parse(req->day());
-  if (!day.ok()) return protoconv::ErrorStatus(core::Reason::kInvalidClaim, "day", "not a date");
-  std::lock_guard<std::mutex> claim_lock(n_.insured_locks.For(req->claim_id()));
-  auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, req->claim_id());
+  if (!core::Date::Parse(req->day()).ok()) {
+    reactor->Finish(protoconv::ErrorStatus(core::Reason::kInvalidClaim, "day", "not a date"));
+    return reactor;
+  }
+  auto finish = [reactor](grpc::Status done) { reactor->Finish(done); };
+  // The claim id first; its person (known from the stored claim) then, as Decide takes them.
+  n_.insured_claim_queue.Run(
+      req->claim_id(), [this, req, reply, finish](rpc::KeyQueue::Release claim) mutable {
+        auto turn = std::make_shared<Impl::InsuredTurn>();
+        turn->claim = std::move(claim);
+        storage::Batch batch;
+        std::optional<v1::StoredClaim> undo;
+        grpc::Status s = CancelInClaimTurn(*req, reply, &batch, &undo);
+        if (!s.ok() || (batch.empty() && !undo)) {
+          turn->End();
+          finish(s);
+          return;
+        }
+        if (!undo) {  // a tombstone
+          n_.CommitInTurn(
+              std::move(turn), std::move(batch),
+              [req, reply](const storage::CommitResult&) {
+                reply->set_tombstoned(true);
+                reply->set_cancelled_on(req->day());
+              },
+              finish);
+          return;
+        }
+        const std::string person = undo->claim().claim().person();
+        n_.person_queue.Run(person, [this, req, reply, finish, turn = std::move(turn),
+                                     rec = std::move(*undo)](rpc::KeyQueue::Release held) mutable {
+          turn->person = std::move(held);
+          storage::Batch batch;
+          grpc::Status s = CancelInPersonTurn(*req, std::move(rec), &batch);
+          if (!s.ok()) {
+            turn->End();
+            finish(s);
+            return;
+          }
+          n_.CommitInTurn(
+              std::move(turn), std::move(batch),
+              [req, reply](const storage::CommitResult& committed) {
+                reply->mutable_ledger()->set_insured(committed.first_ledger_seq);
+                reply->set_cancelled(true);
+                reply->set_cancelled_on(req->day());
+              },
+              finish);
+        });
+      });
+  return reactor;
+}
+
+grpc::Status InsuredService::CancelInClaimTurn(const v1::InsuredCancelRequest& req,
+                                               v1::RouteCancelReply* reply, storage::Batch* batch,
+                                               std::optional<v1::StoredClaim>* undo) {
+  auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, req.claim_id());
   if (!stored.ok()) return protoconv::FromAbsl(stored.status());
-  storage::Batch batch;
   if (!stored->has_value()) {
-    if (!req->reversal()) {
+    if (!req.reversal()) {
       reply->set_reason(v1::UNKNOWN_CLAIM);
       return grpc::Status::OK;
     }
     // 冲正 of an id never seen: burn it so a late original is refused.
     v1::StoredClaim tomb;
-    tomb.mutable_claim()->mutable_claim()->set_id(req->claim_id());
+    tomb.mutable_claim()->mutable_claim()->set_id(req.claim_id());
     tomb.set_state(v1::TOMBSTONE);
-    tomb.set_treatment_region(req->treatment_region());
+    tomb.set_treatment_region(req.treatment_region());
     tomb.set_insured_region(n_.opt.region);
-    tomb.set_cancelled_on(req->day());
-    batch.Put(storage::kInsuredClaimsCf, req->claim_id(), Bytes(tomb));
-    n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::TOMBSTONE, tomb, req->day(), 0, {}));
-    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
-    reply->set_tombstoned(true);
-    reply->set_cancelled_on(req->day());
+    tomb.set_cancelled_on(req.day());
+    batch->Put(storage::kInsuredClaimsCf, req.claim_id(), Bytes(tomb));
+    n_.AppendLedger(*batch, InsuredEntry(v1::LedgerEntry::TOMBSTONE, tomb, req.day(), 0, {}));
     return grpc::Status::OK;
   }
-  v1::StoredClaim rec = **stored;
-  if (rec.reimbursement() || rec.treatment_region() != req->treatment_region()) {
+  const v1::StoredClaim& rec = **stored;
+  if (rec.reimbursement() || rec.treatment_region() != req.treatment_region()) {
     if (rec.reimbursement()) {
       reply->set_reason(v1::UNKNOWN_CLAIM);
       return grpc::Status::OK;
     }
     return protoconv::PermissionDenied(
-        "region/" + req->treatment_region(),
+        "region/" + req.treatment_region(),
         "cancel a claim settled by region " + rec.treatment_region());
   }
   auto core_stored = ToCoreStored(rec);
   if (!core_stored.ok()) return protoconv::FromAbsl(core_stored.status());
   core::CancelAction action = core::OnCancel(&*core_stored);
   if (auto* refuse = std::get_if<core::Refuse>(&action)) {
-    if (req->reversal() && rec.state() == v1::TOMBSTONE) {
+    if (req.reversal() && rec.state() == v1::TOMBSTONE) {
       reply->set_tombstoned(true);
       reply->set_cancelled_on(rec.cancelled_on());
       return grpc::Status::OK;
@@ -226,44 +339,63 @@ grpc::Status InsuredService::Cancel(grpc::ServerContext* ctx, const v1::InsuredC
     reply->set_cancelled_on(rec.cancelled_on());
     return grpc::Status::OK;
   }
+  *undo = std::move(**stored);
+  return grpc::Status::OK;
+}
+
+grpc::Status InsuredService::CancelInPersonTurn(const v1::InsuredCancelRequest& req,
+                                                v1::StoredClaim rec, storage::Batch* batch) {
+  auto core_stored = ToCoreStored(rec);
+  if (!core_stored.ok()) return protoconv::FromAbsl(core_stored.status());
   auto clearing = ClearingFen(rec.result());
   if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
-  std::lock_guard<std::mutex> person_lock(n_.person_locks.For(core_stored->claim.person));
   core::StateDelta undo = core::Negate(core_stored->delta);
-  if (auto s = n_.WriteStateChange(batch, core_stored->claim.person, undo,
+  if (auto s = n_.WriteStateChange(*batch, core_stored->claim.person, undo,
                                    core_stored->claim.date.year);
       !s.ok()) {
     return protoconv::FromAbsl(s);
   }
   rec.set_state(v1::CANCELLED);
-  rec.set_cancelled_on(req->day());
-  batch.Put(storage::kInsuredClaimsCf, req->claim_id(), Bytes(rec));
-  n_.AppendLedger(batch, InsuredEntry(v1::LedgerEntry::CANCEL, rec, req->day(), -*clearing,
-                                      protoconv::ToProto(undo)));
-  auto committed = n_.store->Commit(std::move(batch));
-  if (!committed.ok()) return protoconv::FromAbsl(committed.status());
-  reply->mutable_ledger()->set_insured(committed->first_ledger_seq);
-  reply->set_cancelled(true);
-  reply->set_cancelled_on(req->day());
+  rec.set_cancelled_on(req.day());
+  batch->Put(storage::kInsuredClaimsCf, req.claim_id(), Bytes(rec));
+  n_.AppendLedger(*batch, InsuredEntry(v1::LedgerEntry::CANCEL, rec, req.day(), -*clearing,
+                                       protoconv::ToProto(undo)));
   return grpc::Status::OK;
 }
 
-grpc::Status InsuredService::Status(grpc::ServerContext* ctx, const v1::InsuredStatusRequest* req,
-                                    v1::RouteStatusReply* reply) {
-  if (auto s = n_.Require(*ctx, Role::kHub, "", "query the insured region"); !s.ok()) return s;
-  std::lock_guard<std::mutex> claim_lock(n_.insured_locks.For(req->claim_id()));
-  auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, req->claim_id());
+grpc::ServerUnaryReactor* InsuredService::Status(grpc::CallbackServerContext* ctx,
+                                                 const v1::InsuredStatusRequest* req,
+                                                 v1::RouteStatusReply* reply) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (auto s = n_.Require(*ctx, Role::kHub, "", "query the insured region"); !s.ok()) {
+    reactor->Finish(s);
+    return reactor;
+  }
+  // In the claim id's turn: a query behind a decision or a cancellation in flight answers
+  // with its outcome.
+  n_.insured_claim_queue.Run(req->claim_id(),
+                             [this, reactor, req, reply](rpc::KeyQueue::Release claim) {
+                               grpc::Status s = StatusInTurn(*req, reply);
+                               claim();
+                               reactor->Finish(s);
+                             });
+  return reactor;
+}
+
+grpc::Status InsuredService::StatusInTurn(const v1::InsuredStatusRequest& req,
+                                          v1::RouteStatusReply* reply) {
+  auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, req.claim_id());
   if (!stored.ok()) return protoconv::FromAbsl(stored.status());
   if (!stored->has_value() || (*stored)->reimbursement()) {
     reply->set_known(false);
     return grpc::Status::OK;
   }
-  if ((*stored)->treatment_region() != req->treatment_region()) {
-    return protoconv::PermissionDenied("region/" + req->treatment_region(),
+  if ((*stored)->treatment_region() != req.treatment_region()) {
+    return protoconv::PermissionDenied("region/" + req.treatment_region(),
                                        "query a claim of region " + (*stored)->treatment_region());
   }
   reply->set_known(true);
-  *reply->mutable_claim() = **stored;
+  *reply->mutable_claim() = std::move(**stored);
   return grpc::Status::OK;
 }
 

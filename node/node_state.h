@@ -6,6 +6,8 @@
 // synced RocksDB batch written before the reply.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <array>
 #include <chrono>
 #include <condition_variable>
@@ -18,8 +20,6 @@
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,6 +37,7 @@
 #include "proto/status.h"
 #include "rpc/call.h"
 #include "rpc/health.h"
+#include "rpc/key_queue.h"
 #include "rpc/log.h"
 #include "storage/keys.h"
 #include "storage/store.h"
@@ -115,7 +116,7 @@ struct RegionNode::Impl {
     return data;
   }
   std::unique_ptr<v1::HubService::Stub> hub;
-  StripedLocks treatment_locks, insured_locks, person_locks;
+  StripedLocks treatment_locks;
 
   // grpc.health.v1: NOT_SERVING until the directory is first published (the ready file) and
   // while LoadData imports. Declared before the server: a call still running as the server is
@@ -144,14 +145,14 @@ struct RegionNode::Impl {
     return std::chrono::milliseconds(opt.forward_deadline_ms);
   }
 
-  absl::StatusOr<Identity> Caller(const grpc::ServerContext& ctx) const {
+  absl::StatusOr<Identity> Caller(const grpc::ServerContextBase& ctx) const {
     auto auth = ctx.auth_context();
     if (!auth) return absl::UnauthenticatedError("no authenticated peer");
     return certs::PeerIdentity(*auth);
   }
 
   // The caller must be exactly `role` (and `code` when given).
-  grpc::Status Require(const grpc::ServerContext& ctx, Role role, std::string_view code,
+  grpc::Status Require(const grpc::ServerContextBase& ctx, Role role, std::string_view code,
                        std::string_view what) const {
     auto who = Caller(ctx);
     if (!who.ok()) return protoconv::PermissionDenied("unidentified caller", what);
@@ -244,6 +245,35 @@ struct RegionNode::Impl {
   // --- the background thread (region_node.cc) ----------------------------------------
 
   void BackgroundLoop();
+
+  // --- the insured side's turns (insured_service.cc) ---------------------------------
+
+  // One work at a time per claim id (a record of kInsuredClaimsCf) and per person (its
+  // balance and accumulators), without a thread waiting: a work holds its keys from its first
+  // read until its batch is durable, and the next work for a key then reads what it wrote
+  // (a repeat becomes a replay, a second claim of the person sees the first one's deductible
+  // and cap). Decide, Cancel, Status and Reimburse take them; a work that needs both takes the
+  // claim id first, then the person, so no two works wait on each other.
+  rpc::KeyQueue insured_claim_queue, person_queue;
+  // A work's keys; destroyed or ended, they pass to the next work queued.
+  struct InsuredTurn {
+    rpc::KeyQueue::Release claim, person;
+    void End() {
+      person();
+      claim();
+    }
+  };
+  using InsuredWork = std::function<void(std::shared_ptr<InsuredTurn>)>;
+  // Runs `work` once it holds `claim_id`, then `person`.
+  void InClaimAndPersonTurn(const std::string& claim_id, const std::string& person,
+                            InsuredWork work);
+  // Commits `batch` of the work holding `turn`. Once it is durable: `committed` fills the reply
+  // from the commit's result; then (durable or refused) the turn ends and `finish` answers.
+  // The keys are released before the answer: a call answered touches nothing of the node
+  // afterwards (Shutdown waits only for calls not yet answered).
+  void CommitInTurn(std::shared_ptr<InsuredTurn> turn, storage::Batch batch,
+                    std::function<void(const storage::CommitResult&)> committed,
+                    std::function<void(grpc::Status)> finish);
 };
 
 // Out-of-class definitions name the state by this (it is RegionNode::Impl).
@@ -285,16 +315,23 @@ class TreatmentService final : public v1::HospitalService::Service {
 
 // PeerService: what the hub asks of this region. Decide, cancel, status and resolve in
 // insured_service.cc; the clearing month's reconciliation (对账) in month_reconcile.cc.
-class InsuredService final : public v1::PeerService::Service {
+// Decide, Cancel and Status are callback methods: no thread waits for their commit, and the
+// claim id and the person are held by Impl's turns, not by a mutex (decision in
+// docs/decisions-pending/wt-insured.md). Resolve and Reconcile stay synchronous.
+class InsuredService final
+    : public v1::PeerService::WithCallbackMethod_Decide<v1::PeerService::WithCallbackMethod_Cancel<
+          v1::PeerService::WithCallbackMethod_Status<v1::PeerService::Service>>> {
  public:
   explicit InsuredService(Impl& n) : n_(n) {}
 
-  grpc::Status Decide(grpc::ServerContext* ctx, const v1::DecideRequest* req,
-                      v1::DecideReply* reply) override;
-  grpc::Status Cancel(grpc::ServerContext* ctx, const v1::InsuredCancelRequest* req,
-                      v1::RouteCancelReply* reply) override;
-  grpc::Status Status(grpc::ServerContext* ctx, const v1::InsuredStatusRequest* req,
-                      v1::RouteStatusReply* reply) override;
+  grpc::ServerUnaryReactor* Decide(grpc::CallbackServerContext* ctx, const v1::DecideRequest* req,
+                                   v1::DecideReply* reply) override;
+  grpc::ServerUnaryReactor* Cancel(grpc::CallbackServerContext* ctx,
+                                   const v1::InsuredCancelRequest* req,
+                                   v1::RouteCancelReply* reply) override;
+  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
+                                   const v1::InsuredStatusRequest* req,
+                                   v1::RouteStatusReply* reply) override;
   grpc::Status Resolve(grpc::ServerContext* ctx, const v1::ResolveRequest* req,
                        v1::RouteResolveReply* reply) override;
   grpc::Status Reconcile(
@@ -308,6 +345,20 @@ class InsuredService final : public v1::PeerService::Service {
                                const v1::StateDelta& delta);
 
  private:
+  // What is done in a call's turn (Impl::InClaimAndPersonTurn): the reply, and the batch to
+  // commit when something is to be written (left empty when nothing is).
+  grpc::Status DecideInTurn(const v1::DecideRequest& req, const core::ResolvedClaim& rc,
+                            const core::Date& setl_date, const LoadedRegion& data,
+                            v1::DecideReply* reply, storage::Batch* batch);
+  // A cancellation holding the claim id: the reply, or the batch of a tombstone, or `undo` set
+  // to the settled claim whose state change is to be undone holding its person too
+  // (CancelInPersonTurn).
+  grpc::Status CancelInClaimTurn(const v1::InsuredCancelRequest& req, v1::RouteCancelReply* reply,
+                                 storage::Batch* batch, std::optional<v1::StoredClaim>* undo);
+  grpc::Status CancelInPersonTurn(const v1::InsuredCancelRequest& req, v1::StoredClaim rec,
+                                  storage::Batch* batch);
+  grpc::Status StatusInTurn(const v1::InsuredStatusRequest& req, v1::RouteStatusReply* reply);
+
   Impl& n_;
 };
 
@@ -324,6 +375,13 @@ class OfficeAdminService final : public v1::RegionAdminService::Service {
                           v1::BalanceReply* reply) override;
 
  private:
+  // The reimbursement of `claim` holding its id and its person: the reply, and the batch to
+  // commit when it is paid (left empty when nothing is to be written).
+  grpc::Status ReimburseInTurn(const core::Claim& claim, const core::ResolvedClaim& rc,
+                               const v1::ResolvedClaim& resolved, const core::Date& today,
+                               const core::Person& person, const core::RegionData& region,
+                               v1::SettleReply* reply, storage::Batch* batch);
+
   Impl& n_;
   InsuredService& insured_;
 };

@@ -8,6 +8,7 @@
 #include <string>
 #include <variant>
 
+#include "absl/synchronization/notification.h"
 #include "node/node_state.h"
 
 namespace crossclear::node {
@@ -53,8 +54,40 @@ grpc::Status OfficeAdminService::Reimburse(grpc::ServerContext* ctx,
   }
   auto rc = protoconv::FromProto(rreply.claim());
   if (!rc.ok()) return protoconv::FromAbsl(rc.status());
-  std::lock_guard<std::mutex> claim_lock(n_.insured_locks.For(claim.id));
-  std::lock_guard<std::mutex> person_lock(n_.person_locks.For(claim.person));
+  // The decision and its commit hold the claim id and the person (Impl's turns, as the hub's
+  // Decide takes them); this office call's thread waits for them, holding no lock.
+  grpc::Status result;
+  absl::Notification answered;
+  auto finish = [&](grpc::Status s) {
+    result = std::move(s);
+    answered.Notify();
+  };
+  n_.InClaimAndPersonTurn(claim.id, claim.person, [&](std::shared_ptr<Impl::InsuredTurn> turn) {
+    storage::Batch batch;
+    grpc::Status s =
+        ReimburseInTurn(claim, *rc, rreply.claim(), *today, *person, data->region, reply, &batch);
+    if (!s.ok() || batch.empty()) {
+      turn->End();
+      finish(s);
+      return;
+    }
+    n_.CommitInTurn(
+        std::move(turn), std::move(batch),
+        [&](const storage::CommitResult& committed) {
+          reply->mutable_ledger()->set_insured(committed.first_ledger_seq);  // the receipt
+          reply->set_setl_date(today->ToString());
+          reply->set_insuplc_admdvs(n_.opt.region);
+        },
+        finish);
+  });
+  answered.WaitForNotification();
+  return result;
+}
+
+grpc::Status OfficeAdminService::ReimburseInTurn(
+    const core::Claim& claim, const core::ResolvedClaim& rc, const v1::ResolvedClaim& resolved,
+    const core::Date& today, const core::Person& person, const core::RegionData& region,
+    v1::SettleReply* reply, storage::Batch* batch) {
   auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, claim.id);
   if (!stored.ok()) return protoconv::FromAbsl(stored.status());
   if (stored->has_value()) {
@@ -75,41 +108,36 @@ grpc::Status OfficeAdminService::Reimburse(grpc::ServerContext* ctx,
     return grpc::Status::OK;
   }
   // Not reimbursed before: for a day that has come, within the reimbursement window.
-  if (auto err = core::CheckClaimDate(claim.date, *today, core::Mode::kReimburse)) {
+  if (auto err = core::CheckClaimDate(claim.date, today, core::Mode::kReimburse)) {
     return protoconv::ErrorStatus(err->reason, "claim." + err->field, err->message);
   }
   core::DecideInput in;
-  in.claim = &*rc;
-  in.person = person;
-  in.policy = &data->region.policy;
+  in.claim = &rc;
+  in.person = &person;
+  in.policy = &region.policy;
   in.mode = core::Mode::kReimburse;
-  auto state = n_.LoadPersonState(person->id, claim.date.year);
+  auto state = n_.LoadPersonState(person.id, claim.date.year);
   if (!state.ok()) return protoconv::FromAbsl(state.status());
   in.state = *state;
   core::Decision decision = core::Decide(in);
   *reply->mutable_result() = protoconv::ToProto(decision.result);
   if (!decision.result.settled) return grpc::Status::OK;
   v1::StoredClaim rec;
-  *rec.mutable_claim() = rreply.claim();
+  *rec.mutable_claim() = resolved;
   rec.set_state(v1::SETTLED);
   *rec.mutable_result() = reply->result();
   *rec.mutable_delta() = protoconv::ToProto(decision.delta);
-  rec.set_settled_on(today->ToString());
-  rec.set_treatment_region(rc->institution.region);
+  rec.set_settled_on(today.ToString());
+  rec.set_treatment_region(rc.institution.region);
   rec.set_insured_region(n_.opt.region);
   rec.set_reimbursement(true);
-  storage::Batch batch;
-  batch.Put(storage::kInsuredClaimsCf, claim.id, Bytes(rec));
-  if (auto s = n_.WriteStateChange(batch, claim.person, decision.delta, claim.date.year); !s.ok()) {
+  batch->Put(storage::kInsuredClaimsCf, claim.id, Bytes(rec));
+  if (auto s = n_.WriteStateChange(*batch, claim.person, decision.delta, claim.date.year);
+      !s.ok()) {
     return protoconv::FromAbsl(s);
   }
-  n_.AppendLedger(batch, insured_.InsuredEntry(v1::LedgerEntry::REIMBURSE, rec, today->ToString(),
-                                               0, rec.delta()));
-  auto committed = n_.store->Commit(std::move(batch));
-  if (!committed.ok()) return protoconv::FromAbsl(committed.status());
-  reply->mutable_ledger()->set_insured(committed->first_ledger_seq);  // the receipt
-  reply->set_setl_date(today->ToString());
-  reply->set_insuplc_admdvs(n_.opt.region);
+  n_.AppendLedger(*batch, insured_.InsuredEntry(v1::LedgerEntry::REIMBURSE, rec, today.ToString(),
+                                                0, rec.delta()));
   return grpc::Status::OK;
 }
 
