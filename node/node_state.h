@@ -37,6 +37,7 @@
 #include "proto/status.h"
 #include "rpc/call.h"
 #include "rpc/health.h"
+#include "rpc/key_queue.h"
 #include "rpc/log.h"
 #include "storage/keys.h"
 #include "storage/store.h"
@@ -144,14 +145,14 @@ struct RegionNode::Impl {
     return std::chrono::milliseconds(opt.forward_deadline_ms);
   }
 
-  absl::StatusOr<Identity> Caller(const grpc::ServerContext& ctx) const {
+  absl::StatusOr<Identity> Caller(const grpc::ServerContextBase& ctx) const {
     auto auth = ctx.auth_context();
     if (!auth) return absl::UnauthenticatedError("no authenticated peer");
     return certs::PeerIdentity(*auth);
   }
 
   // The caller must be exactly `role` (and `code` when given).
-  grpc::Status Require(const grpc::ServerContext& ctx, Role role, std::string_view code,
+  grpc::Status Require(const grpc::ServerContextBase& ctx, Role role, std::string_view code,
                        std::string_view what) const {
     auto who = Caller(ctx);
     if (!who.ok()) return protoconv::PermissionDenied("unidentified caller", what);
@@ -244,21 +245,37 @@ struct RegionNode::Impl {
   // --- the background thread (region_node.cc) ----------------------------------------
 
   void BackgroundLoop();
+
+  // --- one writer at a time per treatment claim id (treatment_service.cc) ---------------
+
+  // Every writer of a treatment record takes its claim id here: the hospital's Settle
+  // without a waiting thread (its turn runs when the id is free, from whichever thread freed
+  // it); Cancel, QueryStatus and the in-doubt resolver, synchronous, through HoldTreatment.
+  // Replaces treatment_locks (no mutex held across the forward and its commits).
+  rpc::KeyQueue treatment_queue;
+  // Blocks this thread until `id` is its own in treatment_queue; the id is freed when the
+  // returned Release is called or destroyed. Only for a thread that may wait (a synchronous
+  // method, the background thread), never in a callback or a commit's completion.
+  rpc::KeyQueue::Release HoldTreatment(const std::string& id);
 };
 
 // Out-of-class definitions name the state by this (it is RegionNode::Impl).
 using Impl = RegionNode::Impl;
 
 // HospitalService: the treatment side. Settle, cancel and query in treatment_service.cc;
-// the hospital's reconciliation (3201 / 3202) in hospital_reconcile.cc.
-class TreatmentService final : public v1::HospitalService::Service {
+// the hospital's reconciliation (3201 / 3202) in hospital_reconcile.cc. PreSettle and Settle
+// are callback methods (no thread waits on the forward or a commit); the others synchronous.
+class TreatmentService final
+    : public v1::HospitalService::WithCallbackMethod_Settle<
+          v1::HospitalService::WithCallbackMethod_PreSettle<v1::HospitalService::Service>> {
  public:
   explicit TreatmentService(Impl& n) : n_(n) {}
 
-  grpc::Status PreSettle(grpc::ServerContext* ctx, const v1::SettleRequest* req,
-                         v1::SettleReply* reply) override;
-  grpc::Status Settle(grpc::ServerContext* ctx, const v1::SettleRequest* req,
-                      v1::SettleReply* reply) override;
+  grpc::ServerUnaryReactor* PreSettle(grpc::CallbackServerContext* ctx,
+                                      const v1::SettleRequest* req,
+                                      v1::SettleReply* reply) override;
+  grpc::ServerUnaryReactor* Settle(grpc::CallbackServerContext* ctx, const v1::SettleRequest* req,
+                                   v1::SettleReply* reply) override;
   grpc::Status Cancel(grpc::ServerContext* ctx, const v1::CancelRequest* req,
                       v1::CancelReply* reply) override;
   grpc::Status QueryStatus(grpc::ServerContext* ctx, const v1::StatusRequest* req,
@@ -270,10 +287,12 @@ class TreatmentService final : public v1::HospitalService::Service {
 
  private:
   // treatment_service.cc
-  grpc::Status Submit(const grpc::ServerContext& ctx, const v1::SettleRequest& req,
-                      v1::SettleReply* reply, bool presettle);
-  grpc::Status Forward(const v1::RouteSettleRequest& rreq, const core::Date& today,
-                       v1::SettleReply* reply);
+  class SettleCall;  // one (pre-)settlement in flight, from its checks to its reply
+  struct Opened;     // what Cancel and QueryStatus open with
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx, const v1::SettleRequest& req,
+                                   v1::SettleReply* reply, bool presettle);
+  grpc::Status Open(const grpc::ServerContext& ctx, const std::string& institution,
+                    const std::string& id, std::string_view verb, Opened* out);
   // hospital_reconcile.cc
   grpc::Status Begin(const grpc::ServerContext& ctx, const std::string& requested,
                      const std::string& period_text, std::string* institution,
