@@ -3,7 +3,6 @@
 // never saw, and carrying out a cancellation the node recorded a request for; and the
 // background pass over every claim in doubt (ResolveAllInDoubt, run by the background thread,
 // region_node.cc). The hospital's calls reach here when they name a claim in doubt.
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,7 +13,7 @@ namespace crossclear::node {
 
 // Learns the outcome of a PENDING / IN_DOUBT claim from the insured region (through the
 // hub) and records it; if the insured region never saw it, reverses it (冲正) so a late
-// original is refused. Caller holds the claim's treatment lock. Returns the record as
+// original is refused. Caller holds the claim's id (HoldTreatment). Returns the record as
 // it now stands (unchanged when the hub cannot be reached).
 absl::StatusOr<v1::TreatmentRecord> Impl::Resolve(v1::TreatmentRecord rec,
                                                   const core::Date& today) {
@@ -91,7 +90,7 @@ absl::StatusOr<v1::TreatmentRecord> Impl::Resolve(v1::TreatmentRecord rec,
 // ALREADY_CANCELLED: an earlier attempt landed and its answer was lost): CANCELLED with its
 // ledger entry. Refused on the merits: the request is dropped and the refusal returned.
 // Not confirmed: the request stays and the node tries again (background, or the next call
-// naming the id). Caller holds the claim's treatment lock.
+// naming the id). Caller holds the claim's id (HoldTreatment, or a Settle's turn).
 absl::StatusOr<Impl::CancelOutcome> Impl::CompleteCancel(v1::TreatmentRecord rec,
                                                         const core::Date& today) {
   CancelOutcome out;
@@ -135,7 +134,8 @@ absl::StatusOr<Impl::CancelOutcome> Impl::CompleteCancel(v1::TreatmentRecord rec
 }
 
 // Resolves whatever `rec` is in doubt about: its settlement, or the cancellation asked for.
-// Returns the record as it now stands. Caller holds the claim's treatment lock.
+// Returns the record as it now stands. Caller holds the claim's id (HoldTreatment, or a
+// Settle's turn).
 absl::StatusOr<v1::TreatmentRecord> Impl::ResolveDoubt(v1::TreatmentRecord rec,
                                                        const core::Date& today) {
   if (rec.state() == v1::PENDING || rec.state() == v1::IN_DOUBT) {
@@ -149,7 +149,7 @@ absl::StatusOr<v1::TreatmentRecord> Impl::ResolveDoubt(v1::TreatmentRecord rec,
   return rec;
 }
 
-// The background pass: every claim the in-doubt index names, each under its treatment lock.
+// The background pass: every claim the in-doubt index names, each with its id held.
 // A failure is logged (rate-limited) and the claim is tried again on the next pass.
 void Impl::ResolveAllInDoubt() {
   std::vector<std::string> ids;
@@ -163,7 +163,7 @@ void Impl::ResolveAllInDoubt() {
     return;
   }
   for (const auto& id : ids) {
-    std::lock_guard<std::mutex> lock(treatment_locks.For(id));
+    rpc::KeyQueue::Release held = HoldTreatment(id);
     auto rec = Load<v1::TreatmentRecord>(*store, storage::kTreatmentClaimsCf, id);
     if (!rec.ok()) {
       resolve_log.Log("reading claim " + id + " in doubt failed: " + rec.status().ToString());

@@ -51,17 +51,6 @@ using protoconv::Bytes;
 using protoconv::ClearingFen;
 using protoconv::RejectedResult;
 
-// Serializes read-decide-write sections per key. Striped: a bounded number of mutexes.
-class StripedLocks {
- public:
-  std::mutex& For(std::string_view key) {
-    return locks_[std::hash<std::string_view>{}(key) % locks_.size()];
-  }
-
- private:
-  std::array<std::mutex, 256> locks_;
-};
-
 template <typename Msg>
 absl::StatusOr<std::optional<Msg>> Load(const storage::Store& store, std::string_view cf,
                                         std::string_view key) {
@@ -116,7 +105,6 @@ struct RegionNode::Impl {
     return data;
   }
   std::unique_ptr<v1::HubService::Stub> hub;
-  StripedLocks treatment_locks;
 
   // grpc.health.v1: NOT_SERVING until the directory is first published (the ready file) and
   // while LoadData imports. Declared before the server: a call still running as the server is
@@ -274,21 +262,37 @@ struct RegionNode::Impl {
   void CommitInTurn(std::shared_ptr<InsuredTurn> turn, storage::Batch batch,
                     std::function<void(const storage::CommitResult&)> committed,
                     std::function<void(grpc::Status)> finish);
+
+  // --- one writer at a time per treatment claim id (treatment_service.cc) ---------------
+
+  // Every writer of a treatment record takes its claim id here: the hospital's Settle
+  // without a waiting thread (its turn runs when the id is free, from whichever thread freed
+  // it); Cancel, QueryStatus and the in-doubt resolver, synchronous, through HoldTreatment.
+  // No mutex is held across the forward and its commits.
+  rpc::KeyQueue treatment_queue;
+  // Blocks this thread until `id` is its own in treatment_queue; the id is freed when the
+  // returned Release is called or destroyed. Only for a thread that may wait (a synchronous
+  // method, the background thread), never in a callback or a commit's completion.
+  rpc::KeyQueue::Release HoldTreatment(const std::string& id);
 };
 
 // Out-of-class definitions name the state by this (it is RegionNode::Impl).
 using Impl = RegionNode::Impl;
 
 // HospitalService: the treatment side. Settle, cancel and query in treatment_service.cc;
-// the hospital's reconciliation (3201 / 3202) in hospital_reconcile.cc.
-class TreatmentService final : public v1::HospitalService::Service {
+// the hospital's reconciliation (3201 / 3202) in hospital_reconcile.cc. PreSettle and Settle
+// are callback methods (no thread waits on the forward or a commit); the others synchronous.
+class TreatmentService final
+    : public v1::HospitalService::WithCallbackMethod_Settle<
+          v1::HospitalService::WithCallbackMethod_PreSettle<v1::HospitalService::Service>> {
  public:
   explicit TreatmentService(Impl& n) : n_(n) {}
 
-  grpc::Status PreSettle(grpc::ServerContext* ctx, const v1::SettleRequest* req,
-                         v1::SettleReply* reply) override;
-  grpc::Status Settle(grpc::ServerContext* ctx, const v1::SettleRequest* req,
-                      v1::SettleReply* reply) override;
+  grpc::ServerUnaryReactor* PreSettle(grpc::CallbackServerContext* ctx,
+                                      const v1::SettleRequest* req,
+                                      v1::SettleReply* reply) override;
+  grpc::ServerUnaryReactor* Settle(grpc::CallbackServerContext* ctx, const v1::SettleRequest* req,
+                                   v1::SettleReply* reply) override;
   grpc::Status Cancel(grpc::ServerContext* ctx, const v1::CancelRequest* req,
                       v1::CancelReply* reply) override;
   grpc::Status QueryStatus(grpc::ServerContext* ctx, const v1::StatusRequest* req,
@@ -300,10 +304,12 @@ class TreatmentService final : public v1::HospitalService::Service {
 
  private:
   // treatment_service.cc
-  grpc::Status Submit(const grpc::ServerContext& ctx, const v1::SettleRequest& req,
-                      v1::SettleReply* reply, bool presettle);
-  grpc::Status Forward(const v1::RouteSettleRequest& rreq, const core::Date& today,
-                       v1::SettleReply* reply);
+  class SettleCall;  // one (pre-)settlement in flight, from its checks to its reply
+  struct Opened;     // what Cancel and QueryStatus open with
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx, const v1::SettleRequest& req,
+                                   v1::SettleReply* reply, bool presettle);
+  grpc::Status Open(const grpc::ServerContext& ctx, const std::string& institution,
+                    const std::string& id, std::string_view verb, Opened* out);
   // hospital_reconcile.cc
   grpc::Status Begin(const grpc::ServerContext& ctx, const std::string& requested,
                      const std::string& period_text, std::string* institution,

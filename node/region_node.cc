@@ -72,8 +72,13 @@ absl::StatusOr<std::unique_ptr<RegionNode>> RegionNode::Create(const NodeOptions
   auto creds =
       certs::ChannelCredentials(certs::ForRole(options.pki_dir, "region-" + options.region));
   if (!creds.ok()) return creds.status();
-  impl->hub = v1::HubService::NewStub(
-      certs::MakeChannel(options.hub_address, *creds, certs::Identity{certs::Role::kHub, ""}));
+  auto hub_channel =
+      certs::MakeChannel(options.hub_address, *creds, certs::Identity{certs::Role::kHub, ""});
+  // Warm: the connection (TCP and the TLS handshake) starts now, while the node sets up, not
+  // on the first call. Not waited for: a hub that is late does not hold or fail the start-up;
+  // the directory publish, before the node reports serving, waits for it within its deadline.
+  hub_channel->GetState(/*try_to_connect=*/true);
+  impl->hub = v1::HubService::NewStub(hub_channel);
   ledgerlog::PartyLogOptions lo;
   lo.store = impl->store.get();
   lo.pki_dir = options.pki_dir;
@@ -91,6 +96,7 @@ absl::StatusOr<std::unique_ptr<RegionNode>> RegionNode::Create(const NodeOptions
     ro.deadline_ms = options.forward_deadline_ms;
     auto hub = certs::MakeChannel(options.hub_address, *creds,
                                   certs::Identity{certs::Role::kHub, ""});
+    hub->GetState(/*try_to_connect=*/true);  // warm, as the node's own
     ro.next_hop = [hub](const std::string&) { return hub; };
     auto relay = relay::Relay::Create(std::move(ro));
     if (!relay.ok()) return relay.status();
