@@ -972,12 +972,14 @@ TEST_F(PrepaymentComponent, CloseAndFinalize_WhileBookingsFlow_EachBookedOnceInt
   EXPECT_EQ(booked.size(), static_cast<size_t>(2 * kThreads * kPerThread));
   int in_march = 0;
   for (const auto& [id, period] : booked) {
-    if (id.rfind("F4-", 0) == 0) EXPECT_EQ(period, "2026-04") << id;
+    if (id.rfind("F4-", 0) == 0) {
+      EXPECT_EQ(period, "2026-04") << id;
+    }
     if (period == "2026-03") ++in_march;
   }
-  // The close fell while March-dated claims flowed: some before it, some after.
-  EXPECT_GT(in_march, 0);
-  EXPECT_LT(in_march, kThreads * kPerThread);
+  // The close fell while March-dated claims flowed: a quarter had settled before it. (How many
+  // of the rest came before it depends on the scheduler, so it is not asserted.)
+  EXPECT_GE(in_march, kThreads * kPerThread / 4);
   int64_t beijing_pays = 0;
   for (const auto& t : final_march.state().transfers()) {
     if (t.from() == kBeijing) beijing_pays += t.amount_fen();
