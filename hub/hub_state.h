@@ -61,8 +61,8 @@ struct HubServer::Impl {
   rpc::KeyQueue claims;
   // Held while a month's status changes or the months are read as a whole (close, finalize,
   // reconcile, a dispute resolved, pay, re-size), through MonthsExclusive: that also holds
-  // bookings back and waits until every booking admitted before is durable (decisions.md 19;
-  // decisions-pending/wt-hubroute.md).
+  // bookings back and waits until every booking admitted before is durable (decisions.md 19,
+  // 42).
   std::mutex months_mu;
   // grpc.health.v1: NOT_SERVING while a month is finalized (bookings wait for it). Declared
   // before the server: a call still running as the server is destroyed may end a Busy.
@@ -105,8 +105,8 @@ struct HubServer::Impl {
   std::vector<std::function<void()>> bookings_parked;
   // Set when a batch failed after its moves were published: the positions hold a figure the
   // store does not. Every later move is refused (and the hub reports NOT_SERVING) until the
-  // hub is restarted and rebuilds the positions from its store (decisions-pending/
-  // wt-hubroute.md). Guarded by positions_mu.
+  // hub is restarted and rebuilds the positions from its store (decisions.md 42). Guarded by
+  // positions_mu.
   std::string positions_broken;
 
   mutable std::mutex metrics_mu;
@@ -311,11 +311,12 @@ struct HubServer::Impl {
 
   // ---- reading the ledger (month_figures.cc) ----
 
-  // Reads the hub's whole ledger: the one reading of the ledger that statements, payment,
-  // alerts and outstanding amounts come from. O(ledger) per call (decisions.md 15).
+  // Reads the hub's ledger: the one reading of the ledger that statements, payment, alerts
+  // and outstanding amounts come from. Without `index_key` the whole ledger (start-up only);
+  // with one, that month's entries by the ledger's month index (decisions.md 15, 39).
   // `keep` sees each entry with its month event (nullopt for kinds that are not one); the
-  // first error it returns, or a broken entry, stops the scan and is returned. With an
-  // `index_key` (protoconv::BookedMonthKey, DayMonthKey) only that month's entries are read.
+  // first error it returns, or a broken entry, stops the scan and is returned. `index_key` is
+  // protoconv::BookedMonthKey or DayMonthKey.
   using Keep = std::function<absl::Status(v1::LedgerEntry&&, std::optional<core::MonthEvent>&&)>;
   absl::Status ScanEntries(const Keep& keep, std::string_view index_key = {}) const;
 

@@ -59,7 +59,7 @@ void Figures(const Position& p, Reply* out) {
 // enqueueing of its batch, under the same locks (HubServer::Impl::EnqueueMoves), so that the
 // next move of a pair starts from it without waiting for the sync. A failed commit then
 // leaves positions the store does not hold: the hub refuses every later move until it is
-// restarted (decisions-pending/wt-hubroute.md).
+// restarted (decisions.md 42).
 class Moves {
  public:
   explicit Moves(HubServer::Impl& h) : h_(h) {}

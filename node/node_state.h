@@ -322,8 +322,8 @@ class TreatmentService final
 // PeerService: what the hub asks of this region. Decide, cancel, status and resolve in
 // insured_service.cc; the clearing month's reconciliation (对账) in month_reconcile.cc.
 // Decide, Cancel and Status are callback methods: no thread waits for their commit, and the
-// claim id and the person are held by Impl's turns, not by a mutex (decision in
-// docs/decisions-pending/wt-insured.md). Resolve and Reconcile stay synchronous.
+// claim id and the person are held by Impl's turns, not by a mutex (decisions.md 41). Resolve
+// and Reconcile stay synchronous.
 class InsuredService final
     : public v1::PeerService::WithCallbackMethod_Decide<v1::PeerService::WithCallbackMethod_Cancel<
           v1::PeerService::WithCallbackMethod_Status<v1::PeerService::Service>>> {

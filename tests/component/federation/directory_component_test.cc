@@ -28,6 +28,7 @@
 #include "crossclear/v1/services.grpc.pb.h"
 #include "directory_calls.h"
 #include "in_process_federation.h"
+#include "test_world.h"
 #include "nlohmann/json.hpp"
 #include "proto/status.h"
 #include "tools/load_data_client.h"
@@ -38,11 +39,6 @@ namespace {
 
 namespace v1 = ::crossclear::v1;
 
-const std::string kWorld = std::string(CROSSCLEAR_SOURCE_DIR) + "/tests/data/e2e/world.json";
-constexpr char kBeijing[] = "110000";
-constexpr char kShanghai[] = "310000";
-constexpr char kHaikou[] = "460100";
-constexpr char kHaikouHospital[] = "H46010000001";
 constexpr char kTemplate[] = "BJ-RET-01";  // an employee with a long-term registration in Hainan
 constexpr size_t kChunk = 16 * 1024;     // a quarter of the lowered 64 KiB limit
 

@@ -14,6 +14,7 @@
 #include "crossclear/v1/services.grpc.pb.h"
 #include "claims.h"
 #include "in_process_federation.h"
+#include "test_world.h"
 #include "proto/convert.h"
 #include "proto/status.h"
 #include "storage/keys.h"
@@ -23,12 +24,6 @@ namespace {
 
 namespace v1 = ::crossclear::v1;
 
-const std::string kWorld = std::string(CROSSCLEAR_SOURCE_DIR) + "/tests/data/e2e/world.json";
-constexpr char kBeijing[] = "110000";
-constexpr char kShanghai[] = "310000";
-constexpr char kHaikou[] = "460100";
-constexpr char kHaikouHospital[] = "H46010000001";  // level 3
-constexpr char kRetiree[] = "BJ-RET-01";            // Beijing, long-term resident in Hainan
 
 // The Beijing retiree in hospital in Haikou: an ordinary claim that settles.
 v1::SettleRequest Ordinary(const std::string& id, const std::string& date) {

@@ -19,6 +19,7 @@
 #include "claims.h"
 #include "directory_calls.h"
 #include "in_process_federation.h"
+#include "test_world.h"
 #include "proto/status.h"
 #include "rpc/call.h"
 
@@ -28,15 +29,9 @@ namespace {
 namespace v1 = ::crossclear::v1;
 using google::protobuf::util::MessageDifferencer;
 
-const std::string kWorld = std::string(CROSSCLEAR_SOURCE_DIR) + "/tests/data/e2e/world.json";
-constexpr char kBeijing[] = "110000";
-constexpr char kShanghai[] = "310000";
-constexpr char kHaikou[] = "460100";
-constexpr char kHaikouHospital[] = "H46010000001";    // level 3; chronic M03900, M01600
 constexpr char kHaikouSecond[] = "H46010000002";      // level 2
 constexpr char kBeijingHospital[] = "H11010100001";   // level 3
 constexpr char kShanghaiHospital[] = "H31010100001";  // level 3
-constexpr char kRetiree[] = "BJ-RET-01";  // Beijing employee, retired; long-term in Hainan
 constexpr int64_t kRetireeOpeningBalanceFen = 320000;  // world file: "3200.00"
 
 // A ledger key: (insured region, treatment region, month "YYYY-MM") -> signed clearing fen.

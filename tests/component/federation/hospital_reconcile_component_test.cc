@@ -20,6 +20,7 @@
 #include "crossclear/v1/services.grpc.pb.h"
 #include "claims.h"
 #include "in_process_federation.h"
+#include "test_world.h"
 #include "proto/status.h"
 #include "rpc/call.h"
 
@@ -28,14 +29,9 @@ namespace {
 
 namespace v1 = ::crossclear::v1;
 
-const std::string kWorld = std::string(CROSSCLEAR_SOURCE_DIR) + "/tests/data/e2e/world.json";
-constexpr char kBeijing[] = "110000";
-constexpr char kShanghai[] = "310000";
-constexpr char kHaikou[] = "460100";
 constexpr char kHospital[] = "H46010000001";         // Haikou, level 3; chronic M03900
 constexpr char kSecond[] = "H46010000002";           // Haikou, level 2
 constexpr char kBeijingHospital[] = "H11010100001";  // served by the Beijing node
-constexpr char kRetiree[] = "BJ-RET-01";  // Beijing employee, retired; long-term in Hainan
 
 v1::SettleRequest Inpatient(const std::string& id, const std::string& date) {
   return Claim(id, kRetiree, kHospital, v1::INPATIENT, date,

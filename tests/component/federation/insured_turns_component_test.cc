@@ -17,6 +17,7 @@
 #include "claims.h"
 #include "crossclear/v1/services.grpc.pb.h"
 #include "in_process_federation.h"
+#include "test_world.h"
 
 namespace crossclear::federation_test {
 namespace {
@@ -24,12 +25,6 @@ namespace {
 namespace v1 = ::crossclear::v1;
 using google::protobuf::util::MessageDifferencer;
 
-const std::string kWorld = std::string(CROSSCLEAR_SOURCE_DIR) + "/tests/data/e2e/world.json";
-constexpr char kBeijing[] = "110000";
-constexpr char kShanghai[] = "310000";
-constexpr char kHaikou[] = "460100";
-constexpr char kHaikouHospital[] = "H46010000001";     // level 3; chronic M03900
-constexpr char kRetiree[] = "BJ-RET-01";               // Beijing; long-term in Hainan; M03900
 constexpr char kResident[] = "BJ-RES-03";              // Beijing resident; temporary in Haikou
 constexpr int64_t kRetireeOpeningBalanceFen = 320000;  // world file: "3200.00"
 constexpr int64_t kChronicCapFen = 300000;  // world file: Beijing's M03900 annual_cap "3000.00"

@@ -33,6 +33,7 @@
 #include "crossclear/v1/services.grpc.pb.h"
 #include "claims.h"
 #include "in_process_federation.h"
+#include "test_world.h"
 #include "proto/convert.h"
 #include "proto/month_convert.h"
 #include "proto/status.h"
@@ -46,11 +47,6 @@ namespace v1 = ::crossclear::v1;
 using google::protobuf::util::MessageDifferencer;
 using ::testing::HasSubstr;
 
-const std::string kWorld = std::string(CROSSCLEAR_SOURCE_DIR) + "/tests/data/e2e/world.json";
-constexpr char kBeijing[] = "110000";
-constexpr char kShanghai[] = "310000";
-constexpr char kHaikou[] = "460100";
-constexpr char kHaikouHospital[] = "H46010000001";
 constexpr char kHaikouSecond[] = "H46010000002";
 constexpr char kBeijingHospital[] = "H11010100001";
 constexpr char kShanghaiHospital[] = "H31010100001";

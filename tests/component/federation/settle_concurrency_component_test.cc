@@ -1,5 +1,5 @@
 // Component tests of the treatment node's settle path under concurrency (callback server,
-// rpc::KeyQueue per claim id, decisions-pending wt-treatment): the hub and three region nodes run
+// rpc::KeyQueue per claim id, decisions.md 40): the hub and three region nodes run
 // in this process over mutual TLS (in_process_federation.h), and many hospital calls are in
 // flight together (the async stub). What they prove: distinct claims settle once each; one id
 // sent many times at once settles once and every copy gets the same answer; a different claim
@@ -24,6 +24,7 @@
 #include "claims.h"
 #include "crossclear/v1/services.grpc.pb.h"
 #include "in_process_federation.h"
+#include "test_world.h"
 #include "core/types.h"
 #include "node/region_node.h"
 #include "proto/convert.h"
@@ -33,13 +34,7 @@ namespace {
 
 namespace v1 = ::crossclear::v1;
 
-const std::string kWorld = std::string(CROSSCLEAR_SOURCE_DIR) + "/tests/data/e2e/world.json";
-constexpr char kBeijing[] = "110000";
-constexpr char kShanghai[] = "310000";
-constexpr char kHaikou[] = "460100";
-constexpr char kHaikouHospital[] = "H46010000001";  // level 3
 constexpr char kUnlisted[] = "H46019999999";  // has a certificate, is in no region's directory
-constexpr char kRetiree[] = "BJ-RET-01";      // Beijing, long-term resident in Hainan
 constexpr char kDay[] = "2026-03-10";
 
 // The Beijing retiree in hospital in Haikou; `bed_days` tells two claims under one id apart.
