@@ -2,7 +2,8 @@
 // provincial regions, 2% of them cancelled, written to a RocksDB as the hub writes its ledger,
 // then read and cleared as the hub clears a month (bench/clearing_run.h). Prints the figures;
 // asserts only that the statement balances. `crossclear bench` runs the same.
-// Run: build/bin/clearing_bench [settlements]
+// Run: build/bin/clearing_bench [settlements] [dir]: with a directory, the ledger is kept there,
+// and a later run naming it clears it again without writing it (to profile the reading).
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,11 +19,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: clearing_bench [settlements > 0]\n");
     return 2;
   }
-  const std::string dir = (std::filesystem::temp_directory_path() /
-                           ("clearing-bench-" + std::to_string(getpid()))).string();
-  auto f = crossclear::bench::RunClearing(dir, static_cast<uint64_t>(n));
+  const bool kept = argc > 2;
+  const std::string dir = kept ? std::string(argv[2])
+                               : (std::filesystem::temp_directory_path() /
+                                  ("clearing-bench-" + std::to_string(getpid()))).string();
+  const bool build = !kept || !std::filesystem::exists(dir);
+  auto f = crossclear::bench::RunClearing(dir, static_cast<uint64_t>(n), build);
   std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+  if (!kept) std::filesystem::remove_all(dir, ec);
   if (!f.ok()) {
     std::fprintf(stderr, "clearing_bench: %s\n", std::string(f.status().message()).c_str());
     return 1;

@@ -3,17 +3,18 @@
 // month's lifecycle and the transfers that pay it.
 #include "core/month.h"
 
-#include <set>
+#include <algorithm>
+#include <iterator>
 #include <tuple>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "core/check.h"
 
 namespace crossclear::core {
 namespace {
 
-using PairKey = std::pair<std::string, std::string>;  // (insured, treatment)
 using EventKey = std::pair<std::string, EventKind>;   // (claim_id, kind)
 
 Money FundAndAccount(const std::vector<PartFigures>& parts) {
@@ -128,50 +129,112 @@ Statement MonthStatement::Clearing() const {
   return out;
 }
 
-MonthStatement BuildMonth(const Period& period, const std::vector<MonthEvent>& events) {
-  MonthStatement out;
-  out.period = period;
-  // Ordered by (insured, treatment), which is the statement's order.
-  std::map<PairKey, PairStatement> pairs;
-  for (const MonthEvent& e : events) {
-    if (e.period != period) continue;
-    ++out.events;
-    PairStatement& pair = pairs[{e.insured, e.treatment}];
-    pair.insured = e.insured;
-    pair.treatment = e.treatment;
-    if (e.kind == EventKind::kAdjust) {
-      pair.adjustments.push_back(e);
-      pair.adjusted += e.amount;
-      continue;
-    }
-    // A settlement (or its cancellation) counts once in each class it has a part in, and
-    // each part's figures go to the part's class.
-    std::set<ClearingClass> touched;
-    for (const PartFigures& f : e.parts) {
-      ClassTotals& t = pair.classes[f.cls];
-      touched.insert(f.cls);
-      if (e.kind == EventKind::kSettle) {
-        t.total += f.total;
-        t.fund += f.fund;
-        t.account += f.account;
-        t.cash += f.cash;
-      } else {
-        t.cancelled_total += f.total;
-        t.cancelled_fund += f.fund;
-        t.cancelled_account += f.account;
-        t.cancelled_cash += f.cash;
-      }
-    }
-    for (ClearingClass c : touched) {
-      ClassTotals& t = pair.classes[c];
-      if (e.kind == EventKind::kSettle) {
-        ++t.settlements;
-      } else {
-        ++t.cancellations;
-      }
+// Keyed by insured + '\0' + treatment: sorted, that is the statement's (insured, treatment)
+// order (region codes hold no '\0'), and a key of two six-digit codes fits a string's inline
+// buffer.
+struct MonthBuilder::Pairs {
+  absl::flat_hash_map<std::string, PairStatement> by_key;
+};
+
+MonthBuilder::MonthBuilder(const Period& period)
+    : period_(period), pairs_(std::make_unique<Pairs>()) {}
+MonthBuilder::MonthBuilder(MonthBuilder&&) noexcept = default;
+MonthBuilder& MonthBuilder::operator=(MonthBuilder&&) noexcept = default;
+MonthBuilder::~MonthBuilder() = default;
+
+namespace {
+
+void AddTotals(ClassTotals& to, const ClassTotals& from) {
+  to.settlements += from.settlements;
+  to.total += from.total;
+  to.fund += from.fund;
+  to.account += from.account;
+  to.cash += from.cash;
+  to.cancellations += from.cancellations;
+  to.cancelled_total += from.cancelled_total;
+  to.cancelled_fund += from.cancelled_fund;
+  to.cancelled_account += from.cancelled_account;
+  to.cancelled_cash += from.cancelled_cash;
+}
+
+}  // namespace
+
+void MonthBuilder::Add(const MonthEvent& e) {
+  if (e.period != period_) return;
+  ++events_;
+  key_.assign(e.insured);
+  key_.push_back('\0');
+  key_.append(e.treatment);
+  auto it = pairs_->by_key.find(key_);
+  if (it == pairs_->by_key.end()) {
+    it = pairs_->by_key.emplace(key_, PairStatement{}).first;
+    it->second.insured = e.insured;
+    it->second.treatment = e.treatment;
+  }
+  PairStatement& pair = it->second;
+  if (e.kind == EventKind::kAdjust) {
+    pair.adjustments.push_back(e);
+    pair.adjusted += e.amount;
+    return;
+  }
+  // A settlement (or its cancellation) counts once in each class it has a part in, and
+  // each part's figures go to the part's class.
+  unsigned touched = 0;  // a bit per class
+  for (const PartFigures& f : e.parts) {
+    ClassTotals& t = pair.classes[f.cls];
+    touched |= 1u << static_cast<unsigned>(f.cls);
+    if (e.kind == EventKind::kSettle) {
+      t.total += f.total;
+      t.fund += f.fund;
+      t.account += f.account;
+      t.cash += f.cash;
+    } else {
+      t.cancelled_total += f.total;
+      t.cancelled_fund += f.fund;
+      t.cancelled_account += f.account;
+      t.cancelled_cash += f.cash;
     }
   }
-  for (auto& [key, pair] : pairs) {
+  for (ClearingClass c : {ClearingClass::kInpatient, ClearingClass::kOutpatient,
+                          ClearingClass::kChronic}) {
+    if ((touched & (1u << static_cast<unsigned>(c))) == 0) continue;
+    ClassTotals& t = pair.classes[c];
+    if (e.kind == EventKind::kSettle) {
+      ++t.settlements;
+    } else {
+      ++t.cancellations;
+    }
+  }
+}
+
+void MonthBuilder::Merge(MonthBuilder&& later) {
+  CROSSCLEAR_CHECK(later.period_ == period_, "merging builders of different months");
+  events_ += later.events_;
+  for (auto& [key, theirs] : later.pairs_->by_key) {
+    auto [it, fresh] = pairs_->by_key.try_emplace(key);
+    PairStatement& mine = it->second;
+    if (fresh) {
+      mine = std::move(theirs);
+      continue;
+    }
+    for (const auto& [cls, totals] : theirs.classes) AddTotals(mine.classes[cls], totals);
+    for (MonthEvent& a : theirs.adjustments) mine.adjustments.push_back(std::move(a));
+    mine.adjusted += theirs.adjusted;
+  }
+  later.pairs_->by_key.clear();
+  later.events_ = 0;
+}
+
+MonthStatement MonthBuilder::Finish() && {
+  MonthStatement out;
+  out.period = period_;
+  out.events = events_;
+  std::vector<std::pair<std::string, PairStatement>> sorted(
+      std::make_move_iterator(pairs_->by_key.begin()), std::make_move_iterator(pairs_->by_key.end()));
+  pairs_->by_key.clear();
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [key, pair] : sorted) {
     Money obligation = pair.adjusted;
     for (const auto& [cls, totals] : pair.classes) obligation += totals.Clearing();
     pair.obligation = obligation;
@@ -187,6 +250,12 @@ MonthStatement BuildMonth(const Period& period, const std::vector<MonthEvent>& e
   CROSSCLEAR_CHECK(total == Money(),
                    absl::StrCat("net positions sum to ", total.ToYuan(), ", not zero"));
   return out;
+}
+
+MonthStatement BuildMonth(const Period& period, const std::vector<MonthEvent>& events) {
+  MonthBuilder builder(period);
+  for (const MonthEvent& e : events) builder.Add(e);
+  return std::move(builder).Finish();
 }
 
 std::string_view SideName(Side s) {

@@ -1,11 +1,12 @@
 // A clearing month's lifecycle at the hub (ClearingService): the operator closes a month (and
 // the hub checkpoints its ledger for the auditors), finalizes it (its transfer instructions,
-// bookings held back meanwhile) and records its payment (the executed transfers; once all are
+// read while bookings go on) and records its payment (the executed transfers; once all are
 // done the month is paid and leaves every pair's outstanding). Each step is one batch with
 // its MONTH entry, under the exclusive months lock. Reconciliation and disputes are in
 // reconciliation.cc, the month's figures in month_figures.cc.
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -173,25 +174,42 @@ grpc::Status HubServer::Impl::Clearing::Step(const grpc::ServerContext& ctx,
   const char* what = action == core::MonthAction::kClose ? "close a clearing month"
                                                          : "finalize a clearing month";
   if (auto s = OperatorMonth(ctx, what, text, &period, &today); !s.ok()) return s;
-  // Finalizing holds every booking back (the exclusive lock across the month's figures):
-  // load balancers are told so until the lock is released. The month's figures read below
-  // include every booking admitted before (MonthsExclusive waits until each is durable).
-  std::optional<rpc::ServingStatus::Busy> finalizing;
-  if (action == core::MonthAction::kFinalize) finalizing.emplace(h_.serving);
+  // Load balancers are told a month is being finalized (health NOT_SERVING, issue 10 item
+  // 6) until it is. Bookings are not held back meanwhile: the month's figures are read before
+  // the months lock is taken. A month that can be finalized is reconciled, so closed: no
+  // booking goes into it, and only a reconciliation or a dispute's resolution could change
+  // it, each of which rewrites its state. So the state is read first, the figures next, and
+  // under the lock the state must be as it was, or the operator is told to finalize again.
+  std::unique_ptr<rpc::ServingStatus::Busy> finalizing;
+  std::vector<core::Transfer> transfers;
+  std::string read_state;
+  if (action == core::MonthAction::kFinalize) {
+    finalizing = std::make_unique<rpc::ServingStatus::Busy>(h_.serving);
+    auto before = h_.LoadMonth(period);
+    if (!before.ok()) return protoconv::FromAbsl(before.status());
+    storage::Batch unused;
+    v1::MonthState check = *before;
+    if (auto s = Transition(period, check, action, today, unused); !s.ok()) return s;
+    auto month = Month(period);
+    if (!month.ok()) return protoconv::FromAbsl(month.status());
+    transfers = core::Transfers(month->Clearing());
+    read_state = Bytes(*before);
+  }
   MonthsExclusive lock(h_);
   auto state = h_.LoadMonth(period);
   if (!state.ok()) return protoconv::FromAbsl(state.status());
   v1::MonthState m = *std::move(state);
+  if (action == core::MonthAction::kFinalize && Bytes(m) != read_state) {
+    return protoconv::ErrorStatus(v1::WRONG_MONTH_STATE, "period",
+                                  period.ToString() +
+                                      " changed while it was being finalized; finalize again");
+  }
   storage::Batch batch;
   if (auto s = Transition(period, m, action, today, batch); !s.ok()) return s;
   if (action == core::MonthAction::kClose) m.set_closed_on(today.ToString());
   if (action == core::MonthAction::kFinalize) {
-    auto month = Month(period);
-    if (!month.ok()) return protoconv::FromAbsl(month.status());
     m.clear_transfers();
-    for (const core::Transfer& t : core::Transfers(month->Clearing())) {
-      *m.add_transfers() = protoconv::ToProto(t);
-    }
+    for (const core::Transfer& t : transfers) *m.add_transfers() = protoconv::ToProto(t);
   }
   batch.Put(storage::kMonthsCf, period.ToString(), Bytes(m));
   if (auto c = h_.store->Commit(std::move(batch)); !c.ok()) {

@@ -1,9 +1,9 @@
 // A clearing month's figures at the hub (ClearingService): the statement (Clear), the month as
 // GetMonth and every lifecycle step answer it (status, statement, class lines, adjustments,
-// the alerts raised on its days), the hub's counters (GetMetrics), and the one reading of
-// the ledger every figure comes from (Impl::ScanEntries: one month's entries by the ledger's
-// month index, or the whole ledger at start-up). What changes a month is in
-// clearing_month.cc and reconciliation.cc.
+// the alerts raised on its days), the hub's counters (GetMetrics), the positions of a region's
+// facts of a month for reconciliation (MonthFacts), and Impl::ScanEntries (a month's entries
+// by the ledger's month index, or the whole ledger at start-up). The statement itself is read
+// by month_reading.cc; what changes a month is in clearing_month.cc and reconciliation.cc.
 #include <optional>
 #include <string>
 #include <utility>
@@ -16,6 +16,7 @@
 #include "core/month.h"
 #include "core/prepayment.h"
 #include "hub/hub_state.h"
+#include "hub/month_reading.h"
 #include "hub/services.h"
 #include "proto/convert.h"
 #include "proto/ledger_codec.h"
@@ -138,36 +139,43 @@ grpc::Status HubServer::Impl::Clearing::ParsePeriod(const std::string& text, cor
   return grpc::Status::OK;
 }
 
-// The SETTLE and CANCEL entries of the facts of `period`'s days, as they are sent to the
-// nodes: reconciliation compares facts by the month of their day, wherever the hub booked
-// them (a fact learnt after its month closed is booked into a later month and still agrees).
-absl::StatusOr<std::vector<v1::LedgerEntry>> HubServer::Impl::Clearing::MonthEntries(
-    const core::Period& period) const {
-  std::vector<v1::LedgerEntry> out;
-  absl::Status scan = h_.ScanEntries(
-      [&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&& ev) {
-        if (ev && ev->kind != core::EventKind::kAdjust && core::Period::Of(ev->day) == period) {
-          out.push_back(std::move(e));
+// Where the SETTLE and CANCEL entries of the facts of `period`'s days that involve `region`
+// are, as they are sent to it: reconciliation compares facts by the month of their day,
+// wherever the hub booked them (a fact learnt after its month closed is booked into a later
+// month and still agrees). Positions, not entries: 8 bytes per fact of one region.
+absl::StatusOr<HubServer::Impl::Clearing::Facts> HubServer::Impl::Clearing::MonthFacts(
+    const core::Period& period, const std::string& region) const {
+  Facts out;
+  v1::LedgerEntry e;
+  core::MonthEvent ev;
+  absl::Status bad;
+  absl::Status scan = h_.store->ScanLedgerIndex(
+      protoconv::DayMonthKey(period), [&](uint64_t seq, std::string_view bytes) {
+        if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          bad = absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be parsed"));
+          return false;
         }
-        return absl::OkStatus();
-      },
-      protoconv::DayMonthKey(period));
+        if (e.insured_region() != region && e.treatment_region() != region) return true;
+        auto is_event = protoconv::ReadMonthEvent(e, ev);
+        if (!is_event.ok()) {
+          bad = is_event.status();
+          return false;
+        }
+        if (*is_event && ev.kind != core::EventKind::kAdjust && core::Period::Of(ev.day) == period) {
+          out.seqs.push_back(seq);
+          out.bytes += bytes.size();
+        }
+        return true;
+      });
   if (!scan.ok()) return scan;
+  if (!bad.ok()) return bad;
   return out;
 }
 
-// The month's statement per pair and class, adjustments included.
+// The month's statement per pair and class, adjustments included (month_reading.h).
 absl::StatusOr<core::MonthStatement> HubServer::Impl::Clearing::Month(
     const core::Period& period) const {
-  std::vector<core::MonthEvent> events;
-  absl::Status scan = h_.ScanEntries(
-      [&](v1::LedgerEntry&&, std::optional<core::MonthEvent>&& ev) {
-        if (ev) events.push_back(*std::move(ev));
-        return absl::OkStatus();
-      },
-      protoconv::BookedMonthKey(period));
-  if (!scan.ok()) return scan;
-  return core::BuildMonth(period, events);
+  return ReadMonth(*h_.store, period);
 }
 
 absl::Status HubServer::Impl::ScanEntries(const Keep& keep, std::string_view index_key) const {

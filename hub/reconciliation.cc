@@ -53,20 +53,15 @@ grpc::Status HubServer::Impl::Clearing::ReconcileMonth(grpc::ServerContext* ctx,
       }
     }
   }
-  auto entries = MonthEntries(period);
-  if (!entries.ok()) return protoconv::FromAbsl(entries.status());
   std::vector<v1::Dispute> found;
   std::vector<std::string> agreed;
   for (const auto& [region, peer] : h_.peers) {
-    std::vector<const v1::LedgerEntry*> involved;
-    for (const v1::LedgerEntry& e : *entries) {
-      if (e.insured_region() == region || e.treatment_region() == region) {
-        involved.push_back(&e);
-      }
-    }
+    // One region at a time: memory holds the positions of that region's facts of the month,
+    // never the month's entries.
+    auto facts = MonthFacts(period, region);
+    if (!facts.ok()) return protoconv::FromAbsl(facts.status());
     bool region_agreed = false;
-    if (auto s = AskNode(region, *peer, period, involved, today, &region_agreed, &found);
-        !s.ok()) {
+    if (auto s = AskNode(region, *peer, period, *facts, today, &region_agreed, &found); !s.ok()) {
       return s;
     }
     if (region_agreed) agreed.push_back(region);
@@ -297,31 +292,37 @@ absl::StatusOr<int64_t> HubServer::Impl::Clearing::LearnFact(const core::Date& t
   return c.state() == v1::SETTLED || c.state() == v1::CANCELLED ? *amount : 0;
 }
 
-// 对账 with one node: streams it `entries` (the month's entries that involve it) in bounded
-// chunks, then reads its differences, streamed back, and its verdict (the last message).
+// 对账 with one node: streams it its facts of the month (read back by their ledger positions,
+// one chunk in memory at a time), then reads its differences, streamed back, and its verdict
+// (the last message).
 grpc::Status HubServer::Impl::Clearing::AskNode(const std::string& region,
                                                 v1::PeerService::Stub& peer,
-                                                const core::Period& period,
-                                                const std::vector<const v1::LedgerEntry*>& entries,
+                                                const core::Period& period, const Facts& facts,
                                                 const core::Date& today, bool* agreed,
                                                 std::vector<v1::Dispute>* found) {
-  size_t bytes = 0;
-  for (const v1::LedgerEntry* e : entries) bytes += e->ByteSizeLong();
-  auto octx = rpc::Outbound(h_.clock, today, rpc::BulkDeadline(h_.deadline(), bytes));
+  auto octx = rpc::Outbound(h_.clock, today, rpc::BulkDeadline(h_.deadline(), facts.bytes));
   auto stream = peer.Reconcile(octx.get());
   const size_t budget = rpc::ChunkBytes(h_.opt.max_message_bytes);
   v1::ReconcileRequest chunk;
   chunk.set_period(period.ToString());
   size_t size = 0;
   bool open = true;
-  for (const v1::LedgerEntry* e : entries) {
-    const size_t n = e->ByteSizeLong() + 8;  // with its tag and length
+  for (uint64_t seq : facts.seqs) {
+    auto stored = h_.store->GetLedger(seq);
+    if (!stored.ok()) return protoconv::FromAbsl(stored.status());
+    v1::LedgerEntry e;
+    if (!stored->has_value() ||
+        !e.ParseFromArray((*stored)->data(), static_cast<int>((*stored)->size()))) {
+      return protoconv::FromAbsl(
+          absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be read")));
+    }
+    const size_t n = (*stored)->size() + 8;  // with its tag and length
     if (chunk.hub_entries_size() > 0 && size + n > budget) {
       if (!(open = stream->Write(chunk))) break;
       chunk.clear_hub_entries();
       size = 0;
     }
-    *chunk.add_hub_entries() = *e;
+    *chunk.add_hub_entries() = std::move(e);
     size += n;
   }
   // The last chunk, or the only one (it names the period even when there is no entry).

@@ -128,16 +128,21 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   grpc::Status FindOpen(const core::Period& period, v1::MonthState& m, const v1::Dispute& key,
                         v1::Dispute* copy, v1::Dispute** found = nullptr);
   absl::StatusOr<int64_t> LearnFact(const core::Date& today, const v1::Dispute& d);
+  // One region's facts of a month for reconciliation: their ledger positions, in order, and
+  // their size.
+  struct Facts {
+    std::vector<uint64_t> seqs;
+    size_t bytes = 0;
+  };
   grpc::Status AskNode(const std::string& region, v1::PeerService::Stub& peer,
-                       const core::Period& period,
-                       const std::vector<const v1::LedgerEntry*>& entries,
-                       const core::Date& today, bool* agreed, std::vector<v1::Dispute>* found);
+                       const core::Period& period, const Facts& facts, const core::Date& today,
+                       bool* agreed, std::vector<v1::Dispute>* found);
   static bool SameDispute(const v1::Dispute& a, const v1::Dispute& b);
 
   // month_figures.cc
   grpc::Status Answer(const core::Period& period, v1::MonthReply* reply);
   static grpc::Status ParsePeriod(const std::string& text, core::Period* out);
-  absl::StatusOr<std::vector<v1::LedgerEntry>> MonthEntries(const core::Period& period) const;
+  absl::StatusOr<Facts> MonthFacts(const core::Period& period, const std::string& region) const;
   absl::StatusOr<core::MonthStatement> Month(const core::Period& period) const;
 
   // prepayment_requests.cc

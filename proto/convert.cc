@@ -31,8 +31,6 @@ namespace {
 // The most Money::ParseYuan accepts (1e12 yuan): the bound of every amount in region data.
 constexpr int64_t kMaxAmountFen = 1'000'000'000'000LL * 100;
 constexpr int32_t kMaxRatioBp = 10000;
-// A chronic claim splits into a chronic and an outpatient part; any other claim is one part.
-constexpr int kMaxPartsPerClaim = 2;
 
 // This Abseil (Debian's) has its own string_view type, which is not std::string_view.
 absl::string_view Abs(std::string_view s) { return absl::string_view(s.data(), s.size()); }

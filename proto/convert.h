@@ -36,6 +36,9 @@ namespace v1 = ::crossclear::v1;
 //   Accumulator) convert directly.
 // ToProto never fails; ToProto then FromProto gives back an equal value.
 
+// A chronic claim splits into a chronic and an outpatient part; any other claim is one part.
+inline constexpr int kMaxPartsPerClaim = 2;
+
 // --- enums ---------------------------------------------------------------------------
 
 // core::Reason::kNone <-> REASON_UNSPECIFIED. INVALID_DATA has no core counterpart (it is

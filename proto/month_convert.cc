@@ -6,8 +6,7 @@
 
 namespace crossclear::protoconv {
 
-absl::StatusOr<std::optional<core::MonthEvent>> MonthEventOf(const v1::LedgerEntry& e) {
-  core::MonthEvent out;
+absl::StatusOr<bool> ReadMonthEvent(const v1::LedgerEntry& e, core::MonthEvent& out) {
   switch (e.kind()) {
     case v1::LedgerEntry::SETTLE:
       out.kind = core::EventKind::kSettle;
@@ -19,41 +18,64 @@ absl::StatusOr<std::optional<core::MonthEvent>> MonthEventOf(const v1::LedgerEnt
       out.kind = core::EventKind::kAdjust;
       break;
     default:
-      return std::optional<core::MonthEvent>();
+      return false;
   }
-  const std::string what = absl::StrCat("ledger entry ", v1::LedgerEntry::Kind_Name(e.kind()),
-                                        " of claim ", e.claim_id());
+  const auto loss = [&e](const std::string& why) {
+    return absl::DataLossError(absl::StrCat("ledger entry ",
+                                            v1::LedgerEntry::Kind_Name(e.kind()), " of claim ",
+                                            e.claim_id(), ": ", why));
+  };
   auto day = core::Date::Parse(e.day());
-  if (!day.ok()) return absl::DataLossError(what + ": day \"" + e.day() + "\" is not a date");
+  if (!day.ok()) return loss(absl::StrCat("day \"", e.day(), "\" is not a date"));
   out.day = *day;
   out.period = core::Period::Of(*day);
   if (!e.period().empty()) {
     auto period = core::Period::Parse(e.period());
-    if (!period.ok()) {
-      return absl::DataLossError(what + ": period \"" + e.period() + "\" is not a month");
-    }
+    if (!period.ok()) return loss(absl::StrCat("period \"", e.period(), "\" is not a month"));
     out.period = *period;
   }
-  out.claim_id = e.claim_id();
-  out.insured = e.insured_region();
-  out.treatment = e.treatment_region();
-  out.institution = e.institution();
-  out.note = e.note();
+  out.claim_id.assign(e.claim_id());
+  out.insured.assign(e.insured_region());
+  out.treatment.assign(e.treatment_region());
+  out.institution.assign(e.institution());
+  out.note.assign(e.note());
+  out.parts.clear();
+  out.amount = core::Money();
   if (out.kind == core::EventKind::kAdjust) {
     out.amount = core::Money::FromFen(e.clearing_fen());
-    return std::optional<core::MonthEvent>(std::move(out));
+    return true;
   }
-  auto result = FromProto(e.result(), "result");
-  if (!result.ok()) {
-    return absl::DataLossError(absl::StrCat(what, ": ", std::string(result.status().message())));
+  const v1::ClaimResult& result = e.result();
+  if (result.parts_size() > kMaxPartsPerClaim) {
+    return loss(absl::StrCat("result.parts: ", result.parts_size(),
+                             " parts; a claim splits into at most ", kMaxPartsPerClaim));
   }
-  out.parts = core::FiguresOf(*result);
+  for (int i = 0; i < result.parts_size(); ++i) {
+    const v1::PartResult& p = result.parts(i);
+    if (!p.settled()) continue;  // as core::FiguresOf
+    auto setting = FromProto(p.part(), "part");
+    auto amounts = FromProto(p.amounts(), "amounts");
+    if (!setting.ok() || !amounts.ok()) {
+      const absl::Status& bad = setting.ok() ? amounts.status() : setting.status();
+      return loss(absl::StrCat("result.parts[", i, "].", bad.message()));
+    }
+    out.parts.push_back(core::PartFigures{core::ClassOf(*setting), amounts->total,
+                                          amounts->fund_pay, amounts->account_pay,
+                                          amounts->cash_pay});
+  }
   // The figures must say what the entry's own clearing amount says.
-  if (core::ClearingAmountOf(out).fen() != e.clearing_fen()) {
-    return absl::DataLossError(absl::StrCat(what, ": its parts clear ",
-                                            core::ClearingAmountOf(out).ToYuan(), ", its entry ",
-                                            core::Money::FromFen(e.clearing_fen()).ToYuan()));
+  if (const core::Money parts = core::ClearingAmountOf(out); parts.fen() != e.clearing_fen()) {
+    return loss(absl::StrCat("its parts clear ", parts.ToYuan(), ", its entry ",
+                             core::Money::FromFen(e.clearing_fen()).ToYuan()));
   }
+  return true;
+}
+
+absl::StatusOr<std::optional<core::MonthEvent>> MonthEventOf(const v1::LedgerEntry& e) {
+  core::MonthEvent out;
+  auto is_event = ReadMonthEvent(e, out);
+  if (!is_event.ok()) return is_event.status();
+  if (!*is_event) return std::optional<core::MonthEvent>();
   return std::optional<core::MonthEvent>(std::move(out));
 }
 

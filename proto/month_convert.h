@@ -17,6 +17,12 @@ namespace crossclear::protoconv {
 // month of its day. DataLoss naming the entry when its day or figures do not parse.
 absl::StatusOr<std::optional<core::MonthEvent>> MonthEventOf(const v1::LedgerEntry& e);
 
+// The same into `out`, reusing its strings and parts (a month read off the ledger decodes
+// millions of entries into one event): false for an entry that is no month event (`out` then
+// unspecified). Reads of the result only what a month sums, each part's setting and figures,
+// and checks them (the auditor's replay checks the rest of an entry).
+absl::StatusOr<bool> ReadMonthEvent(const v1::LedgerEntry& e, core::MonthEvent& out);
+
 // The month's lines per (insured, treatment, clearing class), in the statement's order.
 std::vector<v1::ClassLine> ClassLines(const core::MonthStatement& month);
 

@@ -567,20 +567,63 @@ absl::Status Store::ScanLedger(
   return FromRocks(it->status(), "ledger scan", impl_->path);
 }
 
-absl::Status Store::ScanLedgerIndex(
-    std::string_view index_key,
-    const std::function<bool(uint64_t seq, std::string_view entry)>& visit) const {
-  if (impl_->ledger_index == nullptr || !impl_->index_complete) {
+namespace {
+
+absl::Status CheckIndexed(bool indexed, const std::string& path, std::string_view index_key) {
+  if (!indexed) {
     return absl::FailedPreconditionError(
-        Cat({"the ledger of the store at ", impl_->path, " is not wholly indexed (written before ",
+        Cat({"the ledger of the store at ", path, " is not wholly indexed (written before ",
              "the ledger had its '", kLedgerIndexCf, "' family, and not yet reopened by its ",
              "party, which indexes it)"}));
   }
   if (index_key.empty()) return absl::InvalidArgumentError("empty ledger index key");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::pair<uint64_t, uint64_t>>> Store::LedgerIndexSpan(
+    std::string_view index_key) const {
+  if (auto s = CheckIndexed(impl_->ledger_index != nullptr && impl_->index_complete,
+                            impl_->path, index_key);
+      !s.ok()) {
+    return s;
+  }
+  const std::string prefix = JoinKey({index_key, ""});
+  std::unique_ptr<rocksdb::Iterator> rows(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->ledger_index));
+  std::optional<uint64_t> first, last;
+  const auto seq_at = [&]() -> std::optional<uint64_t> {
+    const std::string_view key = ToView(rows->key());
+    if (key.size() != prefix.size() + 8 || key.substr(0, prefix.size()) != prefix) {
+      return std::nullopt;
+    }
+    return ReadBigEndian64(key.substr(prefix.size()));
+  };
+  rows->Seek(ToSlice(prefix + BigEndian64(0)));
+  if (rows->Valid()) first = seq_at();
+  rows->SeekForPrev(ToSlice(prefix + BigEndian64(UINT64_MAX)));
+  if (rows->Valid()) last = seq_at();
+  if (auto s = FromRocks(rows->status(), "ledger index span", impl_->path); !s.ok()) return s;
+  if (!first.has_value() || !last.has_value()) return std::optional<std::pair<uint64_t, uint64_t>>();
+  return std::optional<std::pair<uint64_t, uint64_t>>(std::make_pair(*first, *last));
+}
+
+absl::Status Store::ScanLedgerIndex(
+    std::string_view index_key,
+    const std::function<bool(uint64_t seq, std::string_view entry)>& visit, uint64_t from_seq,
+    uint64_t end_seq) const {
+  if (auto s = CheckIndexed(impl_->ledger_index != nullptr && impl_->index_complete,
+                            impl_->path, index_key);
+      !s.ok()) {
+    return s;
+  }
+  if (from_seq >= end_seq) return absl::OkStatus();
   // One snapshot for both families: an index row and its entry were written in one batch.
   rocksdb::ManagedSnapshot snapshot(impl_->db.get());
   const std::string prefix = JoinKey({index_key, ""});
-  const std::optional<std::string> upper = PrefixUpperBound(prefix);
+  const std::optional<std::string> upper =
+      end_seq == UINT64_MAX ? PrefixUpperBound(prefix) : prefix + BigEndian64(end_seq);
   rocksdb::Slice upper_slice;
   rocksdb::ReadOptions index_read;
   index_read.snapshot = snapshot.snapshot();
@@ -593,7 +636,8 @@ absl::Status Store::ScanLedgerIndex(
   ledger_read.fill_cache = false;  // as ScanLedger: a month read once, in order
   std::unique_ptr<rocksdb::Iterator> rows(impl_->db->NewIterator(index_read, impl_->ledger_index));
   std::unique_ptr<rocksdb::Iterator> entries(impl_->db->NewIterator(ledger_read, impl_->ledger));
-  for (rows->Seek(ToSlice(prefix)); rows->Valid(); rows->Next()) {
+  for (rows->Seek(ToSlice(from_seq == 0 ? prefix : prefix + BigEndian64(from_seq)));
+       rows->Valid(); rows->Next()) {
     const std::string_view key = ToView(rows->key());
     if (key.size() != prefix.size() + 8 || key.substr(0, prefix.size()) != prefix) {
       if (key.substr(0, prefix.size()) != prefix) break;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,10 +104,17 @@ class Store {
   absl::StatusOr<std::vector<uint64_t>> FindLedger(std::string_view claim_id) const;
   // The entries appended with index key `index_key`, in ledger order, until `visit` returns
   // false: reads that index's rows and those entries only, never the rest of the ledger.
-  // FailedPrecondition on a database opened read-only that predates the index.
+  // Only those with seqs in [from_seq, end_seq) when given (a reader splitting an index into
+  // ranges read side by side). FailedPrecondition on a database opened read-only that
+  // predates the index.
   absl::Status ScanLedgerIndex(std::string_view index_key,
                                const std::function<bool(uint64_t seq, std::string_view entry)>&
-                                   visit) const;
+                                   visit,
+                               uint64_t from_seq = 0, uint64_t end_seq = UINT64_MAX) const;
+  // The first and last seq under `index_key` (nullopt: none): an entry is visible only once
+  // every entry before it is, so a range up to `last` reads the same entries whenever read.
+  absl::StatusOr<std::optional<std::pair<uint64_t, uint64_t>>> LedgerIndexSpan(
+      std::string_view index_key) const;
   // The Merkle tree over the ledger (RFC 9162), from the stored complete subtrees: no scan.
   // Sizes and indexes must be within NextLedgerSeq(); errors name what is out of range.
   absl::StatusOr<tlog::Hash> LedgerRoot(uint64_t size) const;

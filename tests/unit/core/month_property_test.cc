@@ -184,6 +184,29 @@ TEST(Property_Month, RandomYears_StatementsAreClears_NetSumsToZero_MonthsAddUp) 
   EXPECT_GT(with_obligations, kStreams) << "the streams are not vacuous";
 }
 
+// The hub reads a month one event at a time (MonthBuilder), possibly in pieces summed
+// separately and merged: whatever the split, the statement is BuildMonth's, adjustments in
+// the order they were booked.
+TEST(Property_Month, SplitAnywhereAndMerged_TheStatementIsTheWholeMonths) {
+  int merged_pairs = 0;
+  for (int stream = 0; stream < kStreams && !HasFailure(); ++stream) {
+    const uint64_t seed = kFirstSeed + static_cast<uint64_t>(stream);
+    SCOPED_TRACE(::testing::Message() << "seed " << seed);
+    Random rnd(seed);
+    const std::vector<MonthEvent> events = RandomYear(rnd, seed, /*adjust=*/true);
+    for (int m = 1; m <= 12; ++m) {
+      const size_t cut = static_cast<size_t>(rnd.Int(0, static_cast<int>(events.size())));
+      MonthBuilder first(Month(m)), second(Month(m));
+      for (size_t i = 0; i < events.size(); ++i) (i < cut ? first : second).Add(events[i]);
+      const MonthStatement whole = BuildMonth(Month(m), events);
+      merged_pairs += static_cast<int>(whole.pairs.size());
+      first.Merge(std::move(second));
+      EXPECT_EQ(std::move(first).Finish(), whole) << Month(m).ToString() << " cut at " << cut;
+    }
+  }
+  EXPECT_GT(merged_pairs, kStreams) << "the streams are not vacuous";
+}
+
 TEST(Property_Month, ThreeViewsAgree_ALostOrChangedEventIsNamed) {
   int dropped = 0;
   for (int stream = 0; stream < kStreams && !HasFailure(); ++stream) {
