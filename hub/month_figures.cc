@@ -99,15 +99,19 @@ grpc::Status HubServer::Impl::Clearing::Answer(const core::Period& period, v1::M
   auto built = Month(period);
   if (!built.ok()) return protoconv::FromAbsl(built.status());
   const core::MonthStatement& month = *built;
-  std::vector<v1::PrepaymentAlert> alerts;
-  absl::Status scan = h_.ScanEntries(
-      [&](v1::LedgerEntry&& e, std::optional<core::MonthEvent>&&) {
-        if (e.kind() == v1::LedgerEntry::ALERT) alerts.push_back(AlertOf(e));
-        return absl::OkStatus();
-      },
-      protoconv::DayMonthKey(period));
+  v1::LedgerEntry e;  // reused for every entry of the month's days
+  absl::Status bad;
+  absl::Status scan = h_.store->ScanLedgerIndex(
+      protoconv::DayMonthKey(period), [&](uint64_t seq, std::string_view bytes) {
+        if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          bad = absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be parsed"));
+          return false;
+        }
+        if (e.kind() == v1::LedgerEntry::ALERT) *reply->add_alerts() = AlertOf(e);
+        return true;
+      });
   if (!scan.ok()) return protoconv::FromAbsl(scan);
-  for (v1::PrepaymentAlert& a : alerts) *reply->add_alerts() = std::move(a);
+  if (!bad.ok()) return protoconv::FromAbsl(bad);
   *reply->mutable_state() = *state;
   *reply->mutable_statement() = protoconv::ToProto(month.Clearing());
   reply->mutable_statement()->set_ledger_entries(month.events);
