@@ -587,5 +587,50 @@ TEST_F(SettleConcurrency, HospitalsDeadline_ReachesTheHub_WhenResolvingAndCancel
   EndNoLaterThanTheHospitals(fake.deadlines(), hospital_deadlines);
 }
 
+// A settlement in doubt, then 8 status queries and 8 cancellations of it at once: the first to
+// hold the id resolves it (its status, then its reversal: two calls to the hub); every other,
+// queued behind, reads the tombstone it left (no call). Each query answers TOMBSTONE, each
+// cancellation UNKNOWN_CLAIM.
+TEST_F(SettleConcurrency, InDoubt_QueriedAndCancelledTogether_ResolvedOnce) {
+  DoubtNotingHub fake;
+  NodeOnFakeHub node(*fed_, fake, "doubt-together-node");
+  ASSERT_TRUE(node.ready());
+  auto hospital = node.Hospital(kHaikouHospital);
+  v1::SettleReply lost;
+  auto ctx = Ctx(kDay);
+  ASSERT_EQ(hospital->Settle(ctx.get(), Inpatient("LOST-TOGETHER"), &lost).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+
+  constexpr size_t kQueries = 8, kCancels = 8;
+  v1::StatusRequest sreq;
+  sreq.set_mdtrt_id("LOST-TOGETHER");
+  sreq.set_fixmedins_code(kHaikouHospital);
+  v1::CancelRequest creq;
+  creq.set_mdtrt_id("LOST-TOGETHER");
+  creq.set_fixmedins_code(kHaikouHospital);
+  std::vector<v1::StatusReply> queries(kQueries);
+  std::vector<v1::CancelReply> cancels(kCancels);
+  std::vector<grpc::Status> statuses;
+  AllAtOnce(
+      kQueries + kCancels,
+      [&](size_t i, grpc::ClientContext* c, std::function<void(grpc::Status)> done) {
+        if (i % 2 == 0) {
+          hospital->async()->QueryStatus(c, &sreq, &queries[i / 2], std::move(done));
+        } else {
+          hospital->async()->Cancel(c, &creq, &cancels[i / 2], std::move(done));
+        }
+      },
+      &statuses);
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_message();
+  }
+  for (const v1::StatusReply& q : queries) EXPECT_EQ(q.state(), v1::TOMBSTONE);
+  for (const v1::CancelReply& c : cancels) {
+    EXPECT_FALSE(c.cancelled());
+    EXPECT_EQ(c.reason(), v1::UNKNOWN_CLAIM);
+  }
+  EXPECT_EQ(fake.deadlines().size(), 2u) << "one status call and one reversal";
+}
+
 }  // namespace
 }  // namespace crossclear::federation_test
