@@ -208,10 +208,10 @@ struct RegionNode::Impl {
   // Continuation style, no thread waiting: each calls the hub through its async stub and
   // commits with CommitAsync, then runs `done` exactly once, on whichever thread completed the
   // last step (a gRPC completion, the store's writer, or the caller's own if the hub call fails
-  // at once: hold no lock across these calls). The caller
-  // holds the claim's id in treatment_queue until `done` has run. `inbound` is the hospital's
-  // call the resolution serves (its deadline propagates to the hub: rpc::Outbound), valid
-  // until `done` has run; null for the background pass (the node's own cap).
+  // at once: hold no lock across these calls). The caller holds the claim's id in
+  // treatment_queue until `done` has run. `inbound` is the hospital's call the resolution
+  // serves (its deadline propagates to the hub: rpc::Outbound), valid until `done` has run;
+  // null for the background pass (the node's own cap).
   using RecordDone = std::function<void(absl::StatusOr<v1::TreatmentRecord>)>;
   void Resolve(v1::TreatmentRecord rec, const core::Date& today,
                const grpc::ServerContextBase* inbound, RecordDone done);
