@@ -118,6 +118,10 @@ struct RegionNode::Impl {
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopping = false;
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(stop_mu);
+    return stopping;
+  }
 
   std::unique_ptr<TreatmentService> treatment_service;
   std::unique_ptr<InsuredService> insured_service;
@@ -201,7 +205,18 @@ struct RegionNode::Impl {
 
   // --- claims in doubt (in_doubt_resolver.cc) ----------------------------------------
 
-  absl::StatusOr<v1::TreatmentRecord> Resolve(v1::TreatmentRecord rec, const core::Date& today);
+  // Continuation style, no thread waiting: each calls the hub through its async stub and
+  // commits with CommitAsync, then runs `done` exactly once, on whichever thread completed the
+  // last step (a gRPC completion, the store's writer, or the caller's own if the hub call fails
+  // at once: hold no lock across these calls). The caller holds the claim's id in
+  // treatment_queue until `done` has run. `inbound` is the hospital's call the resolution
+  // serves (its deadline propagates to the hub: rpc::Outbound), valid until `done` has run;
+  // null for the background pass (the node's own cap).
+  using RecordDone = std::function<void(absl::StatusOr<v1::TreatmentRecord>)>;
+  void Resolve(v1::TreatmentRecord rec, const core::Date& today,
+               const grpc::ServerContextBase* inbound, RecordDone done);
+  void Reverse(v1::TreatmentRecord rec, const core::Date& today,
+               const grpc::ServerContextBase* inbound, RecordDone done);
 
   // What became of a cancellation the node carried out (CompleteCancel).
   struct CancelOutcome {
@@ -210,9 +225,18 @@ struct RegionNode::Impl {
     v1::LedgerIndexes ledger;                  // the hub's and insured node's CANCEL entries
     grpc::Status error;                        // not confirmed: still in doubt
   };
-  absl::StatusOr<CancelOutcome> CompleteCancel(v1::TreatmentRecord rec, const core::Date& today);
-  absl::StatusOr<v1::TreatmentRecord> ResolveDoubt(v1::TreatmentRecord rec,
-                                                   const core::Date& today);
+  using CancelDone = std::function<void(absl::StatusOr<CancelOutcome>)>;
+  void CompleteCancel(v1::TreatmentRecord rec, const core::Date& today,
+                      const grpc::ServerContextBase* inbound, CancelDone done);
+  void ResolveDoubt(v1::TreatmentRecord rec, const core::Date& today,
+                    const grpc::ServerContextBase* inbound, RecordDone done);
+  // The context of a call to the hub made for `inbound` (null: the node's own).
+  std::unique_ptr<grpc::ClientContext> HubContext(const core::Date& today,
+                                                  const grpc::ServerContextBase* inbound) const;
+  // Commits `batch`; once it is durable `done` gets `rec`, if the commit failed its error.
+  void CommitThen(storage::Batch batch, v1::TreatmentRecord rec, RecordDone done);
+  // The background pass over every claim in doubt (the background thread; stops early once
+  // the node is stopping).
   void ResolveAllInDoubt();
 
   // --- the directory (directory_publisher.cc) ----------------------------------------
@@ -265,14 +289,14 @@ struct RegionNode::Impl {
 
   // --- one writer at a time per treatment claim id (treatment_service.cc) ---------------
 
-  // Every writer of a treatment record takes its claim id here: the hospital's Settle
-  // without a waiting thread (its turn runs when the id is free, from whichever thread freed
-  // it); Cancel, QueryStatus and the in-doubt resolver, synchronous, through HoldTreatment.
-  // No mutex is held across the forward and its commits.
+  // Every writer of a treatment record takes its claim id here: the hospital's Settle,
+  // Cancel and QueryStatus without a waiting thread (the turn runs when the id is free, from
+  // whichever thread freed it); the background in-doubt pass through HoldTreatment. No mutex
+  // is held across a call to the hub or a commit.
   rpc::KeyQueue treatment_queue;
   // Blocks this thread until `id` is its own in treatment_queue; the id is freed when the
-  // returned Release is called or destroyed. Only for a thread that may wait (a synchronous
-  // method, the background thread), never in a callback or a commit's completion.
+  // returned Release is called or destroyed. Only for a thread that may wait (the background
+  // thread), never in a gRPC handler, a callback or a commit's completion.
   rpc::KeyQueue::Release HoldTreatment(const std::string& id);
 };
 
@@ -280,11 +304,15 @@ struct RegionNode::Impl {
 using Impl = RegionNode::Impl;
 
 // HospitalService: the treatment side. Settle, cancel and query in treatment_service.cc;
-// the hospital's reconciliation (3201 / 3202) in hospital_reconcile.cc. PreSettle and Settle
-// are callback methods (no thread waits on the forward or a commit); the others synchronous.
+// the hospital's reconciliation (3201 / 3202) in hospital_reconcile.cc. PreSettle, Settle,
+// Cancel and QueryStatus are callback methods (no thread waits on the hub or a commit); the
+// reconciliations synchronous.
 class TreatmentService final
     : public v1::HospitalService::WithCallbackMethod_Settle<
-          v1::HospitalService::WithCallbackMethod_PreSettle<v1::HospitalService::Service>> {
+          v1::HospitalService::WithCallbackMethod_PreSettle<
+              v1::HospitalService::WithCallbackMethod_Cancel<
+                  v1::HospitalService::WithCallbackMethod_QueryStatus<
+                      v1::HospitalService::Service>>>> {
  public:
   explicit TreatmentService(Impl& n) : n_(n) {}
 
@@ -293,10 +321,11 @@ class TreatmentService final
                                       v1::SettleReply* reply) override;
   grpc::ServerUnaryReactor* Settle(grpc::CallbackServerContext* ctx, const v1::SettleRequest* req,
                                    v1::SettleReply* reply) override;
-  grpc::Status Cancel(grpc::ServerContext* ctx, const v1::CancelRequest* req,
-                      v1::CancelReply* reply) override;
-  grpc::Status QueryStatus(grpc::ServerContext* ctx, const v1::StatusRequest* req,
-                           v1::StatusReply* reply) override;
+  grpc::ServerUnaryReactor* Cancel(grpc::CallbackServerContext* ctx, const v1::CancelRequest* req,
+                                   v1::CancelReply* reply) override;
+  grpc::ServerUnaryReactor* QueryStatus(grpc::CallbackServerContext* ctx,
+                                        const v1::StatusRequest* req,
+                                        v1::StatusReply* reply) override;
   grpc::Status ReconcileTotals(grpc::ServerContext* ctx, const v1::ReconcileTotalsRequest* req,
                                v1::ReconcileTotalsReply* reply) override;
   grpc::Status ReconcileDetails(grpc::ServerContext* ctx, const v1::ReconcileDetailsRequest* req,
@@ -305,11 +334,17 @@ class TreatmentService final
  private:
   // treatment_service.cc
   class SettleCall;  // one (pre-)settlement in flight, from its checks to its reply
-  struct Opened;     // what Cancel and QueryStatus open with
+  struct Opened;     // a Cancel or QueryStatus holding its claim id, until its reply
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx, const v1::SettleRequest& req,
                                    v1::SettleReply* reply, bool presettle);
-  grpc::Status Open(const grpc::ServerContext& ctx, const std::string& institution,
-                    const std::string& id, std::string_view verb, Opened* out);
+  grpc::ServerUnaryReactor* Open(grpc::CallbackServerContext* ctx, const std::string& institution,
+                                 const std::string& id, std::string_view verb,
+                                 std::function<void(std::shared_ptr<Opened>)> then);
+  // A cancellation of a claim whose settlement is no longer in doubt (`rec` as it stands).
+  void CancelResolved(std::shared_ptr<Opened> o, v1::TreatmentRecord rec,
+                      const v1::CancelRequest* req, v1::CancelReply* reply);
+  void CancelRequested(std::shared_ptr<Opened> o, v1::TreatmentRecord rec,
+                       const v1::CancelRequest* req, v1::CancelReply* reply);
   // hospital_reconcile.cc
   grpc::Status Begin(const grpc::ServerContext& ctx, const std::string& requested,
                      const std::string& period_text, std::string* institution,

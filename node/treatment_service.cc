@@ -3,12 +3,12 @@
 // SETTLED or IN_DOUBT before the reply), its cancellation and its status query. Not here:
 // learning the outcome of a claim in doubt (in_doubt_resolver.cc) and the hospital's month
 // reconciliation, 3201 / 3202 (hospital_reconcile.cc).
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <variant>
 
@@ -122,17 +122,17 @@ class TreatmentService::SettleCall : public std::enable_shared_from_this<SettleC
     if (rec_.state() == v1::SETTLED && !rec_.cancel_requested_on().empty() &&
         SameClaim(rec_.claim(), wire_claim())) {
       // A cancellation of it is in doubt: what stands is known once that is complete. Rare
-      // (a cancel whose answer was lost, then a resend of the settlement), and completing it
-      // (Impl::ResolveDoubt) calls the hub and commits synchronously: on a thread of its own,
-      // never on a callback or commit thread. The id stays this call's meanwhile.
-      std::thread([self = shared_from_this()] { self->CompleteCancelFirst(); }).detach();
-      return;
+      // (a cancel whose answer was lost, then a resend of the settlement). The id stays this
+      // call's meanwhile; the hospital's deadline travels on.
+      return n_.ResolveDoubt(rec_, today_, ctx_,
+                             [self = shared_from_this()](absl::StatusOr<v1::TreatmentRecord> r) {
+                               self->CancelCompleted(std::move(r));
+                             });
     }
     Known();
   }
 
-  void CompleteCancelFirst() {
-    auto resolved = n_.ResolveDoubt(rec_, today_);
+  void CancelCompleted(absl::StatusOr<v1::TreatmentRecord> resolved) {
     if (!resolved.ok()) return Finish(protoconv::FromAbsl(resolved.status()));
     rec_ = *std::move(resolved);
     if (Impl::InDoubt(rec_)) {
@@ -280,118 +280,179 @@ grpc::ServerUnaryReactor* TreatmentService::Submit(grpc::CallbackServerContext* 
   return reactor;
 }
 
-// What Cancel and QueryStatus open with: the caller is the institution it names, the day of
-// the call, and the claim id held in treatment_queue (no settlement, cancellation or
-// resolution of it runs until this call returns) with its record as stored.
+// A Cancel or QueryStatus from its checks to its reply, no thread waiting: the caller is the
+// institution it names, the day of the call, then the claim id's turn in treatment_queue (no
+// settlement, cancellation or resolution of it runs until this call's reply) and its record
+// as stored; then the resolution or cancellation (in_doubt_resolver.cc, continuations).
+// Shared by its continuations; Finish exactly once.
 struct TreatmentService::Opened {
+  explicit Opened(grpc::CallbackServerContext* c) : ctx(c), reactor(c->DefaultReactor()) {}
+  grpc::CallbackServerContext* const ctx;  // valid until Finish
+  grpc::ServerUnaryReactor* const reactor;
   core::Date today;
   rpc::KeyQueue::Release held;
   std::optional<v1::TreatmentRecord> rec;
+
+  // The id is freed first (what this call changed is durable by now, and the node is still
+  // whole: the server's shutdown waits for this Finish), then the answer.
+  void Finish(grpc::Status st) {
+    held();
+    reactor->Finish(std::move(st));
+  }
 };
 
-grpc::Status TreatmentService::Open(const grpc::ServerContext& ctx, const std::string& institution,
-                                    const std::string& id, std::string_view verb, Opened* out) {
-  if (auto s = n_.Require(ctx, Role::kInstitution, institution,
+grpc::ServerUnaryReactor* TreatmentService::Open(
+    grpc::CallbackServerContext* ctx, const std::string& institution, const std::string& id,
+    std::string_view verb, std::function<void(std::shared_ptr<Opened>)> then) {
+  auto o = std::make_shared<Opened>(ctx);
+  // Taken before the turn: the call may be finished when Run returns.
+  grpc::ServerUnaryReactor* reactor = o->reactor;
+  if (auto s = n_.Require(*ctx, Role::kInstitution, institution,
                           std::string(verb) + " claims of institution " + institution);
       !s.ok()) {
-    return s;
+    o->Finish(std::move(s));
+    return reactor;
   }
-  auto today = n_.clock.Today(ctx);
-  if (!today.ok()) return protoconv::FromAbsl(today.status());
-  out->today = *today;
-  out->held = n_.HoldTreatment(id);
-  auto loaded = Load<v1::TreatmentRecord>(*n_.store, storage::kTreatmentClaimsCf, id);
-  if (!loaded.ok()) return protoconv::FromAbsl(loaded.status());
-  out->rec = *std::move(loaded);
-  return grpc::Status::OK;
+  auto today = n_.clock.Today(*ctx);
+  if (!today.ok()) {
+    o->Finish(protoconv::FromAbsl(today.status()));
+    return reactor;
+  }
+  o->today = *today;
+  n_.treatment_queue.Run(id, [this, o, id, then = std::move(then)](rpc::KeyQueue::Release held) {
+    o->held = std::move(held);
+    auto loaded = Load<v1::TreatmentRecord>(*n_.store, storage::kTreatmentClaimsCf, id);
+    if (!loaded.ok()) return o->Finish(protoconv::FromAbsl(loaded.status()));
+    o->rec = *std::move(loaded);
+    then(o);
+  });
+  return reactor;
 }
 
-grpc::Status TreatmentService::Cancel(grpc::ServerContext* ctx, const v1::CancelRequest* req,
-                                      v1::CancelReply* reply) {
-  Opened o;
-  if (auto s = Open(*ctx, req->fixmedins_code(), req->mdtrt_id(), "cancel", &o); !s.ok()) {
-    return s;
-  }
-  if (!o.rec.has_value()) {
-    reply->set_reason(v1::UNKNOWN_CLAIM);
-    return grpc::Status::OK;
-  }
-  v1::TreatmentRecord rec = *std::move(o.rec);
-  if (rec.claim().institution() != req->fixmedins_code()) {
-    return protoconv::PermissionDenied(
-        "institution/" + req->fixmedins_code(),
-        "cancel a claim of institution " + rec.claim().institution());
-  }
-  if (rec.state() == v1::PENDING || rec.state() == v1::IN_DOUBT) {
-    auto resolved = n_.Resolve(rec, o.today);
-    if (!resolved.ok()) return protoconv::FromAbsl(resolved.status());
-    rec = *resolved;
-  }
+grpc::ServerUnaryReactor* TreatmentService::Cancel(grpc::CallbackServerContext* ctx,
+                                                   const v1::CancelRequest* req,
+                                                   v1::CancelReply* reply) {
+  return Open(ctx, req->fixmedins_code(), req->mdtrt_id(), "cancel",
+              [this, req, reply](std::shared_ptr<Opened> o) {
+                if (!o->rec.has_value()) {
+                  reply->set_reason(v1::UNKNOWN_CLAIM);
+                  return o->Finish(grpc::Status::OK);
+                }
+                v1::TreatmentRecord rec = *std::move(o->rec);
+                if (rec.claim().institution() != req->fixmedins_code()) {
+                  return o->Finish(protoconv::PermissionDenied(
+                      "institution/" + req->fixmedins_code(),
+                      "cancel a claim of institution " + rec.claim().institution()));
+                }
+                if (rec.state() != v1::PENDING && rec.state() != v1::IN_DOUBT) {
+                  return CancelResolved(std::move(o), std::move(rec), req, reply);
+                }
+                const core::Date today = o->today;
+                auto* inbound = o->ctx;
+                n_.Resolve(std::move(rec), today, inbound,
+                           [this, o = std::move(o), req,
+                            reply](absl::StatusOr<v1::TreatmentRecord> resolved) {
+                             if (!resolved.ok()) {
+                               return o->Finish(protoconv::FromAbsl(resolved.status()));
+                             }
+                             CancelResolved(o, *std::move(resolved), req, reply);
+                           });
+              });
+}
+
+void TreatmentService::CancelResolved(std::shared_ptr<Opened> o, v1::TreatmentRecord rec,
+                                      const v1::CancelRequest* req, v1::CancelReply* reply) {
   switch (rec.state()) {
     case v1::CANCELLED:
       reply->set_reason(v1::ALREADY_CANCELLED);
       reply->set_cancelled_on(rec.cancelled_on());
-      return grpc::Status::OK;
+      return o->Finish(grpc::Status::OK);
     case v1::SETTLED:
       break;
     case v1::PENDING:
     case v1::IN_DOUBT:
-      return Unavailable("claim " + rec.claim().id() +
-                         " is in doubt and the insured region cannot be reached; retry later");
+      return o->Finish(Unavailable("claim " + rec.claim().id() +
+                                   " is in doubt and the insured region cannot be reached; "
+                                   "retry later"));
     default:  // TOMBSTONE, REJECTED: never settled
       reply->set_reason(v1::UNKNOWN_CLAIM);
-      return grpc::Status::OK;
+      return o->Finish(grpc::Status::OK);
+  }
+  if (!rec.cancel_requested_on().empty()) {
+    return CancelRequested(std::move(o), std::move(rec), req, reply);
   }
   // The request is recorded before it is forwarded (one synced batch): from here on the
   // cancellation is in doubt until confirmed, and the node completes it whatever happens to
   // the answer (decisions.md 23).
-  if (rec.cancel_requested_on().empty()) {
-    rec.set_cancel_requested_on(o.today.ToString());
-    storage::Batch batch;
-    n_.PutTreatment(batch, rec);
-    if (auto s = n_.Commit(std::move(batch)); !s.ok()) return protoconv::FromAbsl(s);
-  }
-  auto done = n_.CompleteCancel(std::move(rec), o.today);
-  if (!done.ok()) return protoconv::FromAbsl(done.status());
-  if (!done->error.ok()) {
-    const grpc::Status& st = done->error;
-    return grpc::Status(st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
-                            ? grpc::StatusCode::DEADLINE_EXCEEDED
-                            : grpc::StatusCode::UNAVAILABLE,
-                        "cancel of " + req->mdtrt_id() +
-                            " is in doubt; the node completes it (query its status): " +
-                            st.error_message());
-  }
-  if (done->refused != v1::REASON_UNSPECIFIED) {
-    reply->set_reason(done->refused);
-    return grpc::Status::OK;
-  }
-  reply->set_cancelled(true);
-  reply->set_cancelled_on(done->rec.cancelled_on());
-  *reply->mutable_ledger() = done->ledger;  // the receipt
-  return grpc::Status::OK;
+  rec.set_cancel_requested_on(o->today.ToString());
+  storage::Batch batch;
+  n_.PutTreatment(batch, rec);
+  n_.CommitThen(std::move(batch), std::move(rec),
+                [this, o = std::move(o), req, reply](absl::StatusOr<v1::TreatmentRecord> r) {
+                  if (!r.ok()) return o->Finish(protoconv::FromAbsl(r.status()));
+                  CancelRequested(o, *std::move(r), req, reply);
+                });
 }
 
-grpc::Status TreatmentService::QueryStatus(grpc::ServerContext* ctx, const v1::StatusRequest* req,
-                                           v1::StatusReply* reply) {
-  Opened o;
-  if (auto s = Open(*ctx, req->fixmedins_code(), req->mdtrt_id(), "query", &o); !s.ok()) {
-    return s;
-  }
-  if (!o.rec.has_value() || o.rec->claim().institution() != req->fixmedins_code()) {
-    return protoconv::ErrorStatus(core::Reason::kUnknownClaim, "mdtrt_id",
-                                  "no claim " + req->mdtrt_id() + " of this institution");
-  }
-  auto resolved = n_.ResolveDoubt(*std::move(o.rec), o.today);
-  if (!resolved.ok()) return protoconv::FromAbsl(resolved.status());
-  const v1::TreatmentRecord& rec = *resolved;
-  reply->set_mdtrt_id(rec.claim().id());
-  // A settlement or a cancellation still unconfirmed is IN_DOUBT (settled_on tells which).
-  reply->set_state(Impl::InDoubt(rec) ? v1::IN_DOUBT : rec.state());
-  *reply->mutable_result() = rec.result();
-  reply->set_settled_on(rec.settled_on());
-  reply->set_cancelled_on(rec.cancelled_on());
-  return grpc::Status::OK;
+// The request is durable: carried out through the hub, answered as it went.
+void TreatmentService::CancelRequested(std::shared_ptr<Opened> o, v1::TreatmentRecord rec,
+                                       const v1::CancelRequest* req, v1::CancelReply* reply) {
+  const core::Date today = o->today;
+  auto* inbound = o->ctx;
+  n_.CompleteCancel(
+      std::move(rec), today, inbound,
+      [o = std::move(o), req, reply](absl::StatusOr<Impl::CancelOutcome> done) {
+        if (!done.ok()) return o->Finish(protoconv::FromAbsl(done.status()));
+        if (!done->error.ok()) {
+          const grpc::Status& st = done->error;
+          return o->Finish(grpc::Status(
+              st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+                  ? grpc::StatusCode::DEADLINE_EXCEEDED
+                  : grpc::StatusCode::UNAVAILABLE,
+              "cancel of " + req->mdtrt_id() +
+                  " is in doubt; the node completes it (query its status): " +
+                  st.error_message()));
+        }
+        if (done->refused != v1::REASON_UNSPECIFIED) {
+          reply->set_reason(done->refused);
+          return o->Finish(grpc::Status::OK);
+        }
+        reply->set_cancelled(true);
+        reply->set_cancelled_on(done->rec.cancelled_on());
+        *reply->mutable_ledger() = done->ledger;  // the receipt
+        o->Finish(grpc::Status::OK);
+      });
+}
+
+grpc::ServerUnaryReactor* TreatmentService::QueryStatus(grpc::CallbackServerContext* ctx,
+                                                        const v1::StatusRequest* req,
+                                                        v1::StatusReply* reply) {
+  return Open(
+      ctx, req->fixmedins_code(), req->mdtrt_id(), "query",
+      [this, req, reply](std::shared_ptr<Opened> o) {
+        if (!o->rec.has_value() || o->rec->claim().institution() != req->fixmedins_code()) {
+          return o->Finish(protoconv::ErrorStatus(
+              core::Reason::kUnknownClaim, "mdtrt_id",
+              "no claim " + req->mdtrt_id() + " of this institution"));
+        }
+        v1::TreatmentRecord rec = *std::move(o->rec);
+        const core::Date today = o->today;
+        auto* inbound = o->ctx;
+        n_.ResolveDoubt(
+            std::move(rec), today, inbound,
+            [o = std::move(o), reply](absl::StatusOr<v1::TreatmentRecord> resolved) {
+              if (!resolved.ok()) return o->Finish(protoconv::FromAbsl(resolved.status()));
+              const v1::TreatmentRecord& rec = *resolved;
+              reply->set_mdtrt_id(rec.claim().id());
+              // A settlement or a cancellation still unconfirmed is IN_DOUBT (settled_on
+              // tells which).
+              reply->set_state(Impl::InDoubt(rec) ? v1::IN_DOUBT : rec.state());
+              *reply->mutable_result() = rec.result();
+              reply->set_settled_on(rec.settled_on());
+              reply->set_cancelled_on(rec.cancelled_on());
+              o->Finish(grpc::Status::OK);
+            });
+      });
 }
 
 }  // namespace crossclear::node

@@ -3,8 +3,10 @@
 // in this process over mutual TLS (in_process_federation.h), and many hospital calls are in
 // flight together (the async stub). What they prove: distinct claims settle once each; one id
 // sent many times at once settles once and every copy gets the same answer; a different claim
-// under that id gets DUPLICATE_CLAIM; cancellations racing resends of the same id book one
-// cancel; and a hospital's deadline travels on to the hub instead of restarting at the node.
+// under that id gets DUPLICATE_CLAIM; cancellations racing resends (or status queries) of the
+// same id book one cancel; and a hospital's deadline travels on to the hub instead of
+// restarting at the node, on a settlement as on a cancellation or a status query that has to
+// resolve a claim in doubt.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -239,6 +241,73 @@ TEST_F(SettleConcurrency, CancellationsRacingResends_OneCancelBooked) {
   }
 }
 
+// A settled claim, then 8 cancellations and 8 status queries of it at once (callback
+// methods, each holding the id in the same queue from its read to its reply): one
+// cancellation is carried out, the others are ALREADY_CANCELLED on the same day; each query
+// sees it SETTLED (before) or CANCELLED (after), never half done; each ledger books one cancel.
+TEST_F(SettleConcurrency, CancellationsAndStatusQueriesTogether_OneCancelBooked) {
+  auto hospital = Hospital();
+  const v1::SettleRequest req = Inpatient("CONC-CXL-Q");
+  v1::SettleReply first;
+  auto ctx = Ctx(kDay);
+  ASSERT_TRUE(hospital->Settle(ctx.get(), req, &first).ok());
+  ASSERT_TRUE(first.result().settled());
+
+  constexpr size_t kCancels = 8, kQueries = 8;
+  v1::CancelRequest creq;
+  creq.set_mdtrt_id("CONC-CXL-Q");
+  creq.set_fixmedins_code(kHaikouHospital);
+  v1::StatusRequest sreq;
+  sreq.set_mdtrt_id("CONC-CXL-Q");
+  sreq.set_fixmedins_code(kHaikouHospital);
+  std::vector<v1::CancelReply> cancels(kCancels);
+  std::vector<v1::StatusReply> queries(kQueries);
+  std::vector<grpc::Status> statuses;
+  AllAtOnce(
+      kCancels + kQueries,
+      [&](size_t i, grpc::ClientContext* c, std::function<void(grpc::Status)> done) {
+        if (i % 2 == 0) {
+          hospital->async()->Cancel(c, &creq, &cancels[i / 2], std::move(done));
+        } else {
+          hospital->async()->QueryStatus(c, &sreq, &queries[i / 2], std::move(done));
+        }
+      },
+      &statuses);
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_message();
+  }
+  int carried_out = 0;
+  std::string cancelled_on;
+  for (const v1::CancelReply& c : cancels) {
+    if (c.cancelled()) {
+      ++carried_out;
+    } else {
+      EXPECT_EQ(c.reason(), v1::ALREADY_CANCELLED);
+    }
+    EXPECT_FALSE(c.cancelled_on().empty());
+    if (cancelled_on.empty()) cancelled_on = c.cancelled_on();
+    EXPECT_EQ(c.cancelled_on(), cancelled_on);
+  }
+  EXPECT_EQ(carried_out, 1);
+  for (const v1::StatusReply& q : queries) {
+    EXPECT_EQ(q.mdtrt_id(), "CONC-CXL-Q");
+    EXPECT_EQ(q.settled_on(), first.setl_date());
+    EXPECT_EQ(q.result().SerializeAsString(), first.result().SerializeAsString());
+    if (q.state() == v1::CANCELLED) {
+      EXPECT_EQ(q.cancelled_on(), cancelled_on);
+    } else {
+      EXPECT_EQ(q.state(), v1::SETTLED);
+      EXPECT_TRUE(q.cancelled_on().empty());
+    }
+  }
+  auto settles = Count(v1::LedgerEntry::SETTLE);
+  auto cancelled = Count(v1::LedgerEntry::CANCEL);
+  for (const std::string party : {"hub", kBeijing, kHaikou}) {
+    EXPECT_EQ(settles[party]["CONC-CXL-Q"], 1) << party;
+    EXPECT_EQ(cancelled[party]["CONC-CXL-Q"], 1) << party;
+  }
+}
+
 // ---- the hospital's deadline travels on -----------------------------------------------------
 
 // A hub that notes the deadline of each call it gets: it takes any directory, knows every
@@ -280,56 +349,100 @@ class DeadlineNotingHub final : public v1::HubService::Service {
   std::vector<std::chrono::system_clock::time_point> deadlines_;
 };
 
-// Haikou's node forwards with a cap of 60 s of its own; a hospital that gives its call 3 s:
-// the hub's side of each forward (settle, pre-settle, and the person look-up of a claim from an
-// institution the node does not list) ends no later than the hospital's call does.
+// Haikou's node, its hub `fake` (served here over mutual TLS), and the hospitals' stubs to it.
+// The node forwards with a cap of 60 s of its own and runs no in-doubt pass of its own in the
+// test (its first, at start, finds nothing).
+class NodeOnFakeHub {
+ public:
+  NodeOnFakeHub(InProcessFederation& fed, v1::HubService::Service& fake, const std::string& name)
+      : fed_(fed) {
+    auto hub_creds = certs::ServerCredentials(certs::ForRole(fed.pki_dir(), "hub"));
+    EXPECT_TRUE(hub_creds.ok()) << hub_creds.status();
+    if (!hub_creds.ok()) return;
+    int hub_port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", *hub_creds, &hub_port);
+    builder.RegisterService(&fake);
+    hub_ = builder.BuildAndStart();
+    EXPECT_TRUE(hub_ && hub_port != 0);
+    if (!hub_ || hub_port == 0) return;
+
+    const std::filesystem::path dir = std::filesystem::path(fed.pki_dir()).parent_path() / name;
+    node::NodeOptions no;
+    no.region = kHaikou;
+    no.hub_address = "127.0.0.1:" + std::to_string(hub_port);
+    no.db_path = (dir / "db").string();
+    no.pki_dir = fed.pki_dir();
+    no.data_file = kWorld;
+    no.ready_file = (dir / "ready").string();
+    no.test_clock = true;
+    no.forward_deadline_ms = 60000;
+    no.resolve_interval_ms = 60000;
+    std::filesystem::create_directories(dir);
+    auto node = node::RegionNode::Create(no);
+    EXPECT_TRUE(node.ok()) << node.status();
+    if (!node.ok()) return;
+    node_ = *std::move(node);
+    EXPECT_TRUE(node_->Start().ok());
+    // Serving once its directory is published (to the fake hub).
+    for (int i = 0; i < 300 && !std::filesystem::exists(no.ready_file); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_TRUE(std::filesystem::exists(no.ready_file));
+  }
+  ~NodeOnFakeHub() {
+    if (node_) node_->Shutdown();
+    if (hub_) hub_->Shutdown();
+  }
+  bool ready() const { return hub_ && node_; }
+
+  std::unique_ptr<v1::HospitalService::Stub> Hospital(const std::string& institution) {
+    auto creds =
+        certs::ChannelCredentials(certs::ForRole(fed_.pki_dir(), "institution-" + institution));
+    EXPECT_TRUE(creds.ok()) << creds.status();
+    return v1::HospitalService::NewStub(
+        certs::MakeChannel("127.0.0.1:" + std::to_string(node_->port()), *creds,
+                           certs::Identity{certs::Role::kRegion, kHaikou}));
+  }
+
+ private:
+  InProcessFederation& fed_;
+  std::unique_ptr<grpc::Server> hub_;
+  std::unique_ptr<node::RegionNode> node_;
+};
+
+// A hospital's call that gives itself 3 s.
+std::unique_ptr<grpc::ClientContext> Within3s() {
+  auto ctx = Ctx(kDay);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  return ctx;
+}
+
+// Each of `seen` (the hub's side of a forward) ends no later than the hospital's call it was
+// made for (`hospital`, in the same order).
+void EndNoLaterThanTheHospitals(const std::vector<std::chrono::system_clock::time_point>& seen,
+                                const std::vector<std::chrono::system_clock::time_point>& hospital) {
+  ASSERT_EQ(seen.size(), hospital.size());
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_LE(seen[i], hospital[i])
+        << "call " << i << ": the hub's side ends "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(seen[i] - hospital[i]).count()
+        << " ms after the hospital's";
+  }
+}
+
+// A hospital that gives its call 3 s: the hub's side of each forward (settle, pre-settle, and
+// the person look-up of a claim from an institution the node does not list) ends no later than
+// the hospital's call does.
 TEST_F(SettleConcurrency, HospitalsDeadline_ReachesTheHub) {
   DeadlineNotingHub fake;
-  auto hub_creds = certs::ServerCredentials(certs::ForRole(fed_->pki_dir(), "hub"));
-  ASSERT_TRUE(hub_creds.ok()) << hub_creds.status();
-  int hub_port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", *hub_creds, &hub_port);
-  builder.RegisterService(&fake);
-  std::unique_ptr<grpc::Server> hub = builder.BuildAndStart();
-  ASSERT_TRUE(hub && hub_port != 0);
-
-  const std::filesystem::path dir =
-      std::filesystem::path(fed_->pki_dir()).parent_path() / "deadline-node";
-  node::NodeOptions no;
-  no.region = kHaikou;
-  no.hub_address = "127.0.0.1:" + std::to_string(hub_port);
-  no.db_path = (dir / "db").string();
-  no.pki_dir = fed_->pki_dir();
-  no.data_file = kWorld;
-  no.ready_file = (dir / "ready").string();
-  no.test_clock = true;
-  no.forward_deadline_ms = 60000;
-  no.resolve_interval_ms = 60000;
-  std::filesystem::create_directories(dir);
-  auto node = node::RegionNode::Create(no);
-  ASSERT_TRUE(node.ok()) << node.status();
-  ASSERT_TRUE((*node)->Start().ok());
-  // Serving once its directory is published (to the fake hub).
-  for (int i = 0; i < 300 && !std::filesystem::exists(no.ready_file); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(std::filesystem::exists(no.ready_file));
-
-  const std::string address = "127.0.0.1:" + std::to_string((*node)->port());
-  auto hospital_as = [&](const std::string& institution) {
-    auto creds = certs::ChannelCredentials(
-        certs::ForRole(fed_->pki_dir(), "institution-" + institution));
-    EXPECT_TRUE(creds.ok()) << creds.status();
-    return v1::HospitalService::NewStub(certs::MakeChannel(
-        address, *creds, certs::Identity{certs::Role::kRegion, kHaikou}));
-  };
-  auto hospital = hospital_as(kHaikouHospital);
-  auto unlisted = hospital_as(kUnlisted);
+  NodeOnFakeHub node(*fed_, fake, "deadline-node");
+  ASSERT_TRUE(node.ready());
+  auto hospital = node.Hospital(kHaikouHospital);
+  auto unlisted = node.Hospital(kUnlisted);
   std::vector<std::chrono::system_clock::time_point> hospital_deadlines;
   auto call = [&](auto&& send) {
-    auto ctx = Ctx(kDay);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    auto ctx = Within3s();
     hospital_deadlines.push_back(ctx->deadline());
     v1::SettleReply reply;
     grpc::Status st = send(ctx.get(), &reply);
@@ -345,17 +458,178 @@ TEST_F(SettleConcurrency, HospitalsDeadline_ReachesTheHub) {
   call([&](grpc::ClientContext* c, v1::SettleReply* r) {
     return unlisted->Settle(c, Inpatient("DL-LOCATE", "9", kUnlisted), r);
   });
-  const auto seen = fake.deadlines();
-  ASSERT_EQ(seen.size(), hospital_deadlines.size());
-  for (size_t i = 0; i < seen.size(); ++i) {
-    EXPECT_LE(seen[i], hospital_deadlines[i])
-        << "call " << i << ": the hub's side ends "
-        << std::chrono::duration_cast<std::chrono::milliseconds>(seen[i] - hospital_deadlines[i])
-               .count()
-        << " ms after the hospital's";
+  EndNoLaterThanTheHospitals(fake.deadlines(), hospital_deadlines);
+}
+
+// A hub that makes every resolution of a claim in doubt call it, and notes the deadline of
+// each such call: the settlement of an id starting "LOST-" is not answered (UNAVAILABLE: the
+// claim is in doubt), any other is settled (no parts: nothing to pay); no claim's status is
+// known (the insured region never saw it) and its reversal tombstones it; a cancellation is not
+// answered (UNAVAILABLE: it stays in doubt).
+class DoubtNotingHub final : public v1::HubService::Service {
+ public:
+  grpc::Status RouteSettle(grpc::ServerContext*, const v1::RouteSettleRequest* req,
+                           v1::RouteSettleReply* reply) override {
+    if (req->claim().claim().id().rfind("LOST-", 0) == 0) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "lost on the way");
+    }
+    reply->mutable_result()->set_settled(true);
+    reply->set_setl_date(kDay);
+    reply->set_insuplc_admdvs(kBeijing);
+    return grpc::Status::OK;
   }
-  (*node)->Shutdown();
-  hub->Shutdown();
+  grpc::Status RouteStatus(grpc::ServerContext* ctx, const v1::RouteStatusRequest*,
+                           v1::RouteStatusReply* reply) override {
+    Note(*ctx);
+    reply->set_known(false);
+    return grpc::Status::OK;
+  }
+  grpc::Status RouteCancel(grpc::ServerContext* ctx, const v1::RouteCancelRequest* req,
+                           v1::RouteCancelReply* reply) override {
+    Note(*ctx);
+    if (!req->reversal()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "lost on the way");
+    reply->set_tombstoned(true);
+    return grpc::Status::OK;
+  }
+  grpc::Status PublishDirectory(grpc::ServerContext*,
+                                grpc::ServerReader<v1::PublishDirectoryRequest>* reader,
+                                v1::PublishDirectoryReply*) override {
+    v1::PublishDirectoryRequest chunk;
+    while (reader->Read(&chunk)) {
+    }
+    return grpc::Status::OK;
+  }
+
+  std::vector<std::chrono::system_clock::time_point> deadlines() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return deadlines_;
+  }
+
+ private:
+  void Note(const grpc::ServerContext& ctx) {
+    std::lock_guard<std::mutex> lock(mu_);
+    deadlines_.push_back(ctx.deadline());
+  }
+  std::mutex mu_;
+  std::vector<std::chrono::system_clock::time_point> deadlines_;
+};
+
+// The same for what a hospital's Cancel and QueryStatus (and a resend whose cancellation is in
+// doubt) ask of the hub on the way: the status of a claim in doubt, its reversal, and a
+// cancellation, each within what the hospital's call has left, not the node's own 60 s.
+TEST_F(SettleConcurrency, HospitalsDeadline_ReachesTheHub_WhenResolvingAndCancelling) {
+  DoubtNotingHub fake;
+  NodeOnFakeHub node(*fed_, fake, "doubt-deadline-node");
+  ASSERT_TRUE(node.ready());
+  auto hospital = node.Hospital(kHaikouHospital);
+  auto status_of = [&](const std::string& id) {
+    v1::StatusRequest req;
+    req.set_mdtrt_id(id);
+    req.set_fixmedins_code(kHaikouHospital);
+    return req;
+  };
+  auto cancel_of = [&](const std::string& id) {
+    v1::CancelRequest req;
+    req.set_mdtrt_id(id);
+    req.set_fixmedins_code(kHaikouHospital);
+    return req;
+  };
+  // Each hospital call's deadline, once per hub call it led to.
+  std::vector<std::chrono::system_clock::time_point> hospital_deadlines;
+  auto call = [&](auto&& send) {
+    const size_t before = fake.deadlines().size();
+    auto ctx = Within3s();
+    grpc::Status st = send(ctx.get());
+    hospital_deadlines.resize(fake.deadlines().size(), ctx->deadline());
+    EXPECT_GT(hospital_deadlines.size(), before) << "the call did not reach the hub";
+    return st;
+  };
+  auto settle = [&](const std::string& id) {
+    v1::SettleReply reply;
+    auto ctx = Ctx(kDay);
+    return hospital->Settle(ctx.get(), Inpatient(id), &reply);
+  };
+
+  // A settlement in doubt, resolved by a status query: its status, then its reversal.
+  ASSERT_EQ(settle("LOST-1").error_code(), grpc::StatusCode::UNAVAILABLE);
+  v1::StatusReply status;
+  grpc::Status st = call([&](grpc::ClientContext* c) {
+    return hospital->QueryStatus(c, status_of("LOST-1"), &status);
+  });
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(status.state(), v1::TOMBSTONE);
+
+  // A settlement in doubt, resolved by a cancellation: the same two calls.
+  ASSERT_EQ(settle("LOST-2").error_code(), grpc::StatusCode::UNAVAILABLE);
+  v1::CancelReply cancelled;
+  st = call([&](grpc::ClientContext* c) {
+    return hospital->Cancel(c, cancel_of("LOST-2"), &cancelled);
+  });
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(cancelled.reason(), v1::UNKNOWN_CLAIM);
+
+  // A settled claim whose cancellation is not answered; then a resend and a status query
+  // each try to complete it.
+  ASSERT_TRUE(settle("CXL-1").ok());
+  st = call([&](grpc::ClientContext* c) {
+    return hospital->Cancel(c, cancel_of("CXL-1"), &cancelled);
+  });
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+  v1::SettleReply resent;
+  st = call([&](grpc::ClientContext* c) { return hospital->Settle(c, Inpatient("CXL-1"), &resent); });
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+  st = call([&](grpc::ClientContext* c) {
+    return hospital->QueryStatus(c, status_of("CXL-1"), &status);
+  });
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(status.state(), v1::IN_DOUBT);
+
+  EndNoLaterThanTheHospitals(fake.deadlines(), hospital_deadlines);
+}
+
+// A settlement in doubt, then 8 status queries and 8 cancellations of it at once: the first to
+// hold the id resolves it (its status, then its reversal: two calls to the hub); every other,
+// queued behind, reads the tombstone it left (no call). Each query answers TOMBSTONE, each
+// cancellation UNKNOWN_CLAIM.
+TEST_F(SettleConcurrency, InDoubt_QueriedAndCancelledTogether_ResolvedOnce) {
+  DoubtNotingHub fake;
+  NodeOnFakeHub node(*fed_, fake, "doubt-together-node");
+  ASSERT_TRUE(node.ready());
+  auto hospital = node.Hospital(kHaikouHospital);
+  v1::SettleReply lost;
+  auto ctx = Ctx(kDay);
+  ASSERT_EQ(hospital->Settle(ctx.get(), Inpatient("LOST-TOGETHER"), &lost).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+
+  constexpr size_t kQueries = 8, kCancels = 8;
+  v1::StatusRequest sreq;
+  sreq.set_mdtrt_id("LOST-TOGETHER");
+  sreq.set_fixmedins_code(kHaikouHospital);
+  v1::CancelRequest creq;
+  creq.set_mdtrt_id("LOST-TOGETHER");
+  creq.set_fixmedins_code(kHaikouHospital);
+  std::vector<v1::StatusReply> queries(kQueries);
+  std::vector<v1::CancelReply> cancels(kCancels);
+  std::vector<grpc::Status> statuses;
+  AllAtOnce(
+      kQueries + kCancels,
+      [&](size_t i, grpc::ClientContext* c, std::function<void(grpc::Status)> done) {
+        if (i % 2 == 0) {
+          hospital->async()->QueryStatus(c, &sreq, &queries[i / 2], std::move(done));
+        } else {
+          hospital->async()->Cancel(c, &creq, &cancels[i / 2], std::move(done));
+        }
+      },
+      &statuses);
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_message();
+  }
+  for (const v1::StatusReply& q : queries) EXPECT_EQ(q.state(), v1::TOMBSTONE);
+  for (const v1::CancelReply& c : cancels) {
+    EXPECT_FALSE(c.cancelled());
+    EXPECT_EQ(c.reason(), v1::UNKNOWN_CLAIM);
+  }
+  EXPECT_EQ(fake.deadlines().size(), 2u) << "one status call and one reversal";
 }
 
 }  // namespace
