@@ -163,6 +163,12 @@ std::optional<ClearingClass> ParseClearingClass(std::string_view name) {
   return std::nullopt;
 }
 
+bool HasEventIn(const NodeClaim& c, const Period& period) {
+  if (c.state == StmtState::kInDoubt) return false;
+  return Period::Of(c.settled_on) == period ||
+         (c.state == StmtState::kCancelled && Period::Of(c.cancelled_on) == period);
+}
+
 HospitalMonth BuildHospitalMonth(const Period& period, const std::vector<NodeClaim>& claims) {
   HospitalMonth out;
   out.period = period;
@@ -173,10 +179,10 @@ HospitalMonth BuildHospitalMonth(const Period& period, const std::vector<NodeCla
       out.in_doubt.push_back(LineOf(c, StmtState::kInDoubt));
       continue;
     }
+    if (!HasEventIn(c, period)) continue;
     const bool settled_in = Period::Of(c.settled_on) == period;
     const bool cancelled_in =
         c.state == StmtState::kCancelled && Period::Of(c.cancelled_on) == period;
-    if (!settled_in && !cancelled_in) continue;
     if (settled_in) Book(out, c, /*cancel=*/false);
     if (cancelled_in) Book(out, c, /*cancel=*/true);
     out.lines.push_back(LineOf(c, cancelled_in ? StmtState::kCancelled : StmtState::kSettled));

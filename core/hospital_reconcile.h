@@ -79,6 +79,9 @@ struct HospitalMonth {
   friend bool operator==(const HospitalMonth&, const HospitalMonth&) = default;
 };
 
+// Whether `c` was settled or cancelled in `period` (a claim in doubt has no event yet).
+bool HasEventIn(const NodeClaim& c, const Period& period);
+
 // `claims` hold one institution's records, ids unique (checked).
 HospitalMonth BuildHospitalMonth(const Period& period, const std::vector<NodeClaim>& claims);
 

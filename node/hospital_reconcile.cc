@@ -5,6 +5,7 @@
 // with this node is month_reconcile.cc.
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
@@ -33,16 +34,25 @@ core::StmtFigures FromStmtTotals(const v1::StmtTotals& t) {
                            core::Money::FromFen(t.cash_payamt_fen())};
 }
 
+// The detail states, one mapping each way (the node's lines out, the hospital's in).
+constexpr std::pair<core::StmtState, v1::ClaimState> kStmtStates[] = {
+    {core::StmtState::kSettled, v1::SETTLED},
+    {core::StmtState::kCancelled, v1::CANCELLED},
+    {core::StmtState::kInDoubt, v1::IN_DOUBT},
+};
+
 v1::ClaimState StmtStateToProto(core::StmtState s) {
-  switch (s) {
-    case core::StmtState::kSettled:
-      return v1::SETTLED;
-    case core::StmtState::kCancelled:
-      return v1::CANCELLED;
-    case core::StmtState::kInDoubt:
-      return v1::IN_DOUBT;
+  for (const auto& [state, proto] : kStmtStates) {
+    if (state == s) return proto;
   }
   return v1::CLAIM_STATE_UNSPECIFIED;
+}
+
+std::optional<core::StmtState> StmtStateFromProto(v1::ClaimState s) {
+  for (const auto& [state, proto] : kStmtStates) {
+    if (proto == s) return state;
+  }
+  return std::nullopt;
 }
 
 v1::StmtDetail ToStmtDetail(const core::StmtLine& l) {
@@ -72,24 +82,16 @@ std::variant<std::vector<core::StmtLine>, grpc::Status> FromStmtDetails(
   lines.reserve(static_cast<size_t>(list.details_size()));
   for (int i = 0; i < list.details_size(); ++i) {
     const v1::StmtDetail& d = list.details(i);
+    const std::optional<core::StmtState> state = StmtStateFromProto(d.state());
+    if (!state.has_value()) {
+      return protoconv::ErrorStatus(
+          v1::INVALID_DATA, absl::StrCat(field, "[", i, "].state"),
+          absl::StrCat(v1::ClaimState_Name(d.state()),
+                       " is not a detail state: SETTLED, CANCELLED or IN_DOUBT"));
+    }
     core::StmtLine l;
     l.setl_id = d.setl_id();
-    switch (d.state()) {
-      case v1::SETTLED:
-        l.state = core::StmtState::kSettled;
-        break;
-      case v1::CANCELLED:
-        l.state = core::StmtState::kCancelled;
-        break;
-      case v1::IN_DOUBT:
-        l.state = core::StmtState::kInDoubt;
-        break;
-      default:
-        return protoconv::ErrorStatus(
-            v1::INVALID_DATA, absl::StrCat(field, "[", i, "].state"),
-            absl::StrCat(v1::ClaimState_Name(d.state()),
-                         " is not a detail state: SETTLED, CANCELLED or IN_DOUBT"));
-    }
+    l.state = *state;
     l.medfee = core::Money::FromFen(d.medfee_sumamt_fen());
     l.fund = core::Money::FromFen(d.fund_pay_sumamt_fen());
     l.account = core::Money::FromFen(d.acct_pay_fen());
@@ -109,6 +111,48 @@ std::pair<std::string, std::string> MonthBounds(const core::Period& p) {
   const core::Date last =
       core::Date::FromDaysSinceEpoch(core::Date{next.year, next.month, 1}.DaysSinceEpoch() - 1);
   return {first.ToString(), last.ToString()};
+}
+
+// A treatment record as the month sees it: in doubt (its month unknown until resolved),
+// settled or cancelled with its days and settled parts; nullopt for a TOMBSTONE (reversed,
+// never settled). DATA_LOSS naming the record when a stored field does not read.
+absl::StatusOr<std::optional<core::NodeClaim>> NodeClaimOf(const v1::TreatmentRecord& rec) {
+  core::NodeClaim c;
+  c.id = rec.claim().id();
+  if (Impl::InDoubt(rec)) {  // a settlement, or a cancellation asked for, not yet confirmed
+    c.state = core::StmtState::kInDoubt;
+    return std::optional<core::NodeClaim>(std::move(c));
+  }
+  switch (rec.state()) {
+    case v1::SETTLED:
+      c.state = core::StmtState::kSettled;
+      break;
+    case v1::CANCELLED:
+      c.state = core::StmtState::kCancelled;
+      break;
+    default:  // TOMBSTONE: never settled
+      return std::optional<core::NodeClaim>();
+  }
+  const std::string what = "treatment record " + c.id;
+  auto settled_on = core::Date::Parse(rec.settled_on());
+  if (!settled_on.ok()) {
+    return absl::DataLossError(what + ": settled_on \"" + rec.settled_on() + "\" is not a date");
+  }
+  c.settled_on = *settled_on;
+  if (c.state == core::StmtState::kCancelled) {
+    auto cancelled_on = core::Date::Parse(rec.cancelled_on());
+    if (!cancelled_on.ok()) {
+      return absl::DataLossError(what + ": cancelled_on \"" + rec.cancelled_on() +
+                                 "\" is not a date");
+    }
+    c.cancelled_on = *cancelled_on;
+  }
+  auto result = protoconv::FromProto(rec.result(), "result");
+  if (!result.ok()) {
+    return absl::DataLossError(absl::StrCat(what, ": ", std::string(result.status().message())));
+  }
+  c.parts = core::FiguresOf(*result);
+  return std::optional<core::NodeClaim>(std::move(c));
 }
 
 }  // namespace
@@ -150,7 +194,7 @@ grpc::Status TreatmentService::ReconcileTotals(grpc::ServerContext* ctx,
                                     "class " + t.clr_type() + " given twice");
     }
   }
-  auto claims = InstitutionClaims(institution);
+  auto claims = InstitutionClaims(institution, period);
   if (!claims.ok()) return protoconv::FromAbsl(claims.status());
   const core::HospitalMonth month = core::BuildHospitalMonth(period, *claims);
 
@@ -195,7 +239,11 @@ grpc::Status TreatmentService::ReconcileDetails(grpc::ServerContext* ctx,
     if (auto* bad = std::get_if<grpc::Status>(&lines)) return *bad;
     hospital = std::get<std::vector<core::StmtLine>>(std::move(lines));
   }
-  auto claims = InstitutionClaims(institution);
+  // The hospital's ids are read too: a line the node has in another month gets its note.
+  std::vector<std::string> listed;
+  listed.reserve(hospital.size());
+  for (const core::StmtLine& l : hospital) listed.push_back(l.setl_id);
+  auto claims = InstitutionClaims(institution, period, listed);
   if (!claims.ok()) return protoconv::FromAbsl(claims.status());
   const core::HospitalMonth month = core::BuildHospitalMonth(period, *claims);
 
@@ -250,73 +298,72 @@ grpc::Status TreatmentService::Begin(const grpc::ServerContext& ctx, const std::
   return grpc::Status::OK;
 }
 
-// Every record of `institution`'s claims that settled, was cancelled or is in doubt: one scan
-// of the treatment records (a consistent snapshot), O(all the node's treatment records).
-// TOMBSTONE records (reversed, never settled) are left out.
+// The institution's claims a month needs, each record read by its id (never a scan of the
+// treatment records): every claim with a settlement or a cancellation in `period` (the node's
+// SETTLE and CANCEL entries under the ledger's institution month index: an entry's day is the
+// record's settled_on / cancelled_on), every claim in doubt now (the in-doubt family, small),
+// and each of `also` (ids a hospital listed) that is the institution's and has no event in the
+// month, so that a line the node holds in another month is explained as before. A claim whose
+// record says the month but whose entry the index lacks is not in it: the month is what the
+// ledger books. TOMBSTONE records (reversed, never settled) and other institutions' claims are
+// left out. Each record is read at its own moment, not from one snapshot: a claim settled or
+// resolved while the month is read may or may not be in it, as the month stood a moment apart.
 absl::StatusOr<std::vector<core::NodeClaim>> TreatmentService::InstitutionClaims(
-    const std::string& institution) {
-  std::vector<core::NodeClaim> out;
+    const std::string& institution, const core::Period& period,
+    const std::vector<std::string>& also) {
+  std::set<std::string> in_month;
   absl::Status bad;
-  absl::Status scan = n_.store->Scan(
-      storage::kTreatmentClaimsCf, "", [&](std::string_view key, std::string_view value) {
-        v1::TreatmentRecord rec;
-        if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          bad = absl::DataLossError(absl::StrCat("treatment record ", std::string(key),
-                                                 " cannot be parsed"));
+  absl::Status scan = n_.store->ScanLedgerIndex(
+      protoconv::InstitutionMonthKey(institution, period),
+      [&](uint64_t seq, std::string_view bytes) {
+        v1::LedgerEntry e;
+        if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          bad = absl::DataLossError(absl::StrCat("ledger entry ", seq, " cannot be parsed"));
           return false;
         }
-        if (rec.claim().institution() != institution) return true;
-        core::NodeClaim c;
-        c.id = rec.claim().id();
-        if (Impl::InDoubt(rec)) {  // its month is unknown until resolved (a cancel asked for)
-          c.state = core::StmtState::kInDoubt;
-          out.push_back(std::move(c));
-          return true;
+        if (e.kind() == v1::LedgerEntry::SETTLE || e.kind() == v1::LedgerEntry::CANCEL) {
+          in_month.insert(e.claim_id());
         }
-        switch (rec.state()) {
-          case v1::SETTLED:
-            c.state = core::StmtState::kSettled;
-            break;
-          case v1::CANCELLED:
-            c.state = core::StmtState::kCancelled;
-            break;
-          case v1::PENDING:
-          case v1::IN_DOUBT:
-            c.state = core::StmtState::kInDoubt;
-            out.push_back(std::move(c));
-            return true;
-          default:  // TOMBSTONE: never settled
-            return true;
-        }
-        const std::string what = "treatment record " + c.id;
-        auto settled_on = core::Date::Parse(rec.settled_on());
-        if (!settled_on.ok()) {
-          bad = absl::DataLossError(what + ": settled_on \"" + rec.settled_on() +
-                                    "\" is not a date");
-          return false;
-        }
-        c.settled_on = *settled_on;
-        if (c.state == core::StmtState::kCancelled) {
-          auto cancelled_on = core::Date::Parse(rec.cancelled_on());
-          if (!cancelled_on.ok()) {
-            bad = absl::DataLossError(what + ": cancelled_on \"" + rec.cancelled_on() +
-                                      "\" is not a date");
-            return false;
-          }
-          c.cancelled_on = *cancelled_on;
-        }
-        auto result = protoconv::FromProto(rec.result(), "result");
-        if (!result.ok()) {
-          bad = absl::DataLossError(
-              absl::StrCat(what, ": ", std::string(result.status().message())));
-          return false;
-        }
-        c.parts = core::FiguresOf(*result);
-        out.push_back(std::move(c));
         return true;
       });
   if (!scan.ok()) return scan;
   if (!bad.ok()) return bad;
+  std::set<std::string> in_doubt;
+  scan = n_.store->Scan(storage::kInDoubtCf, "", [&](std::string_view key, std::string_view) {
+    in_doubt.emplace(key);
+    return true;
+  });
+  if (!scan.ok()) return scan;
+
+  std::vector<core::NodeClaim> out;
+  std::set<std::string_view> listed;
+  // `id`'s claim when it is the institution's and not a tombstone; `outside_month`: only if
+  // it has no event in the month (the month's claims are the index's).
+  auto add = [&](const std::string& id, bool outside_month) -> absl::Status {
+    if (!listed.insert(id).second) return absl::OkStatus();
+    auto rec = Load<v1::TreatmentRecord>(*n_.store, storage::kTreatmentClaimsCf, id);
+    if (!rec.ok()) return rec.status();
+    if (!rec->has_value() || (*rec)->claim().institution() != institution) {
+      return absl::OkStatus();
+    }
+    auto claim = NodeClaimOf(**rec);
+    if (!claim.ok()) return claim.status();
+    if (!claim->has_value()) return absl::OkStatus();
+    if (outside_month && core::HasEventIn(**claim, period)) return absl::OkStatus();
+    out.push_back(**std::move(claim));
+    return absl::OkStatus();
+  };
+  for (const std::string& id : in_month) {
+    if (auto s = add(id, /*outside_month=*/false); !s.ok()) return s;
+  }
+  // A claim in doubt has no event in any month; a record no longer in doubt that the index
+  // did not name is not the month's.
+  for (const std::string& id : in_doubt) {
+    if (auto s = add(id, /*outside_month=*/true); !s.ok()) return s;
+  }
+  for (const std::string& id : also) {
+    if (auto s = add(id, /*outside_month=*/true); !s.ok()) return s;
+  }
   return out;
 }
 

@@ -349,7 +349,9 @@ class TreatmentService final
   grpc::Status Begin(const grpc::ServerContext& ctx, const std::string& requested,
                      const std::string& period_text, std::string* institution,
                      core::Period* period);
-  absl::StatusOr<std::vector<core::NodeClaim>> InstitutionClaims(const std::string& institution);
+  absl::StatusOr<std::vector<core::NodeClaim>> InstitutionClaims(
+      const std::string& institution, const core::Period& period,
+      const std::vector<std::string>& also = {});
 
   Impl& n_;
 };

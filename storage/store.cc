@@ -762,6 +762,15 @@ void Store::CommitAsync(Batch batch, std::function<void(absl::StatusOr<CommitRes
       done(h.status());
       return;
     }
+    // The index's completeness marker is the store's own: a caller that removed it would make
+    // the next Open re-index the whole ledger; one that wrote it would vouch for an index that
+    // may lack rows.
+    if (op.cf == rocksdb::kDefaultColumnFamilyName && op.key == kIndexCompleteKey) {
+      done(absl::InvalidArgumentError(
+          Cat({"key '", kIndexCompleteKey, "' of the default column family is written only by ",
+               "the store (the ledger index's completeness marker) in store at ", impl_->path})));
+      return;
+    }
     pending.handles.push_back(*h);
   }
   pending.batch = std::move(batch);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -24,6 +25,15 @@ namespace crossclear::tools::officer {
 
 // A command once its command line is parsed: the values of its arguments are captured.
 using Runner = std::function<int(const HubTarget& hub, std::ostream& out, std::ostream& err)>;
+
+// The Runner of a command whose arguments CLI11 parses into `*args`: `run` on them.
+template <typename Args>
+Runner RunWith(std::shared_ptr<Args> args,
+               int (*run)(const Args&, const HubTarget&, std::ostream&, std::ostream&)) {
+  return [args = std::move(args), run](const HubTarget& hub, std::ostream& out, std::ostream& err) {
+    return run(*args, hub, out, err);
+  };
+}
 
 struct Spec {
   std::string_view name, summary;

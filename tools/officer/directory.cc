@@ -77,9 +77,7 @@ Runner DefineDirectory(CLI::App& app) {
          "--note", [a](const std::string& v) { a->note = v; },
          "assign: kept in the hub's DIRECTORY entry")
       ->type_name("TEXT");
-  return [a](const HubTarget& hub, std::ostream& out, std::ostream& err) {
-    return Directory(*a, hub, out, err);
-  };
+  return RunWith(a, &Directory);
 }
 
 }  // namespace

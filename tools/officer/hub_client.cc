@@ -56,6 +56,19 @@ std::string PairColumns(const HubTarget& hub, const std::string& from, const std
   return text.str();
 }
 
+std::string PairRow(const HubTarget& hub, const std::string& from, const std::string& to,
+                    std::initializer_list<int64_t> fens) {
+  std::ostringstream text;
+  text << "  " << PairColumns(hub, from, to);
+  for (int64_t fen : fens) text << std::setw(14) << Yuan(fen);
+  return text.str();
+}
+
+std::string DisputeFigures(const v1::Dispute& d) {
+  return "hub " + (d.has_hub_fen() ? Yuan(d.hub_fen()) : std::string("absent")) + ", node " +
+         (d.has_party_fen() ? Yuan(d.party_fen()) : std::string("absent"));
+}
+
 std::string AlertName(v1::Alert a) {
   auto alert = protoconv::FromProto(a, "alert");
   return alert.ok() ? std::string(core::AlertName(*alert)) : std::string("unknown");

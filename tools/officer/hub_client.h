@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -36,6 +37,14 @@ std::string Named(const HubTarget& hub, const std::string& code);
 
 // "110000 北京市            -> 460100                  " : a pair in fixed columns.
 std::string PairColumns(const HubTarget& hub, const std::string& from, const std::string& to);
+
+// "  110000 北京市            -> 460100                       1234.00      56.78": a pair's row,
+// PairColumns and each amount in yuan right-aligned in 14 columns (the caller ends the line).
+std::string PairRow(const HubTarget& hub, const std::string& from, const std::string& to,
+                    std::initializer_list<int64_t> fens);
+
+// "hub 12.00, node absent": a dispute's two figures, as the hub and the node hold them.
+std::string DisputeFigures(const v1::Dispute& d);
 
 // "none" | "yellow" | "red" (core's names), "unknown" for a value the hub should not send.
 std::string AlertName(v1::Alert a);

@@ -21,8 +21,7 @@ enum class Show { kStatement, kTotals, kTransfers };
 void PrintTransfers(const v1::MonthState& s, const HubTarget& hub, std::ostream& out) {
   out << "transfers through the national clearing account " << core::kClearingAccount << "\n";
   for (const v1::TransferRecord& t : s.transfers()) {
-    out << "  " << PairColumns(hub, t.from(), t.to()) << std::setw(14) << Yuan(t.amount_fen())
-        << "  "
+    out << PairRow(hub, t.from(), t.to(), {t.amount_fen()}) << "  "
         << (t.bank_serial().empty() ? "pending"
                                     : "executed " + t.executed_on() + " serial " + t.bank_serial())
         << "\n";
@@ -70,8 +69,7 @@ void PrintMonth(const v1::MonthReply& m, const HubTarget& hub, std::ostream& out
   if (m.statement().obligations().empty()) out << "  none\n";
   int64_t total = 0;
   for (const v1::Obligation& o : m.statement().obligations()) {
-    out << "  " << PairColumns(hub, o.insured(), o.treatment()) << std::setw(14)
-        << Yuan(o.amount_fen()) << "\n";
+    out << PairRow(hub, o.insured(), o.treatment(), {o.amount_fen()}) << "\n";
     total += o.amount_fen();
   }
   out << "  total " << Yuan(total) << "\n";
@@ -106,8 +104,7 @@ void PrintMonth(const v1::MonthReply& m, const HubTarget& hub, std::ostream& out
     for (const v1::Dispute& d : s.disputes()) {
       out << "  " << (d.resolved() ? "resolved (" + d.resolution() + ")" : "OPEN") << "  region "
           << d.region() << " as " << d.side() << ", claim " << d.claim_id() << " " << d.kind()
-          << ": hub " << (d.has_hub_fen() ? Yuan(d.hub_fen()) : "absent") << ", node "
-          << (d.has_party_fen() ? Yuan(d.party_fen()) : "absent") << "\n";
+          << ": " << DisputeFigures(d) << "\n";
     }
   }
   if (!s.transfers().empty()) {
@@ -176,9 +173,7 @@ Runner DefineStatement(CLI::App& app) {
   auto args = std::make_shared<StatementArgs>();
   AddPeriod(app, args->period);
   app.add_flag("--json", args->json, "the report's JSON document instead of the text");
-  return [args](const HubTarget& hub, std::ostream& out, std::ostream& err) {
-    return Statement(*args, hub, out, err);
-  };
+  return RunWith(args, &Statement);
 }
 
 }  // namespace

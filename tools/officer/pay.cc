@@ -101,9 +101,7 @@ Runner DefinePay(CLI::App& app) {
       ->type_name("FROM:TO:AMOUNT:SERIAL[:DATE]")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  return [a](const HubTarget& hub, std::ostream& out, std::ostream& err) {
-    return Pay(*a, hub, out, err);
-  };
+  return RunWith(a, &Pay);
 }
 
 }  // namespace

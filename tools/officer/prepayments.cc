@@ -42,10 +42,9 @@ int Prepayments(const HubTarget& hub, std::ostream& out, std::ostream& err) {
   out << "prepayments (insured -> treatment): quota, outstanding, utilisation, alert\n";
   if (reply.positions().empty()) out << "  none\n";
   for (const v1::PrepaymentPosition& pos : reply.positions()) {
-    out << "  " << PairColumns(hub, pos.insured(), pos.treatment()) << std::setw(14)
-        << Yuan(pos.quota_fen()) << std::setw(14) << Yuan(pos.outstanding_fen()) << std::setw(9)
-        << (pos.has_utilisation_bp() ? PercentText(pos.utilisation_bp()) : "—") << "  "
-        << AlertName(pos.alert()) << "\n";
+    out << PairRow(hub, pos.insured(), pos.treatment(), {pos.quota_fen(), pos.outstanding_fen()})
+        << std::setw(9) << (pos.has_utilisation_bp() ? PercentText(pos.utilisation_bp()) : "—")
+        << "  " << AlertName(pos.alert()) << "\n";
   }
   return 0;
 }
@@ -77,9 +76,9 @@ int Resize(const ResizeArgs& a, const HubTarget& hub, std::ostream& out, std::os
       << "obligations in " << year << ", previous quota, new quota\n";
   if (reply.quotas().empty()) out << "  none\n";
   for (const v1::ResizedQuota& q : reply.quotas()) {
-    out << "  " << PairColumns(hub, q.insured(), q.treatment()) << std::setw(14)
-        << Yuan(q.year_obligations_fen()) << std::setw(14) << Yuan(q.previous_fen())
-        << std::setw(14) << Yuan(q.quota_fen()) << "\n";
+    out << PairRow(hub, q.insured(), q.treatment(),
+                   {q.year_obligations_fen(), q.previous_fen(), q.quota_fen()})
+        << "\n";
   }
   return 0;
 }
@@ -94,9 +93,7 @@ Runner DefinePrepay(CLI::App& app) {
       ->type_name("CODE")
       ->required();
   app.add_flag("--emergency", a->emergency, "an emergency top-up (紧急调增): red alert only");
-  return [a](const HubTarget& hub, std::ostream& out, std::ostream& err) {
-    return Prepay(*a, hub, out, err);
-  };
+  return RunWith(a, &Prepay);
 }
 
 Runner DefinePrepayments(CLI::App&) { return &Prepayments; }
@@ -109,9 +106,7 @@ Runner DefineResize(CLI::App& app) {
          "--months", [a](const std::string& m) { a->months = m; },
          "quota = N months of the average monthly obligation (default 2)")
       ->type_name("N");
-  return [a](const HubTarget& hub, std::ostream& out, std::ostream& err) {
-    return Resize(*a, hub, out, err);
-  };
+  return RunWith(a, &Resize);
 }
 
 }  // namespace

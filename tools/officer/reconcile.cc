@@ -28,8 +28,7 @@ int Reconcile(const std::string& period_text, const HubTarget& hub, std::ostream
     if (d.resolved()) continue;
     ++open;
     out << "  DISPUTE region " << d.region() << " as " << d.side() << ": claim " << d.claim_id()
-        << " " << d.kind() << ", hub " << (d.has_hub_fen() ? Yuan(d.hub_fen()) : "absent")
-        << ", node " << (d.has_party_fen() ? Yuan(d.party_fen()) : "absent") << "\n"
+        << " " << d.kind() << ", " << DisputeFigures(d) << "\n"
         << "    resolve with: crossclear resolve " << period->ToString() << " --region "
         << d.region() << " --side " << d.side() << " --claim " << d.claim_id() << " --kind "
         << d.kind() << " --adopt party|hub\n";
@@ -44,9 +43,7 @@ int Reconcile(const std::string& period_text, const HubTarget& hub, std::ostream
 Runner DefineReconcile(CLI::App& app) {
   auto period = std::make_shared<std::string>();
   AddPeriod(app, *period);
-  return [period](const HubTarget& hub, std::ostream& out, std::ostream& err) {
-    return Reconcile(*period, hub, out, err);
-  };
+  return RunWith(period, &Reconcile);
 }
 
 struct ResolveArgs {
@@ -94,9 +91,7 @@ Runner DefineResolve(CLI::App& app) {
   app.add_option("--kind", a->kind, "the disputed entry")->type_name("settle|cancel")->required();
   app.add_option("--adopt", a->adopt, "whose figure stands")->type_name("party|hub")->required();
   app.add_option("--note", a->note, "kept with the resolution")->type_name("TEXT");
-  return [a](const HubTarget& hub, std::ostream& out, std::ostream& err) {
-    return Resolve(*a, hub, out, err);
-  };
+  return RunWith(a, &Resolve);
 }
 
 }  // namespace

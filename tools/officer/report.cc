@@ -58,9 +58,7 @@ Runner DefineReport(CLI::App& app) {
   app.add_option("--out", a->out_dir, "the folder the files are written into")
       ->type_name("DIR")
       ->default_str(".");
-  return [a](const HubTarget& hub, std::ostream& out, std::ostream& err) {
-    return Report(*a, hub, out, err);
-  };
+  return RunWith(a, &Report);
 }
 
 }  // namespace

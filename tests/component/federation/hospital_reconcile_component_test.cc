@@ -17,12 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "crossclear/v1/services.grpc.pb.h"
 #include "claims.h"
+#include "crossclear/v1/services.grpc.pb.h"
 #include "in_process_federation.h"
-#include "test_world.h"
 #include "proto/status.h"
 #include "rpc/call.h"
+#include "storage/keys.h"
+#include "test_world.h"
 
 namespace crossclear::federation_test {
 namespace {
@@ -62,6 +63,15 @@ v1::SettleRequest Chronic(const std::string& id, const std::string& date) {
 v1::SettleRequest AtSecond(const std::string& id, const std::string& date) {
   return Claim(id, "SH-RES-05", kSecond, v1::OUTPATIENT, date,
                {{"001201000010000", "1", "30.00", {}}, {"XJ01DDA001", "1", "600.00", {}}});
+}
+
+// A Shanghai employee in hospital in Beijing (a claim the Beijing node settles).
+v1::SettleRequest AtBeijing(const std::string& id, const std::string& date) {
+  v1::SettleRequest req =
+      Claim(id, "SH-EMP-04", kBeijingHospital, v1::INPATIENT, date,
+            {{"001102000010000", "10", "70.00", {}}, {"XL01XCT001", "1", "1700.00", {}}});
+  req.mutable_claim()->set_acct_used_flag(true);
+  return req;
 }
 
 // --- the hospital's own books, from the replies it got -------------------------------------
@@ -132,11 +142,13 @@ class HospitalReconcileComponent : public ::testing::Test {
     return v1::HospitalService::NewStub(fed_->Channel(cert, fed_->NodeAddress(kHaikou)));
   }
 
-  v1::SettleReply SettleOk(const v1::SettleRequest& req, const std::string& day) {
+  v1::SettleReply SettleOk(const v1::SettleRequest& req, const std::string& day,
+                           const std::string& region = kHaikou) {
     v1::SettleReply reply;
     auto ctx = Ctx(day);
-    grpc::Status st =
-        AtHaikou("institution-" + req.claim().fixmedins_code())->Settle(ctx.get(), req, &reply);
+    auto stub = v1::HospitalService::NewStub(
+        fed_->Channel("institution-" + req.claim().fixmedins_code(), fed_->NodeAddress(region)));
+    grpc::Status st = stub->Settle(ctx.get(), req, &reply);
     EXPECT_TRUE(st.ok()) << req.claim().mdtrt_id() << ": " << st.error_message();
     EXPECT_TRUE(reply.result().settled())
         << req.claim().mdtrt_id() << ": " << reply.result().DebugString();
@@ -180,8 +192,51 @@ class HospitalReconcileComponent : public ::testing::Test {
     return sizes;
   }
 
+  // Stops the federation, stores at the Haikou node a treatment record of H46010000001's as the
+  // node stores one (with its in-doubt row when it is in doubt) but with no ledger entry, and
+  // starts it again. SETTLED records carry `result` and `settled_on`.
+  void StoreRecordWithoutEntry(const std::string& id, v1::ClaimState state,
+                               const v1::ClaimResult& result = {},
+                               const std::string& settled_on = "") {
+    fed_->Stop();
+    v1::TreatmentRecord rec;
+    rec.mutable_claim()->set_id(id);
+    rec.mutable_claim()->set_institution(kHospital);
+    rec.mutable_claim()->set_person(kRetiree);
+    rec.set_state(state);
+    rec.set_insured_region(kBeijing);
+    *rec.mutable_result() = result;
+    rec.set_settled_on(settled_on);
+    if (state == v1::IN_DOUBT) rec.set_doubt("the hub did not answer");
+    std::string bytes;
+    ASSERT_TRUE(rec.SerializeToString(&bytes));
+    ASSERT_TRUE(fed_->Put(kHaikou, storage::kTreatmentClaimsCf, id, bytes).ok());
+    if (state == v1::IN_DOUBT) {
+      ASSERT_TRUE(fed_->Put(kHaikou, storage::kInDoubtCf, id, "").ok());
+    }
+    ASSERT_TRUE(fed_->Restart().ok());
+  }
+
+  // 3201 of `period` as H46010000001 asks it, without figures; the reply must be OK.
+  v1::ReconcileTotalsReply OwnTotals(const std::string& period) {
+    v1::ReconcileTotalsRequest req;
+    req.set_period(period);
+    v1::ReconcileTotalsReply reply;
+    grpc::Status st = Totals(std::string("institution-") + kHospital, req, &reply);
+    EXPECT_TRUE(st.ok()) << period << ": " << st.error_message();
+    return reply;
+  }
+
   std::unique_ptr<InProcessFederation> fed_;
 };
+
+// Each detail line's state by claim id.
+std::map<std::string, v1::ClaimState> States(
+    const google::protobuf::RepeatedPtrField<v1::StmtDetail>& lines) {
+  std::map<std::string, v1::ClaimState> out;
+  for (const v1::StmtDetail& d : lines) out[d.setl_id()] = d.state();
+  return out;
+}
 
 // 1. March at H46010000001: an inpatient stay, an outpatient visit, a chronic visit (chronic and
 // outpatient parts) settled and then cancelled within March, an inpatient stay settled on
@@ -417,6 +472,100 @@ TEST_F(HospitalReconcileComponent, BadInput_RefusedNamingTheField) {
   treq.add_hospital_classes()->set_clr_type("surgery");
   v1::ReconcileTotalsReply treply;
   expect_invalid(Totals(cert, treq, &treply), "hospital_classes[0].clr_type", "unknown class");
+}
+
+// 4. March among other months and institutions, read from the ledger's institution month
+// index: an inpatient stay settled in February and cancelled in March, an outpatient visit of
+// February only, one of March, one of April, the second hospital's claim of March, and a claim
+// the node holds in doubt (its outcome cannot be learnt: the hub routed that id for Beijing, so
+// the resolver is refused and it stays in doubt). March nets the visit of March against the
+// cancelled stay and lists the claim in doubt; February holds both of its settlements; the
+// hospital's lines naming a claim of February, the other hospital's claim and an unknown id
+// are explained as before (where the node has each, or that it has none).
+TEST_F(HospitalReconcileComponent, AMonthAmongOthers_ReadByTheInstitutionsIndex) {
+  const v1::SettleReply stay = SettleOk(Inpatient("HM-STAY", "2026-02-10"), "2026-02-10");
+  const v1::SettleReply feb = SettleOk(Outpatient("HM-FEB", "2026-02-20"), "2026-02-20");
+  const v1::SettleReply march = SettleOk(Outpatient("HM-MAR", "2026-03-08"), "2026-03-08");
+  const v1::SettleReply other = SettleOk(AtSecond("HM-OTHER", "2026-03-10"), "2026-03-10");
+  CancelOk("HM-STAY", "2026-03-04");
+  SettleOk(Outpatient("HM-APR", "2026-04-02"), "2026-04-02");
+  SettleOk(AtBeijing("HM-DOUBT", "2026-03-12"), "2026-03-12", kBeijing);
+  StoreRecordWithoutEntry("HM-DOUBT", v1::IN_DOUBT);
+  const std::string cert = std::string("institution-") + kHospital;
+
+  // 3201, March: the visit of March less the stay cancelled in March; the claim in doubt listed.
+  v1::ReconcileTotalsReply treply = OwnTotals("2026-03");
+  EXPECT_EQ(ByName(treply.totals()),
+            ByName(Plus(FiguresOf(march.result()), FiguresOf(stay.result()), -1)));
+  std::map<std::string, int64_t> class_counts;
+  for (const v1::StmtTotals& c : treply.classes())
+    class_counts[c.clr_type()] = c.fixmedins_setl_cnt();
+  EXPECT_EQ(class_counts, (std::map<std::string, int64_t>{{"inpatient", -1}, {"outpatient", 1}}));
+  EXPECT_EQ(std::vector<std::string>(treply.in_doubt_setl_ids().begin(),
+                                     treply.in_doubt_setl_ids().end()),
+            std::vector<std::string>{"HM-DOUBT"});
+
+  // February: both of its settlements, the stay still settled then.
+  EXPECT_EQ(ByName(OwnTotals("2026-02").totals()),
+            ByName(Plus(FiguresOf(stay.result()), FiguresOf(feb.result()))));
+
+  // 3202, March, with the hospital's lines: the stay cancelled and the visit of March agree;
+  // the others are named as the node has them.
+  v1::ReconcileDetailsRequest dreq;
+  dreq.set_period("2026-03");
+  v1::StmtDetailList* lines = dreq.mutable_hospital();
+  *lines->add_details() = Detail("HM-STAY", v1::CANCELLED, stay.result());
+  *lines->add_details() = Detail("HM-MAR", v1::SETTLED, march.result());
+  *lines->add_details() = Detail("HM-FEB", v1::SETTLED, feb.result());
+  *lines->add_details() = Detail("HM-OTHER", v1::SETTLED, other.result());
+  *lines->add_details() = Detail("HM-DOUBT", v1::SETTLED, stay.result());
+  *lines->add_details() = Detail("HM-NONE", v1::SETTLED, march.result());
+  v1::ReconcileDetailsReply dreply;
+  grpc::Status st = Details(cert, dreq, &dreply);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(States(dreply.details()), (std::map<std::string, v1::ClaimState>{
+                                          {"HM-MAR", v1::SETTLED}, {"HM-STAY", v1::CANCELLED}}));
+  for (const v1::StmtDetail& d : dreply.details()) {
+    if (d.setl_id() != "HM-STAY") continue;
+    EXPECT_EQ(d.setl_date(), "2026-02-10");
+    EXPECT_EQ(d.cancel_date(), "2026-03-04");
+  }
+  EXPECT_EQ(States(dreply.in_doubt()),
+            (std::map<std::string, v1::ClaimState>{{"HM-DOUBT", v1::IN_DOUBT}}));
+  EXPECT_EQ(dreply.stmt_rslt(), v1::STMT_RSLT_DIFFERS);
+  std::map<std::string, std::pair<std::string, std::string>> differences;  // kind, note
+  for (const v1::StmtDetailDifference& d : dreply.differences()) {
+    differences[d.setl_id()] = {d.kind(), d.note()};
+  }
+  const std::string no_record = "the node has no record of this claim for the institution";
+  EXPECT_EQ(
+      differences,
+      (std::map<std::string, std::pair<std::string, std::string>>{
+          {"HM-DOUBT",
+           {"in_doubt_on_node",
+            "its outcome is unknown at the node: query its status (QueryStatus resolves "
+            "it)"}},
+          {"HM-FEB", {"missing_on_node", "not in this month at the node: settled 2026-02-20"}},
+          {"HM-NONE", {"missing_on_node", no_record}},
+          {"HM-OTHER", {"missing_on_node", no_record}}}))
+      << dreply.DebugString();
+}
+
+// 5. The month is what the ledger's index names: a treatment record of March that no ledger
+// entry books (stored here without one) is neither counted nor listed.
+TEST_F(HospitalReconcileComponent, ARecordWithoutItsIndexedEntry_IsNotInTheMonth) {
+  const v1::SettleReply march = SettleOk(Outpatient("HX-MAR", "2026-03-08"), "2026-03-08");
+  StoreRecordWithoutEntry("HX-GHOST", v1::SETTLED, march.result(), "2026-03-09");
+  const std::string cert = std::string("institution-") + kHospital;
+
+  EXPECT_EQ(ByName(OwnTotals("2026-03").totals()), ByName(FiguresOf(march.result())));
+  v1::ReconcileDetailsRequest dreq;
+  dreq.set_period("2026-03");
+  v1::ReconcileDetailsReply dreply;
+  grpc::Status st = Details(cert, dreq, &dreply);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(States(dreply.details()),
+            (std::map<std::string, v1::ClaimState>{{"HX-MAR", v1::SETTLED}}));
 }
 
 }  // namespace

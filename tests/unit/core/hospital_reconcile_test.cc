@@ -198,6 +198,18 @@ TEST(HospitalReconcileMonth, LateCancellationLowersTheLaterMonth_SettlementStays
   EXPECT_TRUE(may.classes.empty());
 }
 
+// HasEventIn (what the node keeps of a claim it read for a hospital's line naming it): the
+// month of its settlement or of its cancellation, never a month in between; none in doubt.
+TEST(HospitalReconcileMonth, AClaimHasAnEventInTheMonthsItWasSettledAndCancelledIn) {
+  const NodeClaim late = Cancelled("L", "2026-02-27", "2026-04-01", {});
+  EXPECT_TRUE(HasEventIn(late, {2026, 2}));
+  EXPECT_FALSE(HasEventIn(late, kMarch));
+  EXPECT_TRUE(HasEventIn(late, {2026, 4}));
+  EXPECT_TRUE(HasEventIn(Settled("S", "2026-03-31", {}), kMarch));
+  EXPECT_FALSE(HasEventIn(Settled("S", "2026-03-31", {}), {2026, 4}));
+  EXPECT_FALSE(HasEventIn(InDoubt("D"), kMarch));
+}
+
 TEST(HospitalReconcileMonth, AChronicClaimCountsOnceOverallAndOnceInEachClassOfItsParts) {
   const std::vector<NodeClaim> claims = {
       Settled("CHR", "2026-03-10",

@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "tests/unit/storage/temp_dir.h"
 
 namespace crossclear::storage {
@@ -460,6 +461,31 @@ namespace {
 
 class LedgerIndexTest : public StoreTest {
  protected:
+  static constexpr char kMarker[] = "storage/ledger_index_complete";
+
+  // Makes the closed database at DbPath() look written before the index existed: removes the
+  // index's completeness marker with RocksDB itself, as the store refuses a caller's write to
+  // that key.
+  void ForgetIndexMarker() const {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), DbPath(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names)
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(), DbPath(), families, &handles, &raw);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), kMarker, &value).ok()) << "the marker was there";
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    s = db->Delete(sync, kMarker);
+    for (rocksdb::ColumnFamilyHandle* h : handles) db->DestroyColumnFamilyHandle(h);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
   static std::vector<std::pair<uint64_t, std::string>> Indexed(const Store& store,
                                                                std::string_view key) {
     std::vector<std::pair<uint64_t, std::string>> out;
@@ -534,6 +560,35 @@ TEST_F(LedgerIndexTest, ThePutOfAnIndexRowAndAnEmptyKeyAreRefusedWhole) {
   EXPECT_TRUE(Indexed(*store, "k").empty());
 }
 
+// The completeness marker is the store's own: a caller's Delete or Put of it is refused whole
+// (naming the key) and writes nothing, so the index stays usable; other keys of the default
+// family are the caller's as before.
+TEST_F(LedgerIndexTest, TheIndexMarkerIsRefusedToACallersWrite) {
+  {
+    auto store = OpenOrDie(Options());
+    Batch first;
+    first.AppendLedger("e0", "c0", {"k"});
+    ASSERT_TRUE(store->Commit(std::move(first)).ok());
+    Batch remove;
+    remove.Put("default", "mine", "1");
+    remove.Delete("default", kMarker);
+    auto c = store->Commit(std::move(remove));
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << c.status();
+    EXPECT_THAT(std::string(c.status().message()), HasSubstr(kMarker));
+    Batch put;
+    put.Put("default", kMarker, "");
+    c = store->Commit(std::move(put));
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << c.status();
+    EXPECT_FALSE(GetOrDie(*store, "default", "mine").has_value()) << "refused whole";
+    Batch mine;
+    mine.Put("default", "mine", "1");
+    EXPECT_TRUE(store->Commit(std::move(mine)).ok());
+  }
+  auto store = OpenOrDie(Options());  // no ledger_index_of: usable only with its marker
+  EXPECT_EQ(Indexed(*store, "k"), (std::vector<std::pair<uint64_t, std::string>>{{0, "e0"}}));
+  EXPECT_EQ(GetOrDie(*store, "default", "mine"), "1");
+}
+
 // A ledger written before the index existed (no marker: here removed, as such a database has
 // none) is indexed once by the next Open that knows how (ledger_index_of), and not before:
 // read-only or without the function, a month cannot be read from an index that lacks entries.
@@ -545,10 +600,8 @@ TEST_F(LedgerIndexTest, AnOlderLedgerIsIndexedByTheNextOpenThatKnowsHow) {
       b.AppendLedger((i % 2 ? "odd:" : "even:") + std::to_string(i));  // no index keys
       ASSERT_TRUE(store->Commit(std::move(b)).ok());
     }
-    Batch forget;
-    forget.Delete("default", "storage/ledger_index_complete");
-    ASSERT_TRUE(store->Commit(std::move(forget)).ok());
   }
+  ForgetIndexMarker();
   {
     auto store = OpenOrDie(Options());  // no ledger_index_of
     absl::Status s = store->ScanLedgerIndex("odd", [](uint64_t, std::string_view) { return true; });
