@@ -56,8 +56,8 @@ struct HubServer::Impl {
   // One work at a time per claim id (its routed record): a reservation, the record of an
   // insured region's answer, a tombstone, a dispute's adjustment. The key is released from the
   // completion of the commit that made the work's state durable, so the next work for the id
-  // reads it; no thread waits while a claim's batch is synced. A synchronous handler holds a
-  // key with HoldClaim.
+  // reads it; no thread waits while a claim's batch is synced. Only the operator's synchronous
+  // dispute handler holds a key with HoldClaim (reconciliation.cc).
   rpc::KeyQueue claims;
   // Held while a month's status changes or the months are read as a whole (close, finalize,
   // reconcile, a dispute resolved, pay, re-size), through MonthsExclusive: that also holds
@@ -142,9 +142,10 @@ struct HubServer::Impl {
     counters[name] += n;
   }
 
-  // For a synchronous handler: waits until the works queued for `id` before it have released
-  // the key, and returns the key (released when the Release is called or destroyed). Never on a
-  // commit's completion or an RPC's callback: only a handler thread of its own may wait.
+  // For the operator's synchronous handlers (ResolveDispute, RecordFromStored for LearnFact):
+  // waits until the works queued for `id` before it have released the key, and returns the key
+  // (released when the Release is called or destroyed). Never on a commit's completion or a
+  // callback method's thread: only a synchronous handler thread of its own may wait.
   rpc::KeyQueue::Release HoldClaim(const std::string& id) {
     auto held = std::make_shared<std::promise<rpc::KeyQueue::Release>>();
     std::future<rpc::KeyQueue::Release> key = held->get_future();
@@ -287,23 +288,30 @@ struct HubServer::Impl {
   void Unreserve(const std::string& id, const std::string& digest,
                  std::function<void(absl::Status)> done);
 
-  // A reversal of an id the hub never routed: a TOMBSTONE routed record of the calling region
-  // and its ledger entry. Returns nullopt when written, or the record that appeared meanwhile
-  // (the original arrived first). Blocking: for a synchronous handler.
-  absl::StatusOr<std::optional<v1::RoutedClaim>> TombstoneUnrouted(const std::string& id,
-                                                                   const std::string& treatment,
-                                                                   const core::Date& today);
+  // A reversal of an id the hub never routed, the caller holding the id's key: a TOMBSTONE
+  // routed record of the calling region and its ledger entry (one batch, CommitAsync). `done`
+  // gets nullopt once that is durable, or the record that appeared meanwhile (the original
+  // arrived first; nothing written). It may run on this thread or on the store's writer.
+  using Tombstoned = std::function<void(absl::StatusOr<std::optional<v1::RoutedClaim>>)>;
+  void TombstoneUnrouted(const std::string& id, const std::string& treatment,
+                         const core::Date& today, Tombstoned done);
 
+  // The claim's ledger entries a record appended: their indexes are its receipts at the hub.
+  struct Appended {
+    std::optional<uint64_t> settle;  // its SETTLE, if this record appended it
+    std::optional<uint64_t> cancel;  // its CANCEL, likewise
+  };
   // Records what the insured region's stored claim says and the hub does not have yet:
   // the settlement, then its cancellation, or a tombstone. Never records a fact twice:
-  // the routed record of the id says what is already in the ledger. Gives the index of the
-  // SETTLE entry it appended (the settlement's receipt at the hub), or nullopt when it
-  // appended none (the hub had the settlement already, or a dispute's adjustment counts it).
-  // The caller holds the id's key until `done` has run (the record is durable then).
-  using Recorded = std::function<void(absl::StatusOr<std::optional<uint64_t>>)>;
+  // the routed record of the id says what is already in the ledger. Gives the indexes of the
+  // SETTLE and CANCEL entries it appended (none when the hub had the fact already, or a
+  // dispute's adjustment counts it). The caller holds the id's key until `done` has run (the
+  // record is durable then).
+  using Recorded = std::function<void(absl::StatusOr<Appended>)>;
   void RecordFromStoredAsync(std::shared_ptr<const v1::StoredClaim> stored, Recorded done);
-  // The same for a synchronous handler: takes the id's key and waits.
-  absl::StatusOr<std::optional<uint64_t>> RecordFromStored(const v1::StoredClaim& stored);
+  // The same for the operator's synchronous handler (a dispute's fact, reconciliation.cc):
+  // takes the id's key and waits. Never on a gRPC callback or a commit's completion.
+  absl::StatusOr<Appended> RecordFromStored(const v1::StoredClaim& stored);
   // RecordFromStoredAsync's booking, once admitted: `r` is the id's routed record (empty if
   // none), `learnt` whether the stored claim is learnt as a new one. Calls BookingDone.
   void BookStored(const v1::StoredClaim& stored, v1::RoutedClaim r, bool learnt,

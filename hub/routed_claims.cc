@@ -7,6 +7,7 @@
 // (prepayment_book.cc). Each works under its claim id's key (Impl::claims) without a thread
 // waiting; a booking is admitted against the months changing status (AdmitBooking,
 // MonthsExclusive, at the end of this file).
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -136,12 +137,11 @@ void HubServer::Impl::Unreserve(const std::string& id, const std::string& digest
                      });
 }
 
-absl::StatusOr<std::optional<v1::RoutedClaim>> HubServer::Impl::TombstoneUnrouted(
-    const std::string& id, const std::string& treatment, const core::Date& today) {
-  rpc::KeyQueue::Release key = HoldClaim(id);
+void HubServer::Impl::TombstoneUnrouted(const std::string& id, const std::string& treatment,
+                                        const core::Date& today, Tombstoned done) {
   auto routed = LoadRouted(id);
-  if (!routed.ok()) return routed.status();
-  if (routed->has_value()) return *std::move(routed);
+  if (!routed.ok()) return done(routed.status());
+  if (routed->has_value()) return done(*std::move(routed));
   v1::RoutedClaim r;
   r.set_claim_id(id);
   r.set_treatment_region(treatment);
@@ -151,17 +151,20 @@ absl::StatusOr<std::optional<v1::RoutedClaim>> HubServer::Impl::TombstoneUnroute
   storage::Batch batch;
   protoconv::AppendEntry(batch, Entry(v1::LedgerEntry::TOMBSTONE, r, today.ToString(), 0));
   batch.Put(storage::kRoutedCf, id, Bytes(r));
-  if (auto c = store->Commit(std::move(batch)); !c.ok()) return c.status();
-  return std::optional<v1::RoutedClaim>();
+  store->CommitAsync(std::move(batch),
+                     [done = std::move(done)](absl::StatusOr<storage::CommitResult> c) {
+                       if (!c.ok()) return done(c.status());
+                       done(std::optional<v1::RoutedClaim>());
+                     });
 }
 
-absl::StatusOr<std::optional<uint64_t>> HubServer::Impl::RecordFromStored(
+absl::StatusOr<HubServer::Impl::Appended> HubServer::Impl::RecordFromStored(
     const v1::StoredClaim& stored) {
   rpc::KeyQueue::Release key = HoldClaim(stored.claim().claim().id());
-  auto recorded = std::make_shared<std::promise<absl::StatusOr<std::optional<uint64_t>>>>();
+  auto recorded = std::make_shared<std::promise<absl::StatusOr<Appended>>>();
   auto result = recorded->get_future();
   RecordFromStoredAsync(std::make_shared<const v1::StoredClaim>(stored),
-                        [recorded](absl::StatusOr<std::optional<uint64_t>> r) {
+                        [recorded](absl::StatusOr<Appended> r) {
     recorded->set_value(std::move(r));
   });
   return result.get();  // the key is released once the record is durable
@@ -225,7 +228,14 @@ void HubServer::Impl::BookStored(const v1::StoredClaim& stored, v1::RoutedClaim 
   storage::Batch batch;
   Moves moves(*this);
   bool changed = false;
-  bool settle_appended = false;  // the batch's first ledger entry is the claim's SETTLE
+  // Where the claim's SETTLE and CANCEL are among the batch's ledger appends (its receipts,
+  // once the commit has numbered them), if this record appends them.
+  std::optional<uint64_t> settle_at, cancel_at;
+  auto appends = [&batch] {
+    return static_cast<uint64_t>(std::count_if(
+        batch.ops().begin(), batch.ops().end(),
+        [](const storage::Batch::Op& op) { return op.kind == storage::Batch::Op::kAppend; }));
+  };
   if (learnt) {
     r.set_claim_id(id);
     r.set_insured_region(stored.insured_region());
@@ -248,13 +258,13 @@ void HubServer::Impl::BookStored(const v1::StoredClaim& stored, v1::RoutedClaim 
       if (!period.ok()) return refuse(period.status());
       r.set_booked_period(*period);
       if (!r.settle_adjusted()) {
+        settle_at = appends();
         if (auto s = moves.Book(batch, Entry(v1::LedgerEntry::SETTLE, r, stored.settled_on(),
                                              r.clearing_fen(), *period));
             !s.ok()) {
           return refuse(s);
         }
         r.set_settle_counted_fen(r.settle_counted_fen() + r.clearing_fen());
-        settle_appended = true;
       }
     }
     changed = true;
@@ -265,6 +275,7 @@ void HubServer::Impl::BookStored(const v1::StoredClaim& stored, v1::RoutedClaim 
     auto period = BookingPeriod(stored.cancelled_on());
     if (!period.ok()) return refuse(period.status());
     if (!r.cancel_adjusted()) {
+      cancel_at = appends();
       if (auto s = moves.Book(batch, Entry(v1::LedgerEntry::CANCEL, r, stored.cancelled_on(),
                                            -r.clearing_fen(), *period));
           !s.ok()) {
@@ -277,16 +288,18 @@ void HubServer::Impl::BookStored(const v1::StoredClaim& stored, v1::RoutedClaim 
   if (!changed) {
     pair_lock.unlock();
     BookingDone();
-    return done(std::optional<uint64_t>());
+    return done(Appended());
   }
   batch.Put(storage::kRoutedCf, id, Bytes(r));
   Deferred enqueued = EnqueueMoves(
       std::move(batch), moves,
-      [this, settle_appended, done](absl::StatusOr<storage::CommitResult> committed) {
+      [this, settle_at, cancel_at, done](absl::StatusOr<storage::CommitResult> committed) {
         BookingDone();
         if (!committed.ok()) return done(committed.status());
-        if (!settle_appended) return done(std::optional<uint64_t>());
-        done(std::optional<uint64_t>(committed->first_ledger_seq));
+        Appended appended;
+        if (settle_at) appended.settle = committed->first_ledger_seq + *settle_at;
+        if (cancel_at) appended.cancel = committed->first_ledger_seq + *cancel_at;
+        done(appended);
       });
   pair_lock.unlock();
   enqueued();

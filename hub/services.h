@@ -10,7 +10,10 @@
 //     statements, the month, metrics    month_figures.cc
 //     prepayment top-up, read, re-size  prepayment_requests.cc
 // A settlement's way through the hub: router.cc (RouteSettle) -> routed_claims.cc (Reserve,
-// then RecordFromStored once the insured region settled) -> prepayment_book.cc (Moves::Book).
+// then RecordFromStoredAsync once the insured region settled) -> prepayment_book.cc
+// (Moves::Book). A cancellation's and a status query's: router.cc (RouteCancel, RouteStatus;
+// SyncCall learns the insured region's record) -> routed_claims.cc (TombstoneUnrouted,
+// RecordFromStoredAsync).
 #pragma once
 
 #include <cstdint>
@@ -30,10 +33,12 @@
 
 namespace crossclear::hub {
 
-// RouteSettle, the settle path, is a callback method (no thread waits on the forward or a
-// commit); the others are synchronous.
+// RouteSettle, RouteCancel and RouteStatus are callback methods (no thread waits on the
+// insured region or a commit); the others (no hop to a claim's insured region) are synchronous.
 class HubServer::Impl::Routing final
-    : public v1::HubService::WithCallbackMethod_RouteSettle<v1::HubService::Service> {
+    : public v1::HubService::WithCallbackMethod_RouteSettle<
+          v1::HubService::WithCallbackMethod_RouteCancel<
+              v1::HubService::WithCallbackMethod_RouteStatus<v1::HubService::Service>>> {
  public:
   explicit Routing(Impl& h) : h_(h) {}
 
@@ -41,10 +46,12 @@ class HubServer::Impl::Routing final
   grpc::ServerUnaryReactor* RouteSettle(grpc::CallbackServerContext* ctx,
                                         const v1::RouteSettleRequest* req,
                                         v1::RouteSettleReply* reply) override;
-  grpc::Status RouteCancel(grpc::ServerContext* ctx, const v1::RouteCancelRequest* req,
-                           v1::RouteCancelReply* reply) override;
-  grpc::Status RouteStatus(grpc::ServerContext* ctx, const v1::RouteStatusRequest* req,
-                           v1::RouteStatusReply* reply) override;
+  grpc::ServerUnaryReactor* RouteCancel(grpc::CallbackServerContext* ctx,
+                                        const v1::RouteCancelRequest* req,
+                                        v1::RouteCancelReply* reply) override;
+  grpc::ServerUnaryReactor* RouteStatus(grpc::CallbackServerContext* ctx,
+                                        const v1::RouteStatusRequest* req,
+                                        v1::RouteStatusReply* reply) override;
   grpc::Status LocatePerson(grpc::ServerContext* ctx, const v1::LocatePersonRequest* req,
                             v1::LocatePersonReply* reply) override;
   grpc::Status RouteResolve(grpc::ServerContext* ctx, const v1::RouteResolveRequest* req,
@@ -57,12 +64,10 @@ class HubServer::Impl::Routing final
 
  private:
   // router.cc
-  grpc::Status Locate(const grpc::ServerContext& ctx, const std::string& id,
+  grpc::Status Locate(const grpc::ServerContextBase& ctx, const std::string& id,
                       std::string* treatment, std::optional<v1::RoutedClaim>* record);
   grpc::Status CheckInstitution(const certs::Identity& who, const std::string& code,
                                 const v1::Institution& named);
-  grpc::Status Sync(const core::Date& today, const std::string& id, const std::string& treatment,
-                    const std::string& insured, v1::RouteStatusReply* out);
 
   Impl& h_;
 };

@@ -10,13 +10,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -24,6 +22,7 @@
 
 #include "certs/tls.h"
 #include "claims.h"
+#include "concurrent_calls.h"
 #include "crossclear/v1/services.grpc.pb.h"
 #include "in_process_federation.h"
 #include "test_world.h"
@@ -46,35 +45,13 @@ v1::SettleRequest Inpatient(const std::string& id, const std::string& bed_days =
                {{"001102000010000", bed_days, "80.00", {}}, {"XL01XCT001", "2", "1688.00", {}}});
 }
 
-// Starts n calls at once (start(i, ctx, done) issues call i on the async stub) and waits until
-// every one has been answered: all n are in flight together.
-void AllAtOnce(size_t n, const std::function<void(size_t, grpc::ClientContext*,
-                                                  std::function<void(grpc::Status)>)>& start,
-               std::vector<grpc::Status>* statuses) {
-  statuses->assign(n, grpc::Status());
-  std::vector<std::unique_ptr<grpc::ClientContext>> ctxs;
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t left = n;
-  for (size_t i = 0; i < n; ++i) ctxs.push_back(Ctx(kDay));
-  for (size_t i = 0; i < n; ++i) {
-    start(i, ctxs[i].get(), [&, i](grpc::Status s) {
-      std::lock_guard<std::mutex> lock(mu);
-      (*statuses)[i] = std::move(s);
-      if (--left == 0) cv.notify_all();
-    });
-  }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return left == 0; });
-}
-
 // Each request settled at Haikou's node, all in flight together.
 std::vector<std::pair<grpc::Status, v1::SettleReply>> SettleAll(
     v1::HospitalService::Stub& hospital, const std::vector<v1::SettleRequest>& reqs) {
   std::vector<v1::SettleReply> replies(reqs.size());
   std::vector<grpc::Status> statuses;
   AllAtOnce(
-      reqs.size(),
+      reqs.size(), kDay,
       [&](size_t i, grpc::ClientContext* ctx, std::function<void(grpc::Status)> done) {
         hospital.async()->Settle(ctx, &reqs[i], &replies[i], std::move(done));
       },
@@ -204,7 +181,7 @@ TEST_F(SettleConcurrency, CancellationsRacingResends_OneCancelBooked) {
   std::vector<v1::SettleReply> resends(kResends);
   std::vector<grpc::Status> statuses;
   AllAtOnce(
-      kCancels + kResends,
+      kCancels + kResends, kDay,
       [&](size_t i, grpc::ClientContext* c, std::function<void(grpc::Status)> done) {
         if (i % 3 == 0) {
           hospital->async()->Cancel(c, &creq, &cancels[i / 3], std::move(done));
@@ -312,7 +289,7 @@ TEST_F(SettleConcurrency, CancellationsAndStatusQueriesTogether_OneCancelBooked)
 
 // A hub that notes the deadline of each call it gets: it takes any directory, knows every
 // person, and refuses every claim (UNKNOWN_PERSON) at once.
-class DeadlineNotingHub final : public v1::HubService::Service {
+class DeadlineNotingHub final : public v1::HubService::Service, public DeadlineNotes {
  public:
   grpc::Status RouteSettle(grpc::ServerContext* ctx, const v1::RouteSettleRequest*,
                            v1::RouteSettleReply* reply) override {
@@ -335,18 +312,6 @@ class DeadlineNotingHub final : public v1::HubService::Service {
     return grpc::Status::OK;
   }
 
-  std::vector<std::chrono::system_clock::time_point> deadlines() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return deadlines_;
-  }
-
- private:
-  void Note(const grpc::ServerContext& ctx) {
-    std::lock_guard<std::mutex> lock(mu_);
-    deadlines_.push_back(ctx.deadline());
-  }
-  std::mutex mu_;
-  std::vector<std::chrono::system_clock::time_point> deadlines_;
 };
 
 // Haikou's node, its hub `fake` (served here over mutual TLS), and the hospitals' stubs to it.
