@@ -99,19 +99,13 @@ grpc::Status HubServer::Impl::Clearing::Answer(const core::Period& period, v1::M
   auto built = Month(period);
   if (!built.ok()) return protoconv::FromAbsl(built.status());
   const core::MonthStatement& month = *built;
-  v1::LedgerEntry e;  // reused for every entry of the month's days
-  absl::Status bad;
-  absl::Status scan = h_.store->ScanLedgerIndex(
-      protoconv::DayMonthKey(period), [&](uint64_t seq, std::string_view bytes) {
-        if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-          bad = absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be parsed"));
-          return false;
-        }
+  absl::Status scan = ScanIndexed(
+      *h_.store, protoconv::DayMonthKey(period),
+      [&](uint64_t, const v1::LedgerEntry& e, size_t) {
         if (e.kind() == v1::LedgerEntry::ALERT) *reply->add_alerts() = AlertOf(e);
-        return true;
+        return absl::OkStatus();
       });
   if (!scan.ok()) return protoconv::FromAbsl(scan);
-  if (!bad.ok()) return protoconv::FromAbsl(bad);
   *reply->mutable_state() = *state;
   *reply->mutable_statement() = protoconv::ToProto(month.Clearing());
   reply->mutable_statement()->set_ledger_entries(month.events);
@@ -150,29 +144,22 @@ grpc::Status HubServer::Impl::Clearing::ParsePeriod(const std::string& text, cor
 absl::StatusOr<HubServer::Impl::Clearing::Facts> HubServer::Impl::Clearing::MonthFacts(
     const core::Period& period, const std::string& region) const {
   Facts out;
-  v1::LedgerEntry e;
   core::MonthEvent ev;
-  absl::Status bad;
-  absl::Status scan = h_.store->ScanLedgerIndex(
-      protoconv::DayMonthKey(period), [&](uint64_t seq, std::string_view bytes) {
-        if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-          bad = absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be parsed"));
-          return false;
+  absl::Status scan = ScanIndexed(
+      *h_.store, protoconv::DayMonthKey(period),
+      [&](uint64_t seq, const v1::LedgerEntry& e, size_t bytes) {
+        if (e.insured_region() != region && e.treatment_region() != region) {
+          return absl::OkStatus();
         }
-        if (e.insured_region() != region && e.treatment_region() != region) return true;
         auto is_event = protoconv::ReadMonthEvent(e, ev);
-        if (!is_event.ok()) {
-          bad = is_event.status();
-          return false;
-        }
+        if (!is_event.ok()) return is_event.status();
         if (*is_event && ev.kind != core::EventKind::kAdjust && core::Period::Of(ev.day) == period) {
           out.seqs.push_back(seq);
-          out.bytes += bytes.size();
+          out.bytes += bytes;
         }
-        return true;
+        return absl::OkStatus();
       });
   if (!scan.ok()) return scan;
-  if (!bad.ok()) return bad;
   return out;
 }
 

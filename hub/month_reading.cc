@@ -12,34 +12,46 @@
 
 namespace crossclear::hub {
 
+absl::Status ScanIndexed(
+    const storage::Store& store, std::string_view index_key,
+    const std::function<absl::Status(uint64_t seq, const v1::LedgerEntry& entry, size_t bytes)>&
+        visit,
+    uint64_t from_seq, uint64_t end_seq) {
+  // One entry for the whole reading: parsing into it again reuses its strings and parts
+  // instead of allocating them per entry.
+  v1::LedgerEntry entry;
+  absl::Status stopped;
+  absl::Status scan = store.ScanLedgerIndex(
+      index_key,
+      [&](uint64_t seq, std::string_view bytes) {
+        if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          stopped =
+              absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be parsed"));
+        } else {
+          stopped = visit(seq, entry, bytes.size());
+        }
+        return stopped.ok();
+      },
+      from_seq, end_seq);
+  if (!scan.ok()) return scan;
+  return stopped;
+}
+
 namespace {
 
 // The month's entries with seqs in [from, end) summed into `month`.
 absl::Status ReadRange(const storage::Store& store, const std::string& key, uint64_t from,
                        uint64_t end, core::MonthBuilder& month) {
-  // One entry and one event for the whole range: parsing into them again reuses their
-  // strings and parts instead of allocating them per entry.
-  v1::LedgerEntry entry;
-  core::MonthEvent event;
-  absl::Status bad;
-  absl::Status scan = store.ScanLedgerIndex(
-      key,
-      [&](uint64_t seq, std::string_view bytes) {
-        if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-          bad = absl::DataLossError(absl::StrCat("hub ledger entry ", seq, " cannot be parsed"));
-          return false;
-        }
+  core::MonthEvent event;  // reused, as the entry is
+  return ScanIndexed(
+      store, key,
+      [&](uint64_t, const v1::LedgerEntry& entry, size_t) {
         auto is_event = protoconv::ReadMonthEvent(entry, event);
-        if (!is_event.ok()) {
-          bad = is_event.status();
-          return false;
-        }
+        if (!is_event.ok()) return is_event.status();
         if (*is_event) month.Add(event);
-        return true;
+        return absl::OkStatus();
       },
       from, end);
-  if (!scan.ok()) return scan;
-  return bad;
 }
 
 }  // namespace

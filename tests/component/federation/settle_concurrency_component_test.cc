@@ -241,7 +241,7 @@ TEST_F(SettleConcurrency, CancellationsAndStatusQueriesTogether_OneCancelBooked)
   std::vector<v1::StatusReply> queries(kQueries);
   std::vector<grpc::Status> statuses;
   AllAtOnce(
-      kCancels + kQueries,
+      kCancels + kQueries, kDay,
       [&](size_t i, grpc::ClientContext* c, std::function<void(grpc::Status)> done) {
         if (i % 2 == 0) {
           hospital->async()->Cancel(c, &creq, &cancels[i / 2], std::move(done));
@@ -577,7 +577,7 @@ TEST_F(SettleConcurrency, InDoubt_QueriedAndCancelledTogether_ResolvedOnce) {
   std::vector<v1::CancelReply> cancels(kCancels);
   std::vector<grpc::Status> statuses;
   AllAtOnce(
-      kQueries + kCancels,
+      kQueries + kCancels, kDay,
       [&](size_t i, grpc::ClientContext* c, std::function<void(grpc::Status)> done) {
         if (i % 2 == 0) {
           hospital->async()->QueryStatus(c, &sreq, &queries[i / 2], std::move(done));
