@@ -1,5 +1,5 @@
 // Component tests of the hub's RouteCancel and RouteStatus on the callback API (amending
-// decisions.md 42.4; docs/decisions-pending/wt-hdoubt.md): the hub and region nodes run in
+// decisions.md 42.4, by decision 45): the hub and region nodes run in
 // this process over mutual TLS (in_process_federation.h), and a treatment region's calls to
 // the hub are in flight together (the async stub). What they prove: one claim cancelled many
 // times at once, with status queries among the cancellations, is cancelled and booked once,
