@@ -2,7 +2,9 @@
 // them. The state they share is HubServer::Impl (hub/hub_state.h); each handler's comment is
 // at its definition. The hub decides nothing on the merits: the insured region does. It
 // records what was decided, once per claim id.
-//   HubService (region nodes):          router.cc; its directory publish in directory_service.cc
+//   HubService (region nodes):          router.cc; a claim's cancellation and status in
+//                                       cancel_and_status.cc; its directory publish in
+//                                       directory_service.cc
 //   DirectoryService (the operator):    directory_service.cc
 //   ClearingService (operator, auditors, regions for their prepayment):
 //     the month's lifecycle and payment clearing_month.cc
@@ -11,8 +13,8 @@
 //     prepayment top-up, read, re-size  prepayment_requests.cc
 // A settlement's way through the hub: router.cc (RouteSettle) -> routed_claims.cc (Reserve,
 // then RecordFromStoredAsync once the insured region settled) -> prepayment_book.cc
-// (Moves::Book). A cancellation's and a status query's: router.cc (RouteCancel, RouteStatus;
-// SyncCall learns the insured region's record) -> routed_claims.cc (TombstoneUnrouted,
+// (Moves::Book). A cancellation's and a status query's: cancel_and_status.cc (RouteCancel,
+// RouteStatus; SyncCall learns the insured region's record) -> routed_claims.cc (TombstoneUnrouted,
 // RecordFromStoredAsync).
 #pragma once
 
@@ -46,16 +48,18 @@ class HubServer::Impl::Routing final
   grpc::ServerUnaryReactor* RouteSettle(grpc::CallbackServerContext* ctx,
                                         const v1::RouteSettleRequest* req,
                                         v1::RouteSettleReply* reply) override;
+  grpc::Status LocatePerson(grpc::ServerContext* ctx, const v1::LocatePersonRequest* req,
+                            v1::LocatePersonReply* reply) override;
+  grpc::Status RouteResolve(grpc::ServerContext* ctx, const v1::RouteResolveRequest* req,
+                            v1::RouteResolveReply* reply) override;
+
+  // cancel_and_status.cc
   grpc::ServerUnaryReactor* RouteCancel(grpc::CallbackServerContext* ctx,
                                         const v1::RouteCancelRequest* req,
                                         v1::RouteCancelReply* reply) override;
   grpc::ServerUnaryReactor* RouteStatus(grpc::CallbackServerContext* ctx,
                                         const v1::RouteStatusRequest* req,
                                         v1::RouteStatusReply* reply) override;
-  grpc::Status LocatePerson(grpc::ServerContext* ctx, const v1::LocatePersonRequest* req,
-                            v1::LocatePersonReply* reply) override;
-  grpc::Status RouteResolve(grpc::ServerContext* ctx, const v1::RouteResolveRequest* req,
-                            v1::RouteResolveReply* reply) override;
 
   // directory_service.cc
   grpc::Status PublishDirectory(grpc::ServerContext* ctx,
