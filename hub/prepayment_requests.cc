@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -147,6 +148,21 @@ grpc::Status HubServer::Impl::Clearing::ListPrepayments(grpc::ServerContext* ctx
   return grpc::Status::OK;
 }
 
+// A month of the year being re-sized that has clearing entries must be final or paid:
+// WRONG_MONTH_STATE otherwise (without entries, any status will do).
+grpc::Status HubServer::Impl::Clearing::FrozenMonth(const core::Period& period, int year) const {
+  auto state = h_.LoadMonth(period);
+  if (!state.ok()) return protoconv::FromAbsl(state.status());
+  if (state->status() == "final" || state->status() == "paid") return grpc::Status::OK;
+  auto span = h_.store->LedgerIndexSpan(protoconv::BookedMonthKey(period));
+  if (!span.ok()) return protoconv::FromAbsl(span.status());
+  if (!span->has_value()) return grpc::Status::OK;
+  return protoconv::ErrorStatus(
+      v1::WRONG_MONTH_STATE, "year",
+      absl::StrCat(period.ToString(), " is ", state->status(), ": every month of ", year,
+                   " with clearing entries must be final or paid before the year is re-sized"));
+}
+
 // 年度调整: every pair's quota becomes its average monthly obligation over `year` times
 // `months`, all in one batch, once per year.
 grpc::Status HubServer::Impl::Clearing::ResizeQuotas(grpc::ServerContext* ctx,
@@ -173,8 +189,28 @@ grpc::Status HubServer::Impl::Clearing::ResizeQuotas(grpc::ServerContext* ctx,
   const int months = req->months() == 0 ? kDefaultResizeMonths : req->months();
   auto today = h_.clock.Today(*ctx);
   if (!today.ok()) return protoconv::FromAbsl(today.status());
-  // Exclusive: no booking, and no month changes status, while the year is read and the
-  // quotas are set.
+  // The year's figures are read without holding bookings back. A month with clearing entries
+  // must be final or paid, and its entries then never change (a final month is paid, nothing
+  // else), so its figures read now are its figures under the lock below. A month without any
+  // could still receive some meanwhile: it is checked again under the lock.
+  std::map<PairKey, std::map<core::Period, core::Money>> monthly;
+  std::vector<core::Period> empty;
+  for (int m = 1; m <= 12; ++m) {
+    const core::Period period{year, m};
+    auto span = h_.store->LedgerIndexSpan(protoconv::BookedMonthKey(period));
+    if (!span.ok()) return protoconv::FromAbsl(span.status());
+    if (!span->has_value()) {
+      empty.push_back(period);
+      continue;
+    }
+    if (auto s = FrozenMonth(period, year); !s.ok()) return s;
+    auto built = Month(period);
+    if (!built.ok()) return protoconv::FromAbsl(built.status());
+    for (const core::PairStatement& pair : built->pairs) {
+      monthly[{pair.insured, pair.treatment}][period] = pair.obligation;
+    }
+  }
+  // Exclusive: no booking, and no month changes status, while the quotas are set.
   MonthsExclusive lock(h_);
   const std::string marker = absl::StrCat(year);
   auto done = h_.store->Get(storage::kResizesCf, marker);
@@ -190,25 +226,15 @@ grpc::Status HubServer::Impl::Clearing::ResizeQuotas(grpc::ServerContext* ctx,
                      " months, ", earlier.quotas_size(),
                      " pairs): a year is re-sized once; top up a pair instead"));
   }
-  // The pair's obligation per month of the year, from the months' statements.
-  std::map<PairKey, std::map<core::Period, core::Money>> monthly;
-  for (int m = 1; m <= 12; ++m) {
-    const core::Period period{year, m};
-    auto built = Month(period);
-    if (!built.ok()) return protoconv::FromAbsl(built.status());
-    const core::MonthStatement& month = *built;
-    if (month.events == 0) continue;
-    auto state = h_.LoadMonth(period);
-    if (!state.ok()) return protoconv::FromAbsl(state.status());
-    if (state->status() != "final" && state->status() != "paid") {
-      return protoconv::ErrorStatus(
-          v1::WRONG_MONTH_STATE, "year",
-          absl::StrCat(period.ToString(), " is ", state->status(), ": every month of ", year,
-                       " with clearing entries must be final or paid before the year is "
-                       "re-sized"));
-    }
-    for (const core::PairStatement& pair : month.pairs) {
-      monthly[{pair.insured, pair.treatment}][period] = pair.obligation;
+  for (const core::Period& period : empty) {
+    auto span = h_.store->LedgerIndexSpan(protoconv::BookedMonthKey(period));
+    if (!span.ok()) return protoconv::FromAbsl(span.status());
+    if (span->has_value()) {
+      if (auto s = FrozenMonth(period, year); !s.ok()) return s;
+      return protoconv::ErrorStatus(v1::WRONG_MONTH_STATE, "year",
+                                    absl::StrCat(period.ToString(),
+                                                 " received clearing entries while ", year,
+                                                 " was being re-sized; re-size again"));
     }
   }
   auto pair_locks = h_.LockAllPairs();

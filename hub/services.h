@@ -155,6 +155,7 @@ class HubServer::Impl::Clearing final : public v1::ClearingService::Service {
   absl::StatusOr<core::MonthStatement> Month(const core::Period& period) const;
 
   // prepayment_requests.cc
+  grpc::Status FrozenMonth(const core::Period& period, int year) const;
   static grpc::Status CheckRegions(const std::string& insured, const std::string& treatment);
   grpc::Status CheckServed(const std::string& insured, const std::string& treatment) const;
 
