@@ -319,14 +319,12 @@ struct HubServer::Impl {
 
   // ---- reading the ledger (month_figures.cc) ----
 
-  // Reads the hub's ledger: the one reading of the ledger that statements, payment, alerts
-  // and outstanding amounts come from. Without `index_key` the whole ledger (start-up only);
-  // with one, that month's entries by the ledger's month index (decisions.md 15, 39).
-  // `keep` sees each entry with its month event (nullopt for kinds that are not one); the
-  // first error it returns, or a broken entry, stops the scan and is returned. `index_key` is
-  // protoconv::BookedMonthKey or DayMonthKey.
+  // Reads the hub's whole ledger, at start-up only, to rebuild the pairs' outstanding amounts
+  // (a month is read by hub/month_reading.h). `keep` sees each entry with its month event
+  // (nullopt for kinds that are not one); the first error it returns, or a broken entry,
+  // stops the scan and is returned.
   using Keep = std::function<absl::Status(v1::LedgerEntry&&, std::optional<core::MonthEvent>&&)>;
-  absl::Status ScanEntries(const Keep& keep, std::string_view index_key = {}) const;
+  absl::Status ScanEntries(const Keep& keep) const;
 
   // ---- start-up (directory_service.cc, prepayment_book.cc) ----
 

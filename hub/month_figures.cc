@@ -1,9 +1,9 @@
 // A clearing month's figures at the hub (ClearingService): the statement (Clear), the month as
 // GetMonth and every lifecycle step answer it (status, statement, class lines, adjustments,
 // the alerts raised on its days), the hub's counters (GetMetrics), the positions of a region's
-// facts of a month for reconciliation (MonthFacts), and Impl::ScanEntries (a month's entries
-// by the ledger's month index, or the whole ledger at start-up). The statement itself is read
-// by month_reading.cc; what changes a month is in clearing_month.cc and reconciliation.cc.
+// facts of a month for reconciliation (MonthFacts), and Impl::ScanEntries (the whole ledger,
+// at start-up). The statement itself is read by month_reading.cc; what changes a month is in
+// clearing_month.cc and reconciliation.cc.
 #include <optional>
 #include <string>
 #include <utility>
@@ -169,7 +169,7 @@ absl::StatusOr<core::MonthStatement> HubServer::Impl::Clearing::Month(
   return ReadMonth(*h_.store, period);
 }
 
-absl::Status HubServer::Impl::ScanEntries(const Keep& keep, std::string_view index_key) const {
+absl::Status HubServer::Impl::ScanEntries(const Keep& keep) const {
   absl::Status bad;
   const auto visit = [&](uint64_t seq, std::string_view bytes) {
     v1::LedgerEntry e;
@@ -181,8 +181,7 @@ absl::Status HubServer::Impl::ScanEntries(const Keep& keep, std::string_view ind
     bad = event.ok() ? keep(std::move(e), *std::move(event)) : event.status();
     return bad.ok();
   };
-  absl::Status scan =
-      index_key.empty() ? store->ScanLedger(0, visit) : store->ScanLedgerIndex(index_key, visit);
+  absl::Status scan = store->ScanLedger(0, visit);
   if (!scan.ok()) return scan;
   return bad;
 }
