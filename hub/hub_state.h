@@ -306,9 +306,11 @@ struct HubServer::Impl {
   // the routed record of the id says what is already in the ledger. Gives the indexes of the
   // SETTLE and CANCEL entries it appended (none when the hub had the fact already, or a
   // dispute's adjustment counts it). The caller holds the id's key until `done` has run (the
-  // record is durable then).
+  // record is durable then). `digest`, when the caller has it, is ClaimDigest of the stored
+  // claim (the router computed it on the way in; it is not computed again).
   using Recorded = std::function<void(absl::StatusOr<Appended>)>;
-  void RecordFromStoredAsync(std::shared_ptr<const v1::StoredClaim> stored, Recorded done);
+  void RecordFromStoredAsync(std::shared_ptr<const v1::StoredClaim> stored, Recorded done,
+                             const std::string* digest = nullptr);
   // The same for the operator's synchronous handler (a dispute's fact, reconciliation.cc):
   // takes the id's key and waits. Never on a gRPC callback or a commit's completion.
   absl::StatusOr<Appended> RecordFromStored(const v1::StoredClaim& stored);

@@ -171,7 +171,7 @@ absl::StatusOr<HubServer::Impl::Appended> HubServer::Impl::RecordFromStored(
 }
 
 void HubServer::Impl::RecordFromStoredAsync(std::shared_ptr<const v1::StoredClaim> held,
-                                            Recorded done) {
+                                            Recorded done, const std::string* digest) {
   const v1::StoredClaim& stored = *held;
   const std::string& id = stored.claim().claim().id();
   auto routed = LoadRouted(id);
@@ -194,7 +194,7 @@ void HubServer::Impl::RecordFromStoredAsync(std::shared_ptr<const v1::StoredClai
                                    r.insured_region(), ", the insured region's record says from ",
                                    stored.treatment_region(), " to ", stored.insured_region());
     } else if (stored.state() != v1::TOMBSTONE && !r.claim_digest().empty() &&
-               r.claim_digest() != ClaimDigest(stored.claim().claim())) {
+               r.claim_digest() != (digest ? *digest : ClaimDigest(stored.claim().claim()))) {
       contradiction = "the insured region holds another claim under the id";
     }
     if (!contradiction.empty()) {

@@ -20,6 +20,7 @@
 #include "proto/convert.h"
 #include "proto/status.h"
 #include "rpc/call.h"
+#include "rpc/call_arena.h"
 #include "rpc/key_queue.h"
 #include "storage/keys.h"
 
@@ -39,12 +40,15 @@ namespace {
 class SettleCall : public std::enable_shared_from_this<SettleCall> {
  public:
   SettleCall(HubServer::Impl& h, grpc::CallbackServerContext* ctx,
-             const v1::RouteSettleRequest* req, v1::RouteSettleReply* reply,
+             v1::RouteSettleRequest* req, v1::RouteSettleReply* reply,
              grpc::ServerUnaryReactor* reactor, std::string treatment, std::string insured,
              std::string digest, core::Date today)
       : h_(h), ctx_(ctx), req_(req), reply_(reply), reactor_(reactor),
         treatment_(std::move(treatment)), insured_(std::move(insured)),
-        digest_(std::move(digest)), today_(today) {}
+        digest_(std::move(digest)), today_(today), id_(req->claim().claim().id()),
+        arena_(rpc::CallArena(ctx)),
+        dreq_(google::protobuf::Arena::CreateMessage<v1::DecideRequest>(arena_.get())),
+        dreply_(google::protobuf::Arena::CreateMessage<v1::DecideReply>(arena_.get())) {}
 
   // A settlement reserves its id at the hub before it is forwarded (one synced batch): a
   // claim id is the federation's, so a different claim under a used id is refused here,
@@ -65,7 +69,8 @@ class SettleCall : public std::enable_shared_from_this<SettleCall> {
   }
 
  private:
-  const std::string& Id() const { return req_->claim().claim().id(); }
+  // The claim itself moves on to the forward and the record (below): its id is kept here.
+  const std::string& Id() const { return id_; }
 
   void Reserved(const absl::StatusOr<HubServer::Impl::Reservation>& reservation,
                 std::string insured) {
@@ -93,14 +98,16 @@ class SettleCall : public std::enable_shared_from_this<SettleCall> {
                            [self, unrouted](absl::Status) { self->Finish(unrouted); });
       });
     }
-    *dreq_.mutable_claim() = req_->claim();
-    dreq_.set_mode(req_->mode());
-    dreq_.set_setl_date(today_.ToString());
-    dreq_.set_treatment_region(treatment_);
+    // The claim moves from the request into the forward (the request is the call's own, on
+    // the call's arena, as is the forward): not copied.
+    rpc::MoveInto(req_->mutable_claim(), dreq_->mutable_claim());
+    dreq_->set_mode(req_->mode());
+    dreq_->set_setl_date(today_.ToString());
+    dreq_->set_treatment_region(treatment_);
     // The hospital's deadline propagates: the insured region gets at most what is left of it.
     octx_ = rpc::Outbound(h_.clock, today_, h_.deadline(), *ctx_);
     auto self = shared_from_this();
-    peer->async()->Decide(octx_.get(), &dreq_, &dreply_,
+    peer->async()->Decide(octx_.get(), dreq_, dreply_,
                           [self](grpc::Status st) { self->Decided(std::move(st)); });
   }
 
@@ -109,12 +116,12 @@ class SettleCall : public std::enable_shared_from_this<SettleCall> {
       // In doubt: the reservation stays; the treatment node resolves the claim by status.
       return Finish(protoconv::Relayed(st, "insured region " + insured_ + ": "));
     }
-    *reply_->mutable_result() = dreply_.result();
-    reply_->set_replayed(dreply_.replayed());
-    reply_->set_setl_date(dreply_.setl_date());
+    *reply_->mutable_result() = dreply_->result();
+    reply_->set_replayed(dreply_->replayed());
+    reply_->set_setl_date(dreply_->setl_date());
     if (req_->mode() != v1::SETTLE) return Finish(grpc::Status::OK);
     auto self = shared_from_this();
-    if (!dreply_.result().settled()) {
+    if (!dreply_->result().settled()) {
       // Refused on the merits: nothing stands, the hospital may send the id again once fixed.
       return h_.claims.Run(Id(), [self](rpc::KeyQueue::Release key) {
         self->key_ = std::move(key);
@@ -123,20 +130,25 @@ class SettleCall : public std::enable_shared_from_this<SettleCall> {
         });
       });
     }
-    auto stored = std::make_shared<v1::StoredClaim>();  // what the insured region now holds
-    stored->set_allocated_claim(dreq_.release_claim());  // the forward is done with it
+    // What the insured region now holds, on the call's arena (kept alive by the pointer's
+    // share of it): the claim and the result move in from the forward and its answer, which
+    // are done with them.
+    auto* stored = google::protobuf::Arena::CreateMessage<v1::StoredClaim>(arena_.get());
+    rpc::MoveInto(dreq_->mutable_claim(), stored->mutable_claim());
     stored->set_state(v1::SETTLED);
-    *stored->mutable_result() = dreply_.result();
-    stored->set_settled_on(dreply_.setl_date());
+    rpc::MoveInto(dreply_->mutable_result(), stored->mutable_result());
+    stored->set_settled_on(dreply_->setl_date());
     stored->set_treatment_region(treatment_);
     stored->set_insured_region(insured_);
-    h_.claims.Run(Id(), [self, stored = std::shared_ptr<const v1::StoredClaim>(std::move(stored))](
+    h_.claims.Run(Id(), [self, stored = std::shared_ptr<const v1::StoredClaim>(arena_, stored)](
                             rpc::KeyQueue::Release key) {
       self->key_ = std::move(key);
       self->h_.RecordFromStoredAsync(
-          stored, [self](absl::StatusOr<HubServer::Impl::Appended> recorded) {
+          stored,
+          [self](absl::StatusOr<HubServer::Impl::Appended> recorded) {
             self->Recorded(recorded);
-          });
+          },
+          &self->digest_);
     });
   }
 
@@ -151,7 +163,9 @@ class SettleCall : public std::enable_shared_from_this<SettleCall> {
     // The receipt: where the settlement stands in the hub's ledger and the insured node's. The
     // hub's entry is the one just committed; a retry of a settlement recorded before finds it
     // by claim id (durable: the work that recorded it released the key only then).
-    if (dreply_.has_ledger_index()) reply_->mutable_ledger()->set_insured(dreply_.ledger_index());
+    if (dreply_->has_ledger_index()) {
+      reply_->mutable_ledger()->set_insured(dreply_->ledger_index());
+    }
     if (recorded->settle) {
       reply_->mutable_ledger()->set_hub(*recorded->settle);
     } else if (auto index = ledgerlog::LastEntryOf(*h_.store, Id(), v1::LedgerEntry::SETTLE);
@@ -170,7 +184,7 @@ class SettleCall : public std::enable_shared_from_this<SettleCall> {
 
   HubServer::Impl& h_;
   grpc::CallbackServerContext* ctx_;
-  const v1::RouteSettleRequest* req_;
+  v1::RouteSettleRequest* req_;  // the call's own: its claim moves on to the forward
   v1::RouteSettleReply* reply_;
   grpc::ServerUnaryReactor* reactor_;
   const std::string treatment_;
@@ -179,9 +193,13 @@ class SettleCall : public std::enable_shared_from_this<SettleCall> {
   const core::Date today_;
   bool reserved_ = false;
   rpc::KeyQueue::Release key_;  // the id's key while a step of this call holds it
+  const std::string id_;
   std::unique_ptr<grpc::ClientContext> octx_;
-  v1::DecideRequest dreq_;
-  v1::DecideReply dreply_;
+  // The call's arena (its request's and reply's, and the messages below): held until the
+  // last continuation is done, whenever gRPC lets go of its share.
+  std::shared_ptr<google::protobuf::Arena> arena_;
+  v1::DecideRequest* dreq_;    // on arena_
+  v1::DecideReply* dreply_;    // on arena_
 };
 
 }  // namespace
@@ -231,7 +249,9 @@ grpc::ServerUnaryReactor* HubServer::Impl::Routing::RouteSettle(
         RejectedResult(*taken ? core::Reason::kDuplicateClaim : core::Reason::kLocalClaim);
     return finish(grpc::Status::OK);
   }
-  std::make_shared<SettleCall>(h_, ctx, req, reply, reactor, treatment, std::move(insured_region),
+  auto* own = rpc::MutableRequest<v1::RouteSettleRequest, v1::RouteSettleReply>(ctx);
+  if (own != req) return finish(grpc::Status(grpc::StatusCode::INTERNAL, "request not the call's"));
+  std::make_shared<SettleCall>(h_, ctx, own, reply, reactor, treatment, std::move(insured_region),
                                std::move(digest), *today)
       ->Start();
   return reactor;

@@ -31,6 +31,7 @@
 #include "core/month.h"
 #include "crossclear/v1/services.grpc.pb.h"
 #include "hub/hub_state.h"
+#include "rpc/call_arena.h"
 #include "storage/store.h"
 
 namespace crossclear::hub {
@@ -42,7 +43,8 @@ class HubServer::Impl::Routing final
           v1::HubService::WithCallbackMethod_RouteCancel<
               v1::HubService::WithCallbackMethod_RouteStatus<v1::HubService::Service>>> {
  public:
-  explicit Routing(Impl& h) : h_(h) {}
+  // A settlement's request and reply are made on a per-call arena (rpc/call_arena.h).
+  explicit Routing(Impl& h) : h_(h) { SetMessageAllocatorFor_RouteSettle(&settle_messages_); }
 
   // router.cc
   grpc::ServerUnaryReactor* RouteSettle(grpc::CallbackServerContext* ctx,
@@ -74,6 +76,7 @@ class HubServer::Impl::Routing final
                                 const v1::Institution& named);
 
   Impl& h_;
+  rpc::ArenaMessages<v1::RouteSettleRequest, v1::RouteSettleReply> settle_messages_;
 };
 
 class HubServer::Impl::Directory final : public v1::DirectoryService::Service {
