@@ -137,14 +137,20 @@ grpc::ServerUnaryReactor* InsuredService::Decide(grpc::CallbackServerContext* ct
     return reactor;
   }
   const std::string id = rc->claim.id, person = rc->claim.person;
+  // The request is the call's own, on the call's arena: the settled record takes its claim.
+  v1::DecideRequest* own = rpc::MutableRequest<v1::DecideRequest, v1::DecideReply>(ctx);
+  if (own != req) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "request not the call's"));
+    return reactor;
+  }
   // A pre-settlement takes the turns too: it reads the person's state whole, never half of a
   // settlement's batch.
   n_.InClaimAndPersonTurn(
       id, person,
-      [this, reactor, req, reply, rc = std::move(*rc), setl_date = *setl_date,
-       data = n_.Data()](std::shared_ptr<Impl::InsuredTurn> turn) {
+      [this, reactor, own, reply, id, rc = std::move(*rc), setl_date = *setl_date,
+       data = n_.Data(), arena = rpc::CallArena(ctx)](std::shared_ptr<Impl::InsuredTurn> turn) {
         storage::Batch batch;
-        grpc::Status s = DecideInTurn(*req, rc, setl_date, *data, reply, &batch);
+        grpc::Status s = DecideInTurn(*own, rc, setl_date, *data, arena.get(), reply, &batch);
         if (!s.ok() || batch.empty()) {
           turn->End();
           reactor->Finish(s);
@@ -152,24 +158,25 @@ grpc::ServerUnaryReactor* InsuredService::Decide(grpc::CallbackServerContext* ct
         }
         n_.CommitInTurn(
             std::move(turn), std::move(batch),
-            [this, req, reply](const storage::CommitResult& committed) {
+            [this, own, reply, id](const storage::CommitResult& committed) {
               reply->set_ledger_index(committed.first_ledger_seq);  // the batch's one entry
               // Fault injection (tests only): die after the commit, before replying.
               if (!n_.opt.test_crash_after_decide.empty() &&
-                  n_.opt.test_crash_after_decide == req->claim().claim().id()) {
+                  n_.opt.test_crash_after_decide == id) {
                 std::_Exit(137);
               }
-              reply->set_setl_date(req->setl_date());
+              reply->set_setl_date(own->setl_date());
             },
             [reactor](grpc::Status done) { reactor->Finish(done); });
       });
   return reactor;
 }
 
-grpc::Status InsuredService::DecideInTurn(const v1::DecideRequest& req,
+grpc::Status InsuredService::DecideInTurn(v1::DecideRequest& req,
                                           const core::ResolvedClaim& rc,
                                           const core::Date& setl_date, const LoadedRegion& data,
-                                          v1::DecideReply* reply, storage::Batch* batch) {
+                                          google::protobuf::Arena* arena, v1::DecideReply* reply,
+                                          storage::Batch* batch) {
   const core::Claim& claim = rc.claim;
   const core::Person* person = data.Person(claim.person);
   auto stored = Load<v1::StoredClaim>(*n_.store, storage::kInsuredClaimsCf, claim.id);
@@ -215,8 +222,10 @@ grpc::Status InsuredService::DecideInTurn(const v1::DecideRequest& req,
   *reply->mutable_result() = protoconv::ToProto(decision.result);
   if (in.mode != core::Mode::kSettle || !decision.result.settled) return grpc::Status::OK;
 
-  v1::StoredClaim rec;
-  *rec.mutable_claim() = req.claim();
+  // The record is made on the call's arena and takes the request's claim (not a copy): the
+  // request is done with it.
+  v1::StoredClaim& rec = *google::protobuf::Arena::CreateMessage<v1::StoredClaim>(arena);
+  rpc::MoveInto(req.mutable_claim(), rec.mutable_claim());
   rec.set_state(v1::SETTLED);
   *rec.mutable_result() = reply->result();
   *rec.mutable_delta() = protoconv::ToProto(decision.delta);
@@ -230,8 +239,14 @@ grpc::Status InsuredService::DecideInTurn(const v1::DecideRequest& req,
   }
   auto clearing = ClearingFen(rec.result());
   if (!clearing.ok()) return protoconv::FromAbsl(clearing.status());
-  n_.AppendLedger(
-      *batch, InsuredEntry(v1::LedgerEntry::SETTLE, rec, req.setl_date(), *clearing, rec.delta()));
+  // InsuredEntry's SETTLE entry, made on the arena: the record is in the batch already, so its
+  // claim (what the auditor decides again), result and delta move into the entry.
+  auto* entry = google::protobuf::Arena::CreateMessage<v1::LedgerEntry>(arena);
+  EntryHeader(v1::LedgerEntry::SETTLE, rec, req.setl_date(), *clearing, entry);
+  rpc::MoveInto(rec.mutable_result(), entry->mutable_result());
+  rpc::MoveInto(rec.mutable_claim(), entry->mutable_claim());
+  rpc::MoveInto(rec.mutable_delta(), entry->mutable_delta());
+  protoconv::AppendEntry(*batch, *entry);
   return grpc::Status::OK;
 }
 
@@ -443,18 +458,24 @@ absl::StatusOr<core::StoredClaim> InsuredService::ToCoreStored(const v1::StoredC
   return out;
 }
 
+void InsuredService::EntryHeader(v1::LedgerEntry::Kind kind, const v1::StoredClaim& rec,
+                                 const std::string& day, int64_t clearing_fen,
+                                 v1::LedgerEntry* e) {
+  e->set_kind(kind);
+  e->set_claim_id(rec.claim().claim().id());
+  e->set_day(day);
+  e->set_insured_region(n_.opt.region);
+  e->set_treatment_region(rec.treatment_region());
+  e->set_institution(rec.claim().claim().institution());
+  e->set_person(rec.claim().claim().person());
+  e->set_clearing_fen(clearing_fen);
+}
+
 v1::LedgerEntry InsuredService::InsuredEntry(v1::LedgerEntry::Kind kind, const v1::StoredClaim& rec,
                                              const std::string& day, int64_t clearing_fen,
                                              const v1::StateDelta& delta) {
   v1::LedgerEntry e;
-  e.set_kind(kind);
-  e.set_claim_id(rec.claim().claim().id());
-  e.set_day(day);
-  e.set_insured_region(n_.opt.region);
-  e.set_treatment_region(rec.treatment_region());
-  e.set_institution(rec.claim().claim().institution());
-  e.set_person(rec.claim().claim().person());
-  e.set_clearing_fen(clearing_fen);
+  EntryHeader(kind, rec, day, clearing_fen, &e);
   if (kind == v1::LedgerEntry::SETTLE || kind == v1::LedgerEntry::REIMBURSE ||
       kind == v1::LedgerEntry::CANCEL) {
     *e.mutable_result() = rec.result();

@@ -36,6 +36,7 @@
 #include "proto/ledger_codec.h"
 #include "proto/status.h"
 #include "rpc/call.h"
+#include "rpc/call_arena.h"
 #include "rpc/health.h"
 #include "rpc/key_queue.h"
 #include "rpc/log.h"
@@ -314,7 +315,11 @@ class TreatmentService final
                   v1::HospitalService::WithCallbackMethod_QueryStatus<
                       v1::HospitalService::Service>>>> {
  public:
-  explicit TreatmentService(Impl& n) : n_(n) {}
+  // A (pre-)settlement's request and reply are made on a per-call arena (rpc/call_arena.h).
+  explicit TreatmentService(Impl& n) : n_(n) {
+    SetMessageAllocatorFor_Settle(&settle_messages_);
+    SetMessageAllocatorFor_PreSettle(&settle_messages_);
+  }
 
   grpc::ServerUnaryReactor* PreSettle(grpc::CallbackServerContext* ctx,
                                       const v1::SettleRequest* req,
@@ -354,6 +359,7 @@ class TreatmentService final
       const std::vector<std::string>& also = {});
 
   Impl& n_;
+  rpc::ArenaMessages<v1::SettleRequest, v1::SettleReply> settle_messages_;
 };
 
 // PeerService: what the hub asks of this region. Decide, cancel, status and resolve in
@@ -365,7 +371,8 @@ class InsuredService final
     : public v1::PeerService::WithCallbackMethod_Decide<v1::PeerService::WithCallbackMethod_Cancel<
           v1::PeerService::WithCallbackMethod_Status<v1::PeerService::Service>>> {
  public:
-  explicit InsuredService(Impl& n) : n_(n) {}
+  // Decide's request and reply are made on a per-call arena (rpc/call_arena.h).
+  explicit InsuredService(Impl& n) : n_(n) { SetMessageAllocatorFor_Decide(&decide_messages_); }
 
   grpc::ServerUnaryReactor* Decide(grpc::CallbackServerContext* ctx, const v1::DecideRequest* req,
                                    v1::DecideReply* reply) override;
@@ -388,11 +395,16 @@ class InsuredService final
                                const v1::StateDelta& delta);
 
  private:
+  // An entry's fields other than its result, claim and delta (InsuredEntry's first part).
+  void EntryHeader(v1::LedgerEntry::Kind kind, const v1::StoredClaim& rec, const std::string& day,
+                   int64_t clearing_fen, v1::LedgerEntry* e);
   // What is done in a call's turn (Impl::InClaimAndPersonTurn): the reply, and the batch to
   // commit when something is to be written (left empty when nothing is).
-  grpc::Status DecideInTurn(const v1::DecideRequest& req, const core::ResolvedClaim& rc,
+  // A settled claim's record is made on `arena` and takes the request's claim.
+  grpc::Status DecideInTurn(v1::DecideRequest& req, const core::ResolvedClaim& rc,
                             const core::Date& setl_date, const LoadedRegion& data,
-                            v1::DecideReply* reply, storage::Batch* batch);
+                            google::protobuf::Arena* arena, v1::DecideReply* reply,
+                            storage::Batch* batch);
   // A cancellation holding the claim id: the reply, or the batch of a tombstone, or `undo` set
   // to the settled claim whose state change is to be undone holding its person too
   // (CancelInPersonTurn).
@@ -403,6 +415,7 @@ class InsuredService final
   grpc::Status StatusInTurn(const v1::InsuredStatusRequest& req, v1::RouteStatusReply* reply);
 
   Impl& n_;
+  rpc::ArenaMessages<v1::DecideRequest, v1::DecideReply> decide_messages_;
 };
 
 // RegionAdminService: the office's own operations (office_admin.cc).

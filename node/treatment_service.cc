@@ -36,7 +36,10 @@ rpc::KeyQueue::Release Impl::HoldTreatment(const std::string& id) {
 class TreatmentService::SettleCall : public std::enable_shared_from_this<SettleCall> {
  public:
   SettleCall(Impl& n, grpc::CallbackServerContext* ctx, v1::SettleReply* reply, bool presettle)
-      : n_(n), ctx_(ctx), reactor_(ctx->DefaultReactor()), reply_(reply), presettle_(presettle) {}
+      : n_(n), ctx_(ctx), reactor_(ctx->DefaultReactor()), reply_(reply), presettle_(presettle),
+        arena_(rpc::CallArena(ctx)),
+        rreq_(google::protobuf::Arena::CreateMessage<v1::RouteSettleRequest>(arena_.get())),
+        rreply_(google::protobuf::Arena::CreateMessage<v1::RouteSettleReply>(arena_.get())) {}
 
   grpc::ServerUnaryReactor* reactor() const { return reactor_; }
 
@@ -73,9 +76,10 @@ class TreatmentService::SettleCall : public std::enable_shared_from_this<SettleC
     auto data = n_.Data();
     auto inst = data->institutions.find(claim.institution);
     if (inst == data->institutions.end()) return Locate(claim.person);
-    *rreq_.mutable_claim() =
-        protoconv::ToProto(core::ResolveLines(claim, *inst->second, data->region.catalog));
-    rreq_.set_mode(presettle_ ? v1::PRESETTLE : v1::SETTLE);
+    // Built where it is sent from: on the call's arena, in place.
+    protoconv::ToProtoInto(core::ResolveLines(claim, *inst->second, data->region.catalog),
+                           rreq_->mutable_claim());
+    rreq_->set_mode(presettle_ ? v1::PRESETTLE : v1::SETTLE);
     if (presettle_) return Forward();  // nothing recorded: no turn needed
     n_.treatment_queue.Run(claim.id, [self = shared_from_this()](rpc::KeyQueue::Release turn) {
       self->Turn(std::move(turn));
@@ -83,7 +87,7 @@ class TreatmentService::SettleCall : public std::enable_shared_from_this<SettleC
   }
 
  private:
-  const v1::Claim& wire_claim() const { return rreq_.claim().claim(); }
+  const v1::Claim& wire_claim() const { return rreq_->claim().claim(); }
   const std::string& id() const { return wire_claim().id(); }
 
   // §2 order: an unknown person outranks an unknown institution (the hub knows the persons).
@@ -171,7 +175,7 @@ class TreatmentService::SettleCall : public std::enable_shared_from_this<SettleC
   // To the hub, within the earlier of the node's own cap and what the hospital has left.
   void Forward() {
     out_ = rpc::Outbound(n_.clock, today_, n_.deadline(), *ctx_);
-    n_.hub->async()->RouteSettle(out_.get(), &rreq_, &rreply_,
+    n_.hub->async()->RouteSettle(out_.get(), rreq_, rreply_,
                                  [self = shared_from_this()](grpc::Status st) {
                                    self->Forwarded(std::move(st));
                                  });
@@ -181,7 +185,7 @@ class TreatmentService::SettleCall : public std::enable_shared_from_this<SettleC
     absl::StatusOr<int64_t> clearing = int64_t{0};
     if (st.ok()) {
       // Figures no engine could have produced are not booked: the claim stays in doubt.
-      clearing = ClearingFen(rreply_.result());
+      clearing = ClearingFen(rreply_->result());
       if (!clearing.ok()) {
         st = grpc::Status(grpc::StatusCode::INTERNAL,
                           "the insured region's answer is malformed: " +
@@ -189,11 +193,12 @@ class TreatmentService::SettleCall : public std::enable_shared_from_this<SettleC
       }
     }
     if (st.ok()) {
-      *reply_->mutable_result() = std::move(*rreply_.mutable_result());
-      reply_->set_setl_date(std::move(*rreply_.mutable_setl_date()));
-      reply_->set_insuplc_admdvs(std::move(*rreply_.mutable_insuplc_admdvs()));
-      reply_->set_replayed(rreply_.replayed());
-      *reply_->mutable_ledger() = std::move(*rreply_.mutable_ledger());
+      // One arena (the call's) for both: these move by pointer.
+      *reply_->mutable_result() = std::move(*rreply_->mutable_result());
+      reply_->set_setl_date(std::move(*rreply_->mutable_setl_date()));
+      reply_->set_insuplc_admdvs(std::move(*rreply_->mutable_insuplc_admdvs()));
+      reply_->set_replayed(rreply_->replayed());
+      *reply_->mutable_ledger() = std::move(*rreply_->mutable_ledger());
     }
     if (presettle_) return Finish(std::move(st));
     storage::Batch batch;
@@ -251,8 +256,11 @@ class TreatmentService::SettleCall : public std::enable_shared_from_this<SettleC
   core::Date today_;
   rpc::KeyQueue::Release turn_;  // the claim id, once its turn came (Settle only)
   v1::TreatmentRecord rec_;
-  v1::RouteSettleRequest rreq_;
-  v1::RouteSettleReply rreply_;
+  // The call's arena (its request's and reply's, and the forward's below), held until the
+  // last continuation is done.
+  std::shared_ptr<google::protobuf::Arena> arena_;
+  v1::RouteSettleRequest* rreq_;  // on arena_
+  v1::RouteSettleReply* rreply_;  // on arena_
   v1::LocatePersonRequest lreq_;
   v1::LocatePersonReply lreply_;
   std::unique_ptr<grpc::ClientContext> out_;  // the call to the hub in flight

@@ -360,15 +360,19 @@ absl::StatusOr<core::LineFlag> FromProto(v1::LineFlag f, const Path& field) {
 
 // --- world: treatment side -------------------------------------------------------------
 
+void ToProtoInto(const core::ItemLimits& l, v1::ItemLimits* p) {
+  if (l.sex.has_value()) p->set_sex(ToProto(*l.sex));
+  if (l.min_age.has_value()) p->set_min_age(*l.min_age);
+  if (l.max_age.has_value()) p->set_max_age(*l.max_age);
+  if (l.settings.has_value()) {
+    p->set_has_settings(true);
+    SettingsToProto(*l.settings, p->mutable_settings());
+  }
+}
+
 v1::ItemLimits ToProto(const core::ItemLimits& l) {
   v1::ItemLimits p;
-  if (l.sex.has_value()) p.set_sex(ToProto(*l.sex));
-  if (l.min_age.has_value()) p.set_min_age(*l.min_age);
-  if (l.max_age.has_value()) p.set_max_age(*l.max_age);
-  if (l.settings.has_value()) {
-    p.set_has_settings(true);
-    SettingsToProto(*l.settings, p.mutable_settings());
-  }
+  ToProtoInto(l, &p);
   return p;
 }
 
@@ -386,14 +390,18 @@ absl::StatusOr<core::ItemLimits> FromProto(const v1::ItemLimits& p, const Path& 
   return l;
 }
 
+void ToProtoInto(const core::CatalogItem& item, v1::CatalogItem* p) {
+  p->set_code(item.code);
+  p->set_name(item.name);
+  p->set_item_class(ToProto(item.item_class));
+  p->set_b_self_pay_bp(item.b_self_pay.bp);
+  if (item.price_cap.has_value()) p->set_price_cap_fen(item.price_cap->fen());
+  ToProtoInto(item.limits, p->mutable_limits());
+}
+
 v1::CatalogItem ToProto(const core::CatalogItem& item) {
   v1::CatalogItem p;
-  p.set_code(item.code);
-  p.set_name(item.name);
-  p.set_item_class(ToProto(item.item_class));
-  p.set_b_self_pay_bp(item.b_self_pay.bp);
-  if (item.price_cap.has_value()) p.set_price_cap_fen(item.price_cap->fen());
-  *p.mutable_limits() = ToProto(item.limits);
+  ToProtoInto(item, &p);
   return p;
 }
 
@@ -438,14 +446,18 @@ absl::StatusOr<core::CatalogVersion> FromProto(const v1::CatalogVersion& p, cons
   return c;
 }
 
+void ToProtoInto(const core::Institution& i, v1::Institution* p) {
+  p->set_code(i.code);
+  p->set_name(i.name);
+  p->set_region(i.region);
+  p->set_level(i.level);
+  SettingsToProto(i.networked, p->mutable_networked());
+  for (const std::string& d : i.chronic_diseases) p->add_chronic_diseases(d);
+}
+
 v1::Institution ToProto(const core::Institution& i) {
   v1::Institution p;
-  p.set_code(i.code);
-  p.set_name(i.name);
-  p.set_region(i.region);
-  p.set_level(i.level);
-  SettingsToProto(i.networked, p.mutable_networked());
-  for (const std::string& d : i.chronic_diseases) p.add_chronic_diseases(d);
+  ToProtoInto(i, &p);
   return p;
 }
 
@@ -640,12 +652,16 @@ absl::StatusOr<core::Person> FromProto(const v1::Person& p, const Path& field) {
 
 // --- a claim -----------------------------------------------------------------------------
 
+void ToProtoInto(const core::ClaimLine& l, v1::ClaimLine* p) {
+  p->set_item(l.item);
+  p->set_qty_milli(l.qty.milli);
+  p->set_price_fen(l.price.fen());
+  p->set_chronic(l.chronic);
+}
+
 v1::ClaimLine ToProto(const core::ClaimLine& l) {
   v1::ClaimLine p;
-  p.set_item(l.item);
-  p.set_qty_milli(l.qty.milli);
-  p.set_price_fen(l.price.fen());
-  p.set_chronic(l.chronic);
+  ToProtoInto(l, &p);
   return p;
 }
 
@@ -658,17 +674,22 @@ core::ClaimLine FromProto(const v1::ClaimLine& p) {
   return l;
 }
 
+void ToProtoInto(const core::Claim& c, v1::Claim* p) {
+  p->set_id(c.id);
+  p->set_person(c.person);
+  p->set_institution(c.institution);
+  p->set_setting(ToProto(c.setting));
+  if (c.disease.has_value()) p->set_disease(*c.disease);
+  p->set_date(c.date.ToString());
+  p->set_emergency(c.emergency);
+  p->set_use_account(c.use_account);
+  p->mutable_lines()->Reserve(static_cast<int>(c.lines.size()));
+  for (const core::ClaimLine& l : c.lines) ToProtoInto(l, p->add_lines());
+}
+
 v1::Claim ToProto(const core::Claim& c) {
   v1::Claim p;
-  p.set_id(c.id);
-  p.set_person(c.person);
-  p.set_institution(c.institution);
-  p.set_setting(ToProto(c.setting));
-  if (c.disease.has_value()) p.set_disease(*c.disease);
-  p.set_date(c.date.ToString());
-  p.set_emergency(c.emergency);
-  p.set_use_account(c.use_account);
-  for (const core::ClaimLine& l : c.lines) *p.add_lines() = ToProto(l);
+  ToProtoInto(c, &p);
   return p;
 }
 
@@ -703,12 +724,16 @@ absl::StatusOr<core::Claim> FromProto(const v1::Claim& p, const Path& field) {
   return std::get<core::Claim>(std::move(parsed));
 }
 
+void ToProtoInto(const core::ResolvedLine& l, v1::ResolvedLine* p) {
+  ToProtoInto(l.line, p->mutable_line());
+  p->set_amount_fen(l.amount.fen());
+  p->set_in_catalog(l.in_catalog);
+  if (l.in_catalog) ToProtoInto(l.item, p->mutable_item());
+}
+
 v1::ResolvedLine ToProto(const core::ResolvedLine& l) {
   v1::ResolvedLine p;
-  *p.mutable_line() = ToProto(l.line);
-  p.set_amount_fen(l.amount.fen());
-  p.set_in_catalog(l.in_catalog);
-  if (l.in_catalog) *p.mutable_item() = ToProto(l.item);
+  ToProtoInto(l, &p);
   return p;
 }
 
@@ -723,12 +748,17 @@ absl::StatusOr<core::ResolvedLine> FromProto(const v1::ResolvedLine& p, const Pa
   return l;
 }
 
+void ToProtoInto(const core::ResolvedClaim& c, v1::ResolvedClaim* p) {
+  ToProtoInto(c.claim, p->mutable_claim());
+  ToProtoInto(c.institution, p->mutable_institution());
+  if (c.catalog_version.has_value()) p->set_catalog_version(*c.catalog_version);
+  p->mutable_lines()->Reserve(static_cast<int>(c.lines.size()));
+  for (const core::ResolvedLine& l : c.lines) ToProtoInto(l, p->add_lines());
+}
+
 v1::ResolvedClaim ToProto(const core::ResolvedClaim& c) {
   v1::ResolvedClaim p;
-  *p.mutable_claim() = ToProto(c.claim);
-  *p.mutable_institution() = ToProto(c.institution);
-  if (c.catalog_version.has_value()) p.set_catalog_version(*c.catalog_version);
-  for (const core::ResolvedLine& l : c.lines) *p.add_lines() = ToProto(l);
+  ToProtoInto(c, &p);
   return p;
 }
 

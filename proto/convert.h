@@ -83,11 +83,15 @@ absl::StatusOr<core::LineFlag> FromProto(v1::LineFlag f, std::string_view field)
 
 // --- world: treatment side -------------------------------------------------------------
 
+// Each ToProtoInto writes the same fields as its ToProto into an empty message the caller
+// made (on an arena, say), so nothing is built twice and moved.
 v1::ItemLimits ToProto(const core::ItemLimits& l);
+void ToProtoInto(const core::ItemLimits& l, v1::ItemLimits* out);
 absl::StatusOr<core::ItemLimits> FromProto(const v1::ItemLimits& p,
                                            std::string_view field = "limits");
 
 v1::CatalogItem ToProto(const core::CatalogItem& item);
+void ToProtoInto(const core::CatalogItem& item, v1::CatalogItem* out);
 absl::StatusOr<core::CatalogItem> FromProto(const v1::CatalogItem& p,
                                             std::string_view field = "catalog_item");
 
@@ -97,6 +101,7 @@ absl::StatusOr<core::CatalogVersion> FromProto(const v1::CatalogVersion& p,
                                                std::string_view field = "catalog_version");
 
 v1::Institution ToProto(const core::Institution& i);
+void ToProtoInto(const core::Institution& i, v1::Institution* out);
 absl::StatusOr<core::Institution> FromProto(const v1::Institution& p,
                                             std::string_view field = "institution");
 
@@ -130,6 +135,7 @@ absl::StatusOr<core::Person> FromProto(const v1::Person& p, std::string_view fie
 // A line on its own converts as numbers; its bounds (qty and price > 0 and within the
 // limits of types.h) are checked where it sits in a claim.
 v1::ClaimLine ToProto(const core::ClaimLine& l);
+void ToProtoInto(const core::ClaimLine& l, v1::ClaimLine* out);
 core::ClaimLine FromProto(const v1::ClaimLine& p);
 
 // A proto Claim is a claim after ParseClaim, but it arrives from another party: FromProto
@@ -137,16 +143,19 @@ core::ClaimLine FromProto(const v1::ClaimLine& p);
 // core accepts from a hospital is all it ever sees. Errors name the proto field
 // ("claim.lines[0].price_fen: \"-0.05\" must be greater than 0").
 v1::Claim ToProto(const core::Claim& c);
+void ToProtoInto(const core::Claim& c, v1::Claim* out);
 absl::StatusOr<core::Claim> FromProto(const v1::Claim& p, std::string_view field = "claim");
 
 // The item is carried only when in_catalog (it means nothing otherwise).
 v1::ResolvedLine ToProto(const core::ResolvedLine& l);
+void ToProtoInto(const core::ResolvedLine& l, v1::ResolvedLine* out);
 absl::StatusOr<core::ResolvedLine> FromProto(const v1::ResolvedLine& p,
                                              std::string_view field = "resolved_line");
 
 // Besides each part, checks what ResolveLines guarantees and Decide relies on: one resolved
 // line per claim line, in order, equal to it, with amount = qty x price (rounding point 1).
 v1::ResolvedClaim ToProto(const core::ResolvedClaim& c);
+void ToProtoInto(const core::ResolvedClaim& c, v1::ResolvedClaim* out);
 absl::StatusOr<core::ResolvedClaim> FromProto(const v1::ResolvedClaim& p,
                                               std::string_view field = "resolved_claim");
 
