@@ -61,8 +61,10 @@ absl::StatusOr<core::PersonState> Impl::LoadPersonState(const std::string& perso
 
 // Adds the delta's state change (sign +1 or -1) for `person` to `batch`.
 absl::Status Impl::WriteStateChange(storage::Batch& batch, const std::string& person,
-                                    const core::StateDelta& delta, int year) {
-  auto state = LoadPersonState(person, year);
+                                    const core::StateDelta& delta, int year,
+                                    const core::PersonState* loaded) {
+  auto state = loaded != nullptr ? absl::StatusOr<core::PersonState>(*loaded)
+                                 : LoadPersonState(person, year);
   if (!state.ok()) return state.status();
   core::Apply(delta, year, *state);
   if (!core::StateInRange(*state)) return StateOutOfRange(person);
@@ -219,7 +221,7 @@ grpc::Status InsuredService::DecideInTurn(v1::DecideRequest& req,
     in.state = *state;
   }
   core::Decision decision = core::Decide(in);
-  *reply->mutable_result() = protoconv::ToProto(decision.result);
+  protoconv::ToProtoInto(decision.result, reply->mutable_result());  // on the call's arena
   if (in.mode != core::Mode::kSettle || !decision.result.settled) return grpc::Status::OK;
 
   // The record is made on the call's arena and takes the request's claim (not a copy): the
@@ -228,12 +230,14 @@ grpc::Status InsuredService::DecideInTurn(v1::DecideRequest& req,
   rpc::MoveInto(req.mutable_claim(), rec.mutable_claim());
   rec.set_state(v1::SETTLED);
   *rec.mutable_result() = reply->result();
-  *rec.mutable_delta() = protoconv::ToProto(decision.delta);
+  protoconv::ToProtoInto(decision.delta, rec.mutable_delta());
   rec.set_settled_on(req.setl_date());
   rec.set_treatment_region(rc.institution.region);
   rec.set_insured_region(n_.opt.region);
   batch->Put(storage::kInsuredClaimsCf, claim.id, Bytes(rec));
-  if (auto s = n_.WriteStateChange(*batch, claim.person, decision.delta, claim.date.year);
+  // The person's state as read above: the person's turn is held from that read to the commit.
+  if (auto s = n_.WriteStateChange(*batch, claim.person, decision.delta, claim.date.year,
+                                   person != nullptr ? &in.state : nullptr);
       !s.ok()) {
     return protoconv::FromAbsl(s);
   }

@@ -164,8 +164,11 @@ struct RegionNode::Impl {
   // --- insured side state (insured_service.cc) ---------------------------------------
 
   absl::StatusOr<core::PersonState> LoadPersonState(const std::string& person, int year);
+  // `loaded`: the person's state of `year` as read in the same person turn (nullptr: read
+  // it here).
   absl::Status WriteStateChange(storage::Batch& batch, const std::string& person,
-                                const core::StateDelta& delta, int year);
+                                const core::StateDelta& delta, int year,
+                                const core::PersonState* loaded = nullptr);
 
   // --- treatment side ---------------------------------------------------------------
 

@@ -793,20 +793,24 @@ absl::StatusOr<core::ResolvedClaim> FromProto(const v1::ResolvedClaim& p, const 
 
 // --- decisions and state -------------------------------------------------------------------
 
+void ToProtoInto(const core::Amounts& a, v1::Amounts* p) {
+  p->set_total_fen(a.total.fen());
+  p->set_self_pay_fen(a.self_pay.fen());
+  p->set_over_price_fen(a.over_price.fen());
+  p->set_pre_self_pay_fen(a.pre_self_pay.fen());
+  p->set_in_scope_fen(a.in_scope.fen());
+  p->set_deductible_fen(a.deductible.fen());
+  p->set_fund_pay_fen(a.fund_pay.fen());
+  p->set_co_pay_fen(a.co_pay.fen());
+  p->set_over_cap_fen(a.over_cap.fen());
+  p->set_personal_pay_fen(a.personal_pay.fen());
+  p->set_account_pay_fen(a.account_pay.fen());
+  p->set_cash_pay_fen(a.cash_pay.fen());
+}
+
 v1::Amounts ToProto(const core::Amounts& a) {
   v1::Amounts p;
-  p.set_total_fen(a.total.fen());
-  p.set_self_pay_fen(a.self_pay.fen());
-  p.set_over_price_fen(a.over_price.fen());
-  p.set_pre_self_pay_fen(a.pre_self_pay.fen());
-  p.set_in_scope_fen(a.in_scope.fen());
-  p.set_deductible_fen(a.deductible.fen());
-  p.set_fund_pay_fen(a.fund_pay.fen());
-  p.set_co_pay_fen(a.co_pay.fen());
-  p.set_over_cap_fen(a.over_cap.fen());
-  p.set_personal_pay_fen(a.personal_pay.fen());
-  p.set_account_pay_fen(a.account_pay.fen());
-  p.set_cash_pay_fen(a.cash_pay.fen());
+  ToProtoInto(a, &p);
   return p;
 }
 
@@ -832,19 +836,23 @@ absl::StatusOr<core::Amounts> FromProto(const v1::Amounts& p, const Path& field)
   return a;
 }
 
+void ToProtoInto(const core::PartResult& r, v1::PartResult* p) {
+  p->set_part(ToProto(r.part));
+  p->set_settled(r.settled);
+  p->set_reason(ToProto(r.reason));
+  ToProtoInto(r.amounts, p->mutable_amounts());
+  p->set_policy_version(r.policy_version);
+  p->set_rule_index(static_cast<uint32_t>(r.rule_index));
+  p->set_category(ToProto(r.category));
+  p->set_ratio_bp(r.ratio.bp);
+  p->set_group(r.group);
+  for (size_t i : r.line_indexes) p->add_line_indexes(static_cast<uint32_t>(i));
+  for (core::LineFlag f : r.line_flags) p->add_line_flags(ToProto(f));
+}
+
 v1::PartResult ToProto(const core::PartResult& r) {
   v1::PartResult p;
-  p.set_part(ToProto(r.part));
-  p.set_settled(r.settled);
-  p.set_reason(ToProto(r.reason));
-  *p.mutable_amounts() = ToProto(r.amounts);
-  p.set_policy_version(r.policy_version);
-  p.set_rule_index(static_cast<uint32_t>(r.rule_index));
-  p.set_category(ToProto(r.category));
-  p.set_ratio_bp(r.ratio.bp);
-  p.set_group(r.group);
-  for (size_t i : r.line_indexes) p.add_line_indexes(static_cast<uint32_t>(i));
-  for (core::LineFlag f : r.line_flags) p.add_line_flags(ToProto(f));
+  ToProtoInto(r, &p);
   return p;
 }
 
@@ -874,12 +882,16 @@ absl::StatusOr<core::PartResult> FromProto(const v1::PartResult& p, const Path& 
   return r;
 }
 
+void ToProtoInto(const core::ClaimResult& r, v1::ClaimResult* p) {
+  p->set_settled(r.settled);
+  p->set_reason(ToProto(r.reason));
+  p->set_has_parts(r.has_parts);
+  for (const core::PartResult& part : r.parts) ToProtoInto(part, p->add_parts());
+}
+
 v1::ClaimResult ToProto(const core::ClaimResult& r) {
   v1::ClaimResult p;
-  p.set_settled(r.settled);
-  p.set_reason(ToProto(r.reason));
-  p.set_has_parts(r.has_parts);
-  for (const core::PartResult& part : r.parts) *p.add_parts() = ToProto(part);
+  ToProtoInto(r, &p);
   return p;
 }
 
@@ -902,12 +914,16 @@ absl::StatusOr<core::ClaimResult> FromProto(const v1::ClaimResult& p, const Path
   return r;
 }
 
+void ToProtoInto(const core::AccumulatorDelta& d, v1::AccumulatorDelta* p) {
+  p->set_year(d.year);
+  p->set_group(d.group);
+  p->set_deductible_fen(d.deductible.fen());
+  p->set_fund_fen(d.fund.fen());
+}
+
 v1::AccumulatorDelta ToProto(const core::AccumulatorDelta& d) {
   v1::AccumulatorDelta p;
-  p.set_year(d.year);
-  p.set_group(d.group);
-  p.set_deductible_fen(d.deductible.fen());
-  p.set_fund_fen(d.fund.fen());
+  ToProtoInto(d, &p);
   return p;
 }
 
@@ -920,10 +936,14 @@ core::AccumulatorDelta FromProto(const v1::AccumulatorDelta& p) {
   return d;
 }
 
+void ToProtoInto(const core::StateDelta& d, v1::StateDelta* p) {
+  for (const core::AccumulatorDelta& a : d.accumulators) ToProtoInto(a, p->add_accumulators());
+  p->set_account_fen(d.account.fen());
+}
+
 v1::StateDelta ToProto(const core::StateDelta& d) {
   v1::StateDelta p;
-  for (const core::AccumulatorDelta& a : d.accumulators) *p.add_accumulators() = ToProto(a);
-  p.set_account_fen(d.account.fen());
+  ToProtoInto(d, &p);
   return p;
 }
 

@@ -162,21 +162,26 @@ absl::StatusOr<core::ResolvedClaim> FromProto(const v1::ResolvedClaim& p,
 // --- decisions and state -------------------------------------------------------------------
 
 v1::Amounts ToProto(const core::Amounts& a);
+void ToProtoInto(const core::Amounts& a, v1::Amounts* out);
 absl::StatusOr<core::Amounts> FromProto(const v1::Amounts& p, std::string_view field = "amounts");
 
 // line_flags must have one entry per line_indexes entry.
 v1::PartResult ToProto(const core::PartResult& r);
+void ToProtoInto(const core::PartResult& r, v1::PartResult* out);
 absl::StatusOr<core::PartResult> FromProto(const v1::PartResult& p,
                                            std::string_view field = "part_result");
 
 v1::ClaimResult ToProto(const core::ClaimResult& r);
+void ToProtoInto(const core::ClaimResult& r, v1::ClaimResult* out);
 absl::StatusOr<core::ClaimResult> FromProto(const v1::ClaimResult& p,
                                             std::string_view field = "result");
 
 v1::AccumulatorDelta ToProto(const core::AccumulatorDelta& d);
+void ToProtoInto(const core::AccumulatorDelta& d, v1::AccumulatorDelta* out);
 core::AccumulatorDelta FromProto(const v1::AccumulatorDelta& p);
 
 v1::StateDelta ToProto(const core::StateDelta& d);
+void ToProtoInto(const core::StateDelta& d, v1::StateDelta* out);
 core::StateDelta FromProto(const v1::StateDelta& p);
 
 v1::Accumulator ToProto(const core::Accumulator& a);
