@@ -303,7 +303,12 @@ grpc::ServerUnaryReactor* InsuredService::Cancel(grpc::CallbackServerContext* ct
           }
           n_.CommitInTurn(
               std::move(turn), std::move(batch),
-              [req, reply](const storage::CommitResult& committed) {
+              [this, req, reply](const storage::CommitResult& committed) {
+                // Fault injection (tests only): die after the commit, before replying.
+                if (!n_.opt.test_crash_after_cancel.empty() &&
+                    n_.opt.test_crash_after_cancel == req->claim_id()) {
+                  std::_Exit(137);
+                }
                 reply->mutable_ledger()->set_insured(committed.first_ledger_seq);
                 reply->set_cancelled(true);
                 reply->set_cancelled_on(req->day());

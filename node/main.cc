@@ -23,11 +23,12 @@ constexpr char kUsage[] =
     "                       [--deadline-ms N] [--resolve-interval-ms N] [--max-message-bytes N]\n"
     "                       [--checkpoint-interval-ms N]\n"
     "                       [--test-clock] [--test-crash-after-decide CLAIM_ID]\n"
+    "                       [--test-crash-after-cancel CLAIM_ID]\n"
     "Serves one region: its hospitals (treatment side) and, for the hub, the decisions on\n"
     "its insured persons. --data imports the region's slice of a world file (the vectors'\n"
     "format) before serving; a bad file is refused with the file, the field and why.\n"
     "--max-message-bytes lowers the largest message it accepts (and its chunks to the hub)\n"
-    "below gRPC's 4 MiB. It, --test-clock and --test-crash-after-decide are for tests only.\n"
+    "below gRPC's 4 MiB. It, --test-clock and the --test-crash-after-* flags are for tests only.\n"
     "--checkpoint-interval-ms (default 2000): how often it signs a checkpoint of its ledger\n"
     "while entries arrive (its log key: PKI_DIR/region-CODE.log.key; it cosigns the hub's\n"
     "checkpoints, checked with PKI_DIR/hub.log.pub). --bench-relay (crossclear bench only) also\n"
@@ -64,6 +65,10 @@ int main(int argc, char** argv) {
       ->default_str(std::to_string(o.resolve_interval_ms));
   app.add_option("--test-crash-after-decide", o.test_crash_after_decide,
                  "tests only: exits after deciding this claim, before replying")
+      ->type_name("CLAIM_ID");
+  app.add_option("--test-crash-after-cancel", o.test_crash_after_cancel,
+                 "tests only: exits after cancelling this claim as its insured region, before "
+                 "replying")
       ->type_name("CLAIM_ID");
   if (auto status = crossclear::rpc::ParseCommandLine(app, {argv + 1, argv + argc},
                                                       "crossclear-node", std::cout, std::cerr)) {

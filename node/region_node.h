@@ -30,6 +30,7 @@ struct NodeOptions {
   // The largest message the node accepts; its chunks to the hub are a quarter of it.
   int max_message_bytes = rpc::kDefaultMaxMessageBytes;
   std::string test_crash_after_decide;  // tests only: _exit(137) after committing this claim
+  std::string test_crash_after_cancel;  // tests only: the same after committing its cancellation
   // How often the node signs a checkpoint of its ledger while entries arrive.
   int checkpoint_interval_ms = 2000;
   // `crossclear bench` only: also serve the bare relay (relay/relay.h), with its own RocksDB in

@@ -973,5 +973,53 @@ TEST(FederationE2E, CancelAnswerLost_TreatmentNodeCompletesIt_LedgersAgree) {
             "reconciled");
 }
 
+
+// The cancellation's continuations (decision 44): the insured node commits the cancellation and
+// dies before it answers. The treatment node's background pass, not the hospital, completes it
+// once the node is back: cancelled once at every party, the month's figure back to 0 (not
+// minus the fund), and the ledgers agree at reconciliation.
+TEST(FederationE2E, InsuredNodeKilledBetweenCancelCommitAndReply_CancelledExactlyOnce) {
+  auto fed = StartFederation(/*resolve_interval_ms=*/200);
+  ASSERT_TRUE(fed);
+  auto hospital = v1::HospitalService::NewStub(fed->HospitalChannel(kHospital, kHaikou));
+  v1::SettleReply settled;
+  auto ctx = Ctx("2026-03-10");
+  ASSERT_TRUE(hospital->Settle(ctx.get(), InpatientClaim("E2E-CCRASH"), &settled).ok());
+  ASSERT_TRUE(settled.result().settled());
+  ASSERT_NE(ObligationFen(*fed, "2026-03", kBeijing, kHaikou), 0);
+
+  ASSERT_OK(fed->KillNode(kBeijing));
+  ASSERT_OK(fed->StartNode(kBeijing, {"--test-crash-after-cancel", "E2E-CCRASH"}));
+  v1::CancelRequest req;
+  req.set_mdtrt_id("E2E-CCRASH");
+  req.set_fixmedins_code(kHospital);
+  v1::CancelReply reply;
+  auto cctx = Ctx("2026-03-12");
+  grpc::Status st = hospital->Cancel(cctx.get(), req, &reply);
+  EXPECT_FALSE(st.ok()) << "the insured node died before answering";
+  auto exit_code = fed->WaitNodeExit(kBeijing, 10000);
+  ASSERT_TRUE(exit_code.ok());
+  EXPECT_EQ(*exit_code, 137) << "the cancellation was committed, then the node died";
+
+  // Back without the flag; nobody names the claim again: the treatment node's background pass
+  // completes the cancellation through the hub.
+  ASSERT_OK(fed->StartNode(kBeijing));
+  int64_t obligation = -1;
+  for (int i = 0; i < 200 && obligation != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    obligation = ObligationFen(*fed, "2026-03", kBeijing, kHaikou);
+  }
+  EXPECT_EQ(obligation, 0) << "the hub counted the cancellation once, not twice and not never";
+
+  v1::StatusReply status = QueryStatus(*hospital, "E2E-CCRASH", "2026-03-13");
+  EXPECT_EQ(status.state(), v1::CANCELLED);
+  EXPECT_EQ(status.cancelled_on(), "2026-03-12");
+  EXPECT_EQ(ObligationFen(*fed, "2026-03", kBeijing, kHaikou), 0);
+  // The hub's month and both nodes' agree entry by entry.
+  EXPECT_EQ(MonthStep(*fed, "close", "2026-03", "2026-04-01").state().status(), "closed");
+  EXPECT_EQ(MonthStep(*fed, "reconcile", "2026-03", "2026-04-01").state().status(),
+            "reconciled");
+}
+
 }  // namespace
 }  // namespace crossclear
