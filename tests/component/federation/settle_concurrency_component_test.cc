@@ -98,6 +98,45 @@ class SettleConcurrency : public ::testing::Test {
     return by_party;
   }
 
+  // Each of the three ledgers books `id` `n` times as `kind`.
+  void ExpectBooked(const std::string& id, v1::LedgerEntry::Kind kind, int n) {
+    auto booked = Count(kind);
+    for (const std::string party : {"hub", kBeijing, kHaikou}) {
+      EXPECT_EQ(booked[party][id], n) << party << " " << v1::LedgerEntry::Kind_Name(kind);
+    }
+  }
+
+  // `req` settled on its own, before the calls a test sends together; the caller asserts the
+  // reply settled.
+  v1::SettleReply SettleFirst(v1::HospitalService::Stub& hospital, const v1::SettleRequest& req) {
+    v1::SettleReply first;
+    auto ctx = Ctx(kDay);
+    grpc::Status st = hospital.Settle(ctx.get(), req, &first);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return first;
+  }
+
+  // Every call sent together was answered (wrap in ASSERT_NO_FATAL_FAILURE).
+  static void AllAnswered(const std::vector<grpc::Status>& statuses) {
+    for (size_t i = 0; i < statuses.size(); ++i) {
+      ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_message();
+    }
+  }
+
+  // How many of the cancellations sent together were carried out; each other one must have
+  // been answered ALREADY_CANCELLED.
+  static int CarriedOut(const std::vector<v1::CancelReply>& cancels) {
+    int carried_out = 0;
+    for (const v1::CancelReply& c : cancels) {
+      if (c.cancelled()) {
+        ++carried_out;
+      } else {
+        EXPECT_EQ(c.reason(), v1::ALREADY_CANCELLED);
+      }
+    }
+    return carried_out;
+  }
+
   std::map<std::string, std::vector<v1::LedgerEntry>> ledgers_;
   std::unique_ptr<InProcessFederation> fed_;
 };
@@ -155,10 +194,7 @@ TEST_F(SettleConcurrency, SameIdInFlightTogether_SettledOnce_EqualAnswers_OtherC
     EXPECT_FALSE(r->result().settled());
     EXPECT_EQ(r->result().reason(), v1::DUPLICATE_CLAIM);
   }
-  auto settles = Count(v1::LedgerEntry::SETTLE);
-  for (const std::string party : {"hub", kBeijing, kHaikou}) {
-    EXPECT_EQ(settles[party]["CONC-SAME"], 1) << party;
-  }
+  ExpectBooked("CONC-SAME", v1::LedgerEntry::SETTLE, 1);
 }
 
 // A settled claim, then 8 cancellations and 16 resends of it at once: every writer of its
@@ -168,9 +204,7 @@ TEST_F(SettleConcurrency, SameIdInFlightTogether_SettledOnce_EqualAnswers_OtherC
 TEST_F(SettleConcurrency, CancellationsRacingResends_OneCancelBooked) {
   auto hospital = Hospital();
   const v1::SettleRequest req = Inpatient("CONC-CXL");
-  v1::SettleReply first;
-  auto ctx = Ctx(kDay);
-  ASSERT_TRUE(hospital->Settle(ctx.get(), req, &first).ok());
+  const v1::SettleReply first = SettleFirst(*hospital, req);
   ASSERT_TRUE(first.result().settled());
 
   constexpr size_t kCancels = 8, kResends = 16;
@@ -190,18 +224,8 @@ TEST_F(SettleConcurrency, CancellationsRacingResends_OneCancelBooked) {
         }
       },
       &statuses);
-  for (size_t i = 0; i < statuses.size(); ++i) {
-    ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_message();
-  }
-  int carried_out = 0;
-  for (const v1::CancelReply& c : cancels) {
-    if (c.cancelled()) {
-      ++carried_out;
-    } else {
-      EXPECT_EQ(c.reason(), v1::ALREADY_CANCELLED);
-    }
-  }
-  EXPECT_EQ(carried_out, 1);
+  ASSERT_NO_FATAL_FAILURE(AllAnswered(statuses));
+  EXPECT_EQ(CarriedOut(cancels), 1);
   for (const v1::SettleReply& r : resends) {
     if (r.result().settled()) {
       EXPECT_TRUE(r.replayed());
@@ -210,12 +234,8 @@ TEST_F(SettleConcurrency, CancellationsRacingResends_OneCancelBooked) {
       EXPECT_EQ(r.result().reason(), v1::DUPLICATE_CLAIM);
     }
   }
-  auto settles = Count(v1::LedgerEntry::SETTLE);
-  auto cancelled = Count(v1::LedgerEntry::CANCEL);
-  for (const std::string party : {"hub", kBeijing, kHaikou}) {
-    EXPECT_EQ(settles[party]["CONC-CXL"], 1) << party;
-    EXPECT_EQ(cancelled[party]["CONC-CXL"], 1) << party;
-  }
+  ExpectBooked("CONC-CXL", v1::LedgerEntry::SETTLE, 1);
+  ExpectBooked("CONC-CXL", v1::LedgerEntry::CANCEL, 1);
 }
 
 // A settled claim, then 8 cancellations and 8 status queries of it at once (callback
@@ -225,9 +245,7 @@ TEST_F(SettleConcurrency, CancellationsRacingResends_OneCancelBooked) {
 TEST_F(SettleConcurrency, CancellationsAndStatusQueriesTogether_OneCancelBooked) {
   auto hospital = Hospital();
   const v1::SettleRequest req = Inpatient("CONC-CXL-Q");
-  v1::SettleReply first;
-  auto ctx = Ctx(kDay);
-  ASSERT_TRUE(hospital->Settle(ctx.get(), req, &first).ok());
+  const v1::SettleReply first = SettleFirst(*hospital, req);
   ASSERT_TRUE(first.result().settled());
 
   constexpr size_t kCancels = 8, kQueries = 8;
@@ -250,22 +268,14 @@ TEST_F(SettleConcurrency, CancellationsAndStatusQueriesTogether_OneCancelBooked)
         }
       },
       &statuses);
-  for (size_t i = 0; i < statuses.size(); ++i) {
-    ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_message();
-  }
-  int carried_out = 0;
-  std::string cancelled_on;
+  ASSERT_NO_FATAL_FAILURE(AllAnswered(statuses));
+  EXPECT_EQ(CarriedOut(cancels), 1);
+  std::string cancelled_on;  // one day, in every answer
   for (const v1::CancelReply& c : cancels) {
-    if (c.cancelled()) {
-      ++carried_out;
-    } else {
-      EXPECT_EQ(c.reason(), v1::ALREADY_CANCELLED);
-    }
     EXPECT_FALSE(c.cancelled_on().empty());
     if (cancelled_on.empty()) cancelled_on = c.cancelled_on();
     EXPECT_EQ(c.cancelled_on(), cancelled_on);
   }
-  EXPECT_EQ(carried_out, 1);
   for (const v1::StatusReply& q : queries) {
     EXPECT_EQ(q.mdtrt_id(), "CONC-CXL-Q");
     EXPECT_EQ(q.settled_on(), first.setl_date());
@@ -277,12 +287,8 @@ TEST_F(SettleConcurrency, CancellationsAndStatusQueriesTogether_OneCancelBooked)
       EXPECT_TRUE(q.cancelled_on().empty());
     }
   }
-  auto settles = Count(v1::LedgerEntry::SETTLE);
-  auto cancelled = Count(v1::LedgerEntry::CANCEL);
-  for (const std::string party : {"hub", kBeijing, kHaikou}) {
-    EXPECT_EQ(settles[party]["CONC-CXL-Q"], 1) << party;
-    EXPECT_EQ(cancelled[party]["CONC-CXL-Q"], 1) << party;
-  }
+  ExpectBooked("CONC-CXL-Q", v1::LedgerEntry::SETTLE, 1);
+  ExpectBooked("CONC-CXL-Q", v1::LedgerEntry::CANCEL, 1);
 }
 
 // ---- the hospital's deadline travels on -----------------------------------------------------
